@@ -1,0 +1,158 @@
+"""What a hidden check is made of: its points, the student's objects, and failures.
+
+A check module (one per assignment, in ``autograder/checks/``) is an ordinary
+pytest module. Each test is marked with :func:`check`, receives the student's
+objects through the ``student`` fixture, and reports a failure with
+:func:`expect`, whose message a student reads in the feedback::
+
+    @check(points=1, cell="conv2d")
+    def test_lecture_example(student):
+        out = student.conv2d(LECTURE_IMAGE, LECTURE_KERNEL)
+        expect(np.array_equal(out, LECTURE_OUTPUT),
+               expected="the lecture's 3x3 result", found=describe_array(out),
+               hint="...")
+
+Messages say what was expected, what was found, and a hint; they never
+print a hidden expected value.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pytest
+
+
+def check(points: float, cell: str) -> pytest.MarkDecorator:
+    """Mark a pytest test as a hidden check worth ``points`` in test cell ``cell``."""
+    return pytest.mark.check(points=points, cell=cell)
+
+
+class CheckFailed(AssertionError):
+    """A check's verdict on the student's work, in words meant for the student."""
+
+    def __init__(self, expected: str, found: str, hint: str = "") -> None:
+        super().__init__(f"expected {expected}; found {found}")
+        self.expected = expected
+        self.found = found
+        self.hint = hint
+
+
+class MissingDefinition(Exception):
+    """The submission does not define a name a check needs."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(name)
+        self.name = name
+
+
+class StudentCodeError(Exception):
+    """The student's function raised while a check was calling it."""
+
+    def __init__(self, call: str, error: BaseException) -> None:
+        super().__init__(f"{call} raised {type(error).__name__}: {error}")
+        self.call = call
+        self.error = error
+
+
+def expect(condition: object, *, expected: str, found: str, hint: str = "") -> None:
+    """Fail the running check with a student-facing message unless ``condition``."""
+    if not condition:
+        raise CheckFailed(expected, found, hint)
+
+
+def format_call(name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> str:
+    """Show a call the way a student would write it, arrays by shape only."""
+    parts = [_short_repr(a) for a in args] + [f"{k}={_short_repr(v)}" for k, v in kwargs.items()]
+    return f"{name}({', '.join(parts)})"
+
+
+def _short_repr(value: Any) -> str:
+    if isinstance(value, np.ndarray):
+        return f"<array shape={value.shape} dtype={value.dtype}>"
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def describe(value: Any) -> str:
+    """Describe a returned value for a student without dumping large arrays."""
+    if isinstance(value, np.ndarray):
+        return f"an array of shape {value.shape} and dtype {value.dtype}"
+    return f"{_short_repr(value)} (type {type(value).__name__})"
+
+
+@dataclass
+class StudentFunction:
+    """A student's function, called so that its errors read as findings, not crashes."""
+
+    name: str
+    func: Callable[..., Any]
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return self.func(*args, **kwargs)
+        except Exception as error:  # the student's own bug, reported as such
+            raise StudentCodeError(format_call(self.name, args, kwargs), error) from error
+
+
+@dataclass
+class Submission:
+    """The student's objects that the checks of one assignment need, by name.
+
+    This is the boundary between collecting a student's work and judging it:
+    checks only ever see a ``Submission``, never the notebook's namespace.
+    """
+
+    objects: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def collect(cls, namespace: dict[str, Any], names: Iterable[str]) -> Submission:
+        """Take the named objects out of a notebook's namespace (missing ones stay missing)."""
+        return cls({name: namespace[name] for name in names if name in namespace})
+
+    def __getattr__(self, name: str) -> Any:
+        objects = self.__dict__.get("objects", {})
+        if name not in objects:
+            raise MissingDefinition(name)
+        value = objects[name]
+        return StudentFunction(name, value) if callable(value) else value
+
+    def raw(self, name: str) -> Any:
+        """The object itself, for checks that inspect rather than call it."""
+        if name not in self.objects:
+            raise MissingDefinition(name)
+        return self.objects[name]
+
+
+def expect_raises(
+    error_type: type[BaseException], func: StudentFunction, *args: Any, hint: str = "", **kwargs: Any
+) -> None:
+    """Expect the student's function to reject this call with ``error_type``."""
+    call = format_call(func.name, args, kwargs)
+    try:
+        result = func(*args, **kwargs)
+    except StudentCodeError as raised:
+        if isinstance(raised.error, NotImplementedError):
+            raise
+        expect(
+            isinstance(raised.error, error_type),
+            expected=f"{call} to raise {error_type.__name__}",
+            found=f"it raised {type(raised.error).__name__}: {raised.error}",
+            hint=hint,
+        )
+        return
+    raise CheckFailed(
+        expected=f"{call} to raise {error_type.__name__}",
+        found=f"it returned {describe(result)}",
+        hint=hint,
+    )
+
+
+def rel_error(x: np.ndarray, y: np.ndarray) -> float:
+    """CS231n's relative error, max |x - y| / max(1e-8, |x| + |y|); about 1e-12 for float64."""
+    x = np.asarray(x, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64)
+    return float(np.max(np.abs(x - y) / np.maximum(1e-8, np.abs(x) + np.abs(y))))

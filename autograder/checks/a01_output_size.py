@@ -1,0 +1,234 @@
+"""Hidden checks for 01_output_size: the conv/pool output-size formula.
+
+The reference is Keras itself: every generated case asks ``Conv2D``,
+``ZeroPadding2D`` and ``MaxPooling2D`` for the shape they produce, and
+``Conv2D.count_params`` for the parameter count, so the checks agree with the
+library the course trains with rather than with a second hand-written formula.
+"""
+
+from __future__ import annotations
+
+import random
+from functools import cache
+
+import numpy as np
+
+from autograder.checking import (
+    CheckFailed,
+    StudentFunction,
+    check,
+    describe,
+    expect,
+    expect_raises,
+    format_call,
+)
+
+STUDENT_NAMES = ("conv_output_size", "same_padding", "pool_output_size", "conv_param_count")
+SEED = 20261123
+
+
+@cache
+def keras_layers():
+    """Keras's layers module, imported on first use (TensorFlow takes seconds to load)."""
+    from keras import layers
+
+    return layers
+
+
+def keras_conv_size(size: int, kernel: int, stride: int, padding: int) -> int:
+    """Output size of ZeroPadding2D(padding) then Conv2D(kernel, strides=stride, 'valid')."""
+    layers = keras_layers()
+    padded = layers.ZeroPadding2D(padding).compute_output_shape((None, size, size, 1))
+    return layers.Conv2D(1, kernel, strides=stride).compute_output_shape(padded)[1]
+
+
+def keras_pool_size(size: int, pool: int, stride: int | None) -> int:
+    """Output size of MaxPooling2D(pool, strides=stride, 'valid')."""
+    layer = keras_layers().MaxPooling2D(pool, strides=stride)
+    return layer.compute_output_shape((None, size, size, 1))[1]
+
+
+def keras_param_count(in_channels: int, filters: int, kernel: int | tuple[int, int]) -> int:
+    """Conv2D(filters, kernel).count_params() on an input with ``in_channels`` channels."""
+    layer = keras_layers().Conv2D(filters, kernel)
+    layer.build((None, 32, 32, in_channels))
+    return layer.count_params()
+
+
+def conv_cases(count: int, paddings: range, strides: range) -> list[tuple[int, int, int, int]]:
+    """Seeded (input_size, filter_size, stride, padding) cases that Keras accepts."""
+    rng = random.Random(SEED + paddings.stop * 10 + strides.stop)
+    cases = []
+    while len(cases) < count:
+        size, kernel = rng.randint(1, 64), rng.randint(1, 7)
+        stride, padding = rng.choice(strides), rng.choice(paddings)
+        if kernel <= size + 2 * padding:
+            cases.append((size, kernel, stride, padding))
+    return cases
+
+
+def expect_matches(func: StudentFunction, cases: list[tuple], reference, hint: str) -> None:
+    """Expect ``func(*case) == reference(*case)`` for every case; report the first miss."""
+    wrong = [case for case in cases if func(*case) != reference(*case)]
+    if wrong:
+        first = wrong[0]
+        raise CheckFailed(
+            expected=f"the output size Keras computes, on all {len(cases)} generated cases",
+            found=(
+                f"{len(wrong)} wrong, for example {format_call(func.name, first, {})} "
+                f"returned {describe(func(*first))}"
+            ),
+            hint=hint,
+        )
+
+
+def expect_values(func: StudentFunction, known: dict[tuple, int], hint: str) -> None:
+    """Expect the lecture's published values (safe to show: they are on the slides)."""
+    for args, value in known.items():
+        result = func(*args)
+        expect(
+            result == value,
+            expected=f"{format_call(func.name, args, {})} == {value} (lecture)",
+            found=describe(result),
+            hint=hint,
+        )
+
+
+FORMULA_HINT = "출력 크기 = (W - F + 2P) / S + 1, 나눗셈은 내림 / floor the division, as Keras does"
+
+
+@check(points=1, cell="conv_output_size")
+def test_lecture_conv_shapes(student):
+    """강의 모델의 크기 28→26, 13→11, 5→3 / the lecture model's sizes"""
+    lecture = {(28, 3): 26, (13, 3): 11, (5, 3): 3, (32, 5, 1, 2): 32}
+    expect_values(student.conv_output_size, lecture, FORMULA_HINT)
+
+
+@check(points=1, cell="conv_output_size")
+def test_conv_strides_match_keras(student):
+    """스트라이드가 있는 경우 Keras Conv2D와 일치 / strides agree with Keras Conv2D"""
+    cases = conv_cases(120, paddings=range(1), strides=range(1, 5))
+    hint = "with stride S the filter moves S pixels at a time; floor (W - F) / S before adding 1"
+    expect_matches(student.conv_output_size, cases, keras_conv_size, hint)
+
+
+@check(points=1, cell="conv_output_size")
+def test_conv_padding_matches_keras(student):
+    """패딩이 있는 경우 Keras와 일치 / padding agrees with ZeroPadding2D + Conv2D"""
+    cases = conv_cases(120, paddings=range(1, 4), strides=range(1, 4))
+    hint = "padding P adds P pixels on BOTH sides: the padded size is W + 2P"
+    expect_matches(student.conv_output_size, cases, keras_conv_size, hint)
+
+
+@check(points=1, cell="conv_output_size")
+def test_conv_returns_int(student):
+    """정수(int)를 반환 / returns an int, not a float"""
+    result = student.conv_output_size(28, 3, stride=2, padding=1)
+    expect(
+        isinstance(result, int | np.integer) and not isinstance(result, bool),
+        expected="an int (a layer cannot have 13.5 pixels)",
+        found=describe(result),
+        hint="use // (floor division) or int(...) instead of /",
+    )
+
+
+@check(points=1, cell="conv_output_size")
+def test_conv_rejects_invalid_arguments(student):
+    """잘못된 인자에 ValueError / ValueError for impossible arguments"""
+    func = student.conv_output_size
+    hint = "check sizes and stride > 0, padding >= 0, and filter <= W + 2P before computing"
+    expect_raises(ValueError, func, 0, 3, hint=hint)
+    expect_raises(ValueError, func, 28, 0, hint=hint)
+    expect_raises(ValueError, func, 28, 3, stride=0, hint=hint)
+    expect_raises(ValueError, func, 28, 3, stride=-1, hint=hint)
+    expect_raises(ValueError, func, 28, 3, padding=-1, hint=hint)
+    expect_raises(ValueError, func, 4, 7, hint=hint)
+    expect_raises(ValueError, func, 4, 7, stride=1, padding=1, hint=hint)
+
+
+@check(points=1, cell="same_padding")
+def test_same_padding_keeps_size(student):
+    """'same' 패딩이 크기를 유지 / the padding keeps the size, as Keras padding='same'"""
+    layers = keras_layers()
+    for kernel in (1, 3, 5, 7, 9, 11):
+        padding = student.same_padding(kernel)
+        same = layers.Conv2D(1, kernel, padding="same").compute_output_shape((None, 20, 20, 1))
+        expect(
+            isinstance(padding, int | np.integer) and padding >= 0,
+            expected=f"same_padding({kernel}) to be a non-negative int",
+            found=describe(padding),
+            hint="P = (F - 1) / 2 for an odd filter size F",
+        )
+        expect(
+            keras_conv_size(20, kernel, 1, int(padding)) == same[1],
+            expected=f"padding that keeps a 20x20 input 20x20 under a {kernel}x{kernel} filter",
+            found=f"same_padding({kernel}) returned {padding}",
+            hint="the output W - F + 2P + 1 must equal W",
+        )
+
+
+@check(points=1, cell="same_padding")
+def test_same_padding_rejects_even_and_nonpositive(student):
+    """짝수·0 이하 필터에 ValueError / ValueError for even or non-positive sizes"""
+    hint = "an even filter has no centre, so no symmetric padding keeps the size"
+    for kernel in (2, 4, 0, -3):
+        expect_raises(ValueError, student.same_padding, kernel, hint=hint)
+
+
+@check(points=1, cell="pool_output_size")
+def test_lecture_pool_shapes(student):
+    """강의 모델의 풀링 26→13, 11→5 / the lecture model's pooling"""
+    lecture = {(26,): 13, (11,): 5, (26, 2): 13, (28, 2, 2): 14}
+    hint = "stride defaults to pool_size; floor the division"
+    expect_values(student.pool_output_size, lecture, hint)
+
+
+@check(points=1, cell="pool_output_size")
+def test_pool_matches_keras(student):
+    """Keras MaxPooling2D와 일치 / agrees with Keras MaxPooling2D"""
+    rng = random.Random(SEED)
+    cases = []
+    while len(cases) < 120:
+        size, pool = rng.randint(1, 64), rng.randint(1, 5)
+        stride = rng.choice([None, 1, 2, 3, 4])
+        if pool <= size:
+            cases.append((size, pool, stride))
+    hint = "(W - F) // S + 1, with S = pool_size when stride is None"
+    expect_matches(student.pool_output_size, cases, keras_pool_size, hint)
+
+
+@check(points=1, cell="pool_output_size")
+def test_pool_rejects_invalid_arguments(student):
+    """잘못된 인자에 ValueError / ValueError for impossible arguments"""
+    func = student.pool_output_size
+    hint = "check input_size, pool_size and stride > 0 and pool_size <= input_size"
+    expect_raises(ValueError, func, 1, 2, hint=hint)
+    expect_raises(ValueError, func, 0, 2, hint=hint)
+    expect_raises(ValueError, func, 28, 0, hint=hint)
+    expect_raises(ValueError, func, 28, 2, 0, hint=hint)
+
+
+@check(points=1, cell="conv_param_count")
+def test_lecture_parameter_counts(student):
+    """강의 모델의 파라미터 수 320, 18496, 73856 / the lecture's parameter counts"""
+    lecture = {(1, 32, 3): 320, (32, 64, 3): 18496, (64, 128, 3): 73856}
+    hint = "each filter has F*F*C weights and one bias"
+    expect_values(student.conv_param_count, lecture, hint)
+
+
+@check(points=1, cell="conv_param_count")
+def test_parameter_counts_match_keras(student):
+    """Keras count_params()와 일치 / agrees with Conv2D.count_params()"""
+    rng = random.Random(SEED)
+    cases = [(rng.randint(1, 64), rng.randint(1, 128), rng.randint(1, 7)) for _ in range(20)]
+    cases += [(3, 16, (3, 5)), (8, 4, (1, 7))]
+    hint = "kernel_size may be an int or (height, width); add one bias per filter"
+    wrong = [c for c in cases if student.conv_param_count(*c) != keras_param_count(*c)]
+    if wrong:
+        call = format_call("conv_param_count", wrong[0], {})
+        raise CheckFailed(
+            expected=f"the counts Keras reports, on all {len(cases)} generated layers",
+            found=f"{len(wrong)} wrong, e.g. {call} returned "
+            f"{describe(student.conv_param_count(*wrong[0]))}",
+            hint=hint,
+        )

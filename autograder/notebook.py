@@ -1,0 +1,55 @@
+"""Reading notebooks: their nbgrader cells, and their code run in this process."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import nbformat
+from nbformat import NotebookNode
+
+
+def nbgrader_meta(cell: NotebookNode) -> dict[str, Any]:
+    """The cell's nbgrader metadata, empty for a plain cell."""
+    return dict(cell.get("metadata", {}).get("nbgrader", {}))
+
+
+def is_test_cell(cell: NotebookNode) -> bool:
+    """An autograder test cell: graded code that is not the student's answer."""
+    meta = nbgrader_meta(cell)
+    return cell.cell_type == "code" and bool(meta.get("grade")) and not meta.get("solution")
+
+
+def test_cells(notebook: NotebookNode) -> list[NotebookNode]:
+    """The notebook's autograder test cells, in order."""
+    return [cell for cell in notebook.cells if is_test_cell(cell)]
+
+
+def read(path: str | Path) -> NotebookNode:
+    """Read a notebook as nbformat 4."""
+    return nbformat.read(str(path), as_version=4)
+
+
+def _without_magics(source: str) -> str:
+    return "\n".join(
+        "" if line.lstrip().startswith(("%", "!")) else line for line in source.splitlines()
+    )
+
+
+def run_answer_cells(path: str | Path) -> dict[str, Any]:
+    """Run a notebook's code cells except its test cells and return the namespace.
+
+    This is how plain pytest gets a student's objects from a notebook without
+    nbgrader: the test cells (which call the grader) are left out, and a cell
+    that raises is reported and skipped, as nbgrader's ``allow_errors`` does.
+    """
+    namespace: dict[str, Any] = {"__name__": "__main__"}
+    for index, cell in enumerate(read(path).cells):
+        if cell.cell_type != "code" or is_test_cell(cell):
+            continue
+        code = compile(_without_magics(cell.source), f"<{Path(path).name} cell {index}>", "exec")
+        try:
+            exec(code, namespace)
+        except Exception as error:  # keep going, as nbgrader does with allow_errors
+            print(f"cell {index} raised {type(error).__name__}: {error}")
+    return namespace

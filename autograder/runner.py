@@ -1,0 +1,224 @@
+"""The grading runner that nbgrader's test cells call.
+
+A hidden test cell ends with::
+
+    from autograder import grade
+    grade("02_manual_convolution", "conv2d", globals())
+
+:func:`grade` collects the student's objects from the notebook's namespace
+(:meth:`Submission.collect`), judges them with the hidden checks of that cell
+(:func:`judge`), prints a per-check report for the feedback and returns the
+points earned. nbgrader records that number as the cell's partial credit.
+
+Two rules keep the score honest:
+
+* the return value is always a plain ``float``: a cell that shows no number
+  would get full marks from nbgrader, so anything that stops the judging
+  raises instead, and an error scores zero;
+* nothing reaches stderr: nbgrader scores a test cell with stderr output as
+  zero, so pytest's own output, warnings and library logs are swallowed
+  while the checks run.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import sys
+import warnings
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from autograder import checks
+from autograder.checking import CheckFailed, MissingDefinition, StudentCodeError, Submission
+from autograder.checks.conftest import CELL, SUBMISSION
+
+
+class GradingError(Exception):
+    """The hidden checks could not be run; the cell scores zero with this reason."""
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """One hidden check's outcome, as the student will read it."""
+
+    name: str
+    title: str
+    points: float
+    earned: float
+    expected: str = ""
+    found: str = ""
+    hint: str = ""
+
+    @property
+    def passed(self) -> bool:
+        return self.earned == self.points
+
+
+def grade(assignment: str, cell: str, namespace: dict[str, Any]) -> float:
+    """Grade one test cell of a notebook; print the report and return the points earned."""
+    module = checks.load(assignment)
+    submission = Submission.collect(namespace, module.STUDENT_NAMES)
+    results = judge(assignment, cell, submission)
+    print(format_report(cell, results))
+    return earned_points(results)
+
+
+def earned_points(results: list[CheckResult]) -> float:
+    """The cell's score: the sum of the points of the checks that passed."""
+    return float(sum(result.earned for result in results))
+
+
+def judge(assignment: str, cell: str, submission: Submission) -> list[CheckResult]:
+    """Run the hidden checks of one test cell against a submission.
+
+    This is the one place that decides where judging happens. It runs pytest
+    in this process today; running it in a fresh process on a serialized
+    submission changes this function only.
+    """
+    # Keep TensorFlow's C++ start-up lines off stderr if a check is first to import it.
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    collector = _ResultCollector()
+    args = [
+        str(checks.check_module_path(assignment)),
+        "-c",
+        str(checks.CHECKS_DIR / "pytest.ini"),
+        "--rootdir",
+        str(checks.CHECKS_DIR),
+        "--capture=sys",
+        "-q",
+    ]
+    seed = _SubmissionPlugin(submission, cell)
+    with _silenced():
+        exit_code = pytest.main(args, plugins=[seed, collector])
+    if exit_code == pytest.ExitCode.INTERRUPTED:
+        raise GradingError(
+            "Grading of this cell was interrupted, most likely by nbgrader's time limit "
+            "while your code was running. Look for a loop that never ends. "
+            "(채점이 시간 제한으로 중단되었습니다. 끝나지 않는 반복문이 있는지 확인하세요.)"
+        )
+    if not collector.results:
+        raise GradingError(f"no hidden checks ran for cell {cell!r} of {assignment!r}")
+    return collector.results
+
+
+@contextlib.contextmanager
+def _silenced():
+    """Swallow stdout, stderr and warnings, from Python and from C libraries alike.
+
+    TensorFlow writes its start-up lines to file descriptor 2 before its log
+    level applies, which Jupyter kernels forward as stderr; so the descriptors
+    are pointed at /dev/null too, not only ``sys.stdout``/``sys.stderr``.
+    """
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved = [os.dup(1), os.dup(2)]
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 1)
+        os.dup2(devnull, 2)
+        with (
+            contextlib.redirect_stdout(io.StringIO()),
+            contextlib.redirect_stderr(io.StringIO()),
+            warnings.catch_warnings(),
+        ):
+            warnings.simplefilter("ignore")
+            yield
+    finally:
+        os.dup2(saved[0], 1)
+        os.dup2(saved[1], 2)
+        for fd in [*saved, devnull]:
+            os.close(fd)
+
+
+class _SubmissionPlugin:
+    """Hands the submission and the selected cell to the checks' conftest."""
+
+    def __init__(self, submission: Submission, cell: str) -> None:
+        self.submission = submission
+        self.cell = cell
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_configure(self, config: pytest.Config) -> None:
+        config.stash[SUBMISSION] = self.submission
+        config.stash[CELL] = self.cell
+
+
+class _ResultCollector:
+    """Turns pytest's reports into :class:`CheckResult` objects."""
+
+    def __init__(self) -> None:
+        self.results: list[CheckResult] = []
+        self._errors: dict[str, BaseException] = {}
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]):
+        yield
+        if call.excinfo is not None and item.nodeid not in self._errors:
+            self._errors[item.nodeid] = call.excinfo.value
+        if call.when == "teardown":
+            self.results.append(self._result(item, self._errors.get(item.nodeid)))
+
+    @staticmethod
+    def _result(item: pytest.Item, error: BaseException | None) -> CheckResult:
+        marker = item.get_closest_marker("check")
+        points = float(marker.kwargs["points"]) if marker else 0.0
+        doc = (getattr(item, "function", None).__doc__ or item.name).strip().splitlines()[0]
+        if error is None:
+            return CheckResult(item.name, doc, points, points)
+        expected, found, hint = explain(error)
+        return CheckResult(item.name, doc, points, 0.0, expected, found, hint)
+
+
+def explain(error: BaseException) -> tuple[str, str, str]:
+    """Expected, found and hint for a failed check, safe to show a student."""
+    if isinstance(error, CheckFailed):
+        return error.expected, error.found, error.hint
+    if isinstance(error, StudentCodeError) and isinstance(error.error, NotImplementedError):
+        return (
+            "your implementation",
+            f"{error.call} still raises NotImplementedError",
+            "replace `raise NotImplementedError()` with your code (코드를 작성하세요)",
+        )
+    if isinstance(error, StudentCodeError):
+        return (
+            "the call to return a result",
+            f"{error.call} raised {type(error.error).__name__}: {error.error}",
+            "run the same call in your notebook to see the traceback (직접 호출해 보세요)",
+        )
+    if isinstance(error, MissingDefinition):
+        return (
+            f"a definition of `{error.name}`",
+            "the name is not defined when the tests run",
+            "run the cell that defines it, and keep the name given in the notebook",
+        )
+    if isinstance(error, SystemExit):
+        return (
+            "your code to return a result",
+            "your code called sys.exit() / exit()",
+            "remove the exit call; return the value instead",
+        )
+    # A check tripped over an unexpected result; its internals stay hidden.
+    return (
+        "a result of the type and shape the docstring describes",
+        f"a result the check could not use ({type(error).__name__})",
+        "compare your return value with the docstring (반환값의 형식을 확인하세요)",
+    )
+
+
+def format_report(cell: str, results: list[CheckResult]) -> str:
+    """The per-check report printed in the test cell and shown in the feedback."""
+    total = sum(r.points for r in results)
+    lines = [f"[{cell}] {earned_points(results):g} / {total:g} 점 points"]
+    for r in results:
+        mark = "✓" if r.passed else "✗"
+        lines.append(f"  {mark} {r.earned:g}/{r.points:g}  {r.title}")
+        if not r.passed:
+            lines.append(f"        expected 기대: {r.expected}")
+            lines.append(f"        found    결과: {r.found}")
+            if r.hint:
+                lines.append(f"        hint     힌트: {r.hint}")
+    return "\n".join(lines)
