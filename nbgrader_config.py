@@ -37,7 +37,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 # failure is never hidden by this.
 c.IgnorePattern.enabled = True
 c.IgnorePattern.pattern = (
-    r"(?m)^(?:[IWE]\d{4} \d\d:\d\d:\d\d\.\d+\s+\d+ \S+:\d+\]"  # absl/glog line prefix
+    r"(?m)^(?:[IWEF]\d{4} [\d:.]+\s+\d+ \S+:\d+\]"  # absl/glog line prefix
     r"|WARNING: All log messages before absl::InitializeLog\(\)"
     r"|.*oneDNN custom operations are on"
     r"|.*Could not find cuda drivers"

@@ -1,0 +1,309 @@
+"""Hidden checks for 02_manual_convolution: zero padding, conv2d and max pooling in NumPy.
+
+References are independent of the student's approach: ``np.pad`` for
+padding, TensorFlow's ``tf.nn.conv2d`` (cross-correlation, as CNN layers
+compute it) and ``tf.nn.max_pool2d`` in float64 for the rest. Values must
+agree to a relative error (CS231n's ``rel_error``) below ``TOLERANCE``; a
+correct loop or vectorised NumPy version lands near 1e-16.
+
+A ``conv2d`` that hands the work to a library convolution earns none of the
+value checks: every call to it runs under :func:`library_calls`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+import pytest
+
+from autograder.checking import (
+    StudentFunction,
+    check,
+    describe,
+    expect,
+    expect_raises,
+    format_call,
+    rel_error,
+)
+
+STUDENT_NAMES = ("zero_pad", "conv2d", "max_pool2d")
+SEED = 20261123
+TOLERANCE = 1e-9
+
+LECTURE_IMAGE = np.array(
+    [[7, 8, 1, 8, 8], [4, 8, 1, 8, 4], [3, 8, 8, 8, 4], [2, 8, 7, 2, 7], [5, 4, 4, 5, 4]]
+)
+LECTURE_KERNEL = np.array([[1, 0, 1], [1, 0, 1], [1, 1, 1]])
+LECTURE_OUTPUT = np.array([[32, 56, 34], [33, 49, 33], [33, 39, 39]])
+
+POOL_EXAMPLE = np.array([[1, 1, 2, 4], [5, 6, 7, 8], [3, 2, 1, 0], [1, 2, 3, 4]])
+POOL_EXAMPLE_OUTPUT = np.array([[6, 8], [3, 4]])
+
+# Modules whose functions compute a convolution for you, and NumPy's own 1-D ones.
+LIBRARY_MODULES = ("scipy.signal", "scipy.ndimage", "tensorflow", "keras", "torch", "jax", "cv2")
+LIBRARY_NUMPY_FUNCTIONS = ("convolve", "correlate", "correlate2")
+
+
+@contextlib.contextmanager
+def library_calls() -> Iterator[list[str]]:
+    """Record every library convolution called inside the block, however it was imported.
+
+    A profiler sees the functions actually called, so ``from scipy.signal
+    import correlate2d as c`` is caught as surely as ``scipy.signal.correlate2d``.
+    """
+    found: list[str] = []
+
+    def profiler(frame: Any, event: str, arg: Any) -> None:
+        if event == "call":
+            module, name = frame.f_globals.get("__name__") or "", frame.f_code.co_name
+        elif event == "c_call":
+            module, name = getattr(arg, "__module__", None) or "", getattr(arg, "__name__", "")
+        else:
+            return
+        numpy_conv = module.startswith("numpy") and name in LIBRARY_NUMPY_FUNCTIONS
+        if module.startswith(LIBRARY_MODULES) or numpy_conv:
+            found.append(f"{module}.{name}")
+
+    previous = sys.getprofile()
+    sys.setprofile(profiler)
+    try:
+        yield found
+    finally:
+        sys.setprofile(previous)
+
+
+class ComputedByStudent(StudentFunction):
+    """A student's function whose result only counts if no library convolution made it."""
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        with library_calls() as found:
+            result = super().__call__(*args, **kwargs)
+        expect(
+            not found,
+            expected=f"{self.name} to compute the convolution itself (loops or NumPy slicing)",
+            found=f"it called {', '.join(sorted(set(found)))}",
+            hint="라이브러리 합성곱 대신 직접 계산하세요 / multiply each window by the kernel "
+            "and sum it yourself",
+        )
+        return result
+
+
+@pytest.fixture
+def conv2d(student) -> StudentFunction:
+    """The student's conv2d, failing the check if it calls a library convolution."""
+    return ComputedByStudent("conv2d", student.raw("conv2d"))
+
+
+def tf_conv2d(image: np.ndarray, kernel: np.ndarray, stride: int, padding: int) -> np.ndarray:
+    """TensorFlow's 2-D cross-correlation of one single-channel image, in float64."""
+    import tensorflow as tf
+
+    pads = [[0, 0], [padding, padding], [padding, padding], [0, 0]]
+    images = tf.constant(image[None, :, :, None], dtype=tf.float64)
+    kernels = tf.constant(kernel[:, :, None, None], dtype=tf.float64)
+    out = tf.nn.conv2d(images, kernels, stride, pads)
+    return out.numpy()[0, :, :, 0]
+
+
+def tf_max_pool(feature_map: np.ndarray, pool: int, stride: int | None) -> np.ndarray:
+    """TensorFlow's 'VALID' max pooling of one single-channel map, in float64."""
+    import tensorflow as tf
+
+    maps = tf.constant(feature_map[None, :, :, None], dtype=tf.float64)
+    out = tf.nn.max_pool2d(maps, pool, stride or pool, "VALID")
+    return out.numpy()[0, :, :, 0]
+
+
+def conv_cases(count: int, strides: tuple[int, ...], paddings: tuple[int, ...]) -> list[dict]:
+    """Seeded random images and kernels (rectangular, with negative values) that fit."""
+    rng = np.random.default_rng(SEED + len(strides) * 7 + len(paddings))
+    cases = []
+    while len(cases) < count:
+        image = rng.normal(size=tuple(rng.integers(3, 13, size=2)))
+        kernel = rng.normal(size=tuple(rng.integers(1, 6, size=2)))
+        stride, padding = int(rng.choice(strides)), int(rng.choice(paddings))
+        if all(k <= s + 2 * padding for k, s in zip(kernel.shape, image.shape, strict=True)):
+            cases.append({"image": image, "kernel": kernel, "stride": stride, "padding": padding})
+    return cases
+
+
+def expect_close(func: StudentFunction, case: dict, reference: np.ndarray, hint: str) -> None:
+    """Expect ``func(**case)`` to have the reference's shape and values."""
+    call = format_call(func.name, (), case)
+    result = np.asarray(func(**case))
+    expect(
+        result.shape == reference.shape,
+        expected=f"{call} to have the output shape of the formula (W - F + 2P) // S + 1",
+        found=f"shape {result.shape}",
+        hint=hint,
+    )
+    error = rel_error(result, reference)
+    expect(
+        error < TOLERANCE,
+        expected=f"{call} to match the reference to a relative error below {TOLERANCE:g}",
+        found=f"relative error {error:.2g}",
+        hint=hint,
+    )
+
+
+def expect_inputs_kept(func: StudentFunction, *inputs: np.ndarray, **kwargs: Any) -> Any:
+    """Call ``func`` on copies of integer arrays; expect a float result and untouched inputs.
+
+    Options other than the arrays (pad, stride, ...) go in ``kwargs``.
+    """
+    copies = [x.copy() for x in inputs]
+    result = func(*copies, **kwargs)
+    for original, after in zip(inputs, copies, strict=True):
+        expect(
+            np.array_equal(original, after),
+            expected=f"{func.name} to leave its input arrays unchanged",
+            found="an input array was modified in place",
+            hint="work on a new array (np.zeros(...) or .copy()) instead of writing into the input",
+        )
+    expect(
+        isinstance(result, np.ndarray) and np.issubdtype(result.dtype, np.floating),
+        expected=f"{func.name} on integer input to return a float array",
+        found=describe(result),
+        hint="create the output with dtype=float (np.zeros_like(image) keeps int dtype)",
+    )
+    return result
+
+
+@check(points=1, cell="zero_pad")
+def test_zero_pad_matches_np_pad(student):
+    """np.pad와 같은 값 / same values as np.pad with zeros"""
+    rng = np.random.default_rng(SEED)
+    for _ in range(20):
+        image = rng.normal(size=tuple(rng.integers(1, 9, size=2)))
+        pad = int(rng.integers(0, 4))
+        result = np.asarray(student.zero_pad(image, pad))
+        reference = np.pad(image, pad)
+        same_shape = result.shape == reference.shape
+        expect(
+            same_shape and np.array_equal(result, reference),
+            expected=f"zero_pad(<{image.shape} array>, {pad}) to add {pad} zero rows and "
+            "columns on every side",
+            found=f"shape {result.shape}" if not same_shape else "the right shape, other values",
+            hint="패딩은 위·아래·왼쪽·오른쪽 모두에 / pad top, bottom, left AND right",
+        )
+
+
+@check(points=1, cell="zero_pad")
+def test_zero_pad_returns_float_and_keeps_input(student):
+    """실수 배열 반환, 입력은 그대로 / float result, input untouched"""
+    expect_inputs_kept(student.zero_pad, np.arange(12).reshape(3, 4), pad=2)
+
+
+@check(points=1, cell="zero_pad")
+def test_zero_pad_rejects_bad_arguments(student):
+    """음수 패딩·2차원이 아닌 입력에 ValueError / ValueError for negative pad or non-2-D input"""
+    hint = "check pad >= 0 and image.ndim == 2 first"
+    expect_raises(ValueError, student.zero_pad, np.ones((3, 3)), -1, hint=hint)
+    expect_raises(ValueError, student.zero_pad, np.ones((2, 3, 3)), 1, hint=hint)
+
+
+@check(points=1, cell="conv2d")
+def test_conv2d_lecture_example(conv2d):
+    """강의 예제 5×5 * 3×3 / the lecture's 5x5 example"""
+    result = np.asarray(conv2d(LECTURE_IMAGE, LECTURE_KERNEL))
+    expect(
+        result.shape == LECTURE_OUTPUT.shape and np.allclose(result, LECTURE_OUTPUT),
+        expected="the lecture's result 32 56 34 / 33 49 33 / 33 39 39",
+        found=describe(result) if result.shape != (3, 3) else f"{result.tolist()}",
+        hint="CNN layers do not flip the kernel (cross-correlation)",
+    )
+
+
+@check(points=1, cell="conv2d")
+def test_conv2d_matches_tensorflow_stride1(conv2d):
+    """무작위 입력에서 TensorFlow와 일치 (스트라이드 1) / random inputs vs TensorFlow, stride 1"""
+    hint = "multiply each F×F window by the kernel element-wise and sum; do not flip the kernel"
+    for case in conv_cases(15, strides=(1,), paddings=(0,)):
+        reference = tf_conv2d(case["image"], case["kernel"], 1, 0)
+        expect_close(conv2d, case, reference, hint)
+
+
+@check(points=2, cell="conv2d")
+def test_conv2d_matches_tensorflow_strides_and_padding(conv2d):
+    """스트라이드·패딩에서 TensorFlow와 일치 / strides and padding vs TensorFlow"""
+    hint = "pad first (P on every side), then move the window S pixels per step"
+    for case in conv_cases(25, strides=(1, 2, 3), paddings=(0, 1, 2)):
+        reference = tf_conv2d(case["image"], case["kernel"], case["stride"], case["padding"])
+        expect_close(conv2d, case, reference, hint)
+
+
+@check(points=1, cell="conv2d")
+def test_conv2d_returns_float_and_keeps_inputs(conv2d):
+    """실수 배열 반환, 입력은 그대로 / float result, inputs untouched"""
+    image = np.array([[0, 1, 2, 3], [3, 2, 1, 0], [1, 1, 1, 1], [2, 0, 2, 0]])
+    expect_inputs_kept(conv2d, image, np.array([[1, -1], [2, 0]]), stride=1, padding=1)
+
+
+@check(points=1, cell="conv2d")
+def test_conv2d_rejects_impossible_shapes(student):
+    """불가능한 크기에 ValueError / ValueError for impossible shapes"""
+    hint = "raise ValueError when the kernel is larger than the padded image, or stride < 1"
+    func = student.conv2d
+    expect_raises(ValueError, func, np.ones((3, 3)), np.ones((4, 4)), hint=hint)
+    expect_raises(ValueError, func, np.ones((3, 5)), np.ones((2, 6)), padding=0, hint=hint)
+    expect_raises(ValueError, func, np.ones((5, 5)), np.ones((3, 3)), stride=0, hint=hint)
+    expect_raises(ValueError, func, np.ones((5, 5)), np.ones((3, 3)), padding=-1, hint=hint)
+
+
+@check(points=1, cell="max_pool2d")
+def test_max_pool_example(student):
+    """4×4 예제 / the 4x4 example"""
+    result = np.asarray(student.max_pool2d(POOL_EXAMPLE))
+    expect(
+        result.shape == (2, 2) and np.array_equal(result, POOL_EXAMPLE_OUTPUT),
+        expected="[[6, 8], [3, 4]] for the 4x4 example with 2x2 pooling",
+        found=f"{result.tolist()}" if result.size <= 16 else describe(result),
+        hint="the stride defaults to pool_size: windows do not overlap",
+    )
+
+
+@check(points=1, cell="max_pool2d")
+def test_max_pool_matches_tensorflow(student):
+    """무작위 입력에서 TensorFlow와 일치 / random inputs vs tf.nn.max_pool2d"""
+    rng = np.random.default_rng(SEED)
+    hint = "out[i, j] = max of the window starting at (i*S, j*S); S = pool_size when None"
+    for _ in range(25):
+        feature_map = rng.normal(size=tuple(rng.integers(3, 13, size=2)))
+        pool = int(rng.integers(1, 4))
+        stride = [None, 1, 2, 3][int(rng.integers(0, 4))]
+        case = {"feature_map": feature_map, "pool_size": pool, "stride": stride}
+        expect_close(student.max_pool2d, case, tf_max_pool(feature_map, pool, stride), hint)
+
+
+@check(points=1, cell="max_pool2d")
+def test_max_pool_negative_values(student):
+    """음수만 있는 입력 / a map of negative values only"""
+    feature_map = -np.arange(1.0, 37.0).reshape(6, 6)
+    result = np.asarray(student.max_pool2d(feature_map, 2))
+    expect(
+        result.shape == (3, 3) and np.array_equal(result, tf_max_pool(feature_map, 2, None)),
+        expected="negative maxima for a map whose values are all negative",
+        found=f"{result.tolist()}" if result.size <= 16 else describe(result),
+        hint="start each window's maximum from its values (or -inf), not from 0",
+    )
+
+
+@check(points=1, cell="max_pool2d")
+def test_max_pool_returns_float_and_keeps_input(student):
+    """실수 배열 반환, 입력은 그대로 / float result, input untouched"""
+    expect_inputs_kept(student.max_pool2d, np.array([[1, -2, 3, 0], [4, 5, -6, 7]]), pool_size=2)
+
+
+@check(points=1, cell="max_pool2d")
+def test_max_pool_rejects_impossible_shapes(student):
+    """불가능한 크기에 ValueError / ValueError for impossible shapes"""
+    hint = "raise ValueError when the pool is larger than the map, or pool/stride < 1"
+    func = student.max_pool2d
+    expect_raises(ValueError, func, np.ones((3, 3)), 4, hint=hint)
+    expect_raises(ValueError, func, np.ones((4, 4)), 0, hint=hint)
+    expect_raises(ValueError, func, np.ones((4, 4)), 2, 0, hint=hint)
+

@@ -1,0 +1,127 @@
+"""Hidden checks for 03_one_hot: one-hot encoding as ``keras.utils.to_categorical`` does.
+
+Values are compared with Keras's own ``to_categorical``. The dtype must be
+float32, which Keras 2 returned and models train on (Keras 3 returns float64
+for NumPy input, so the dtype is checked on its own, not against Keras).
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+import numpy as np
+
+from autograder.checking import check, describe, expect, expect_raises
+
+STUDENT_NAMES = ("one_hot", "from_one_hot")
+SEED = 20261123
+
+
+@cache
+def to_categorical():
+    """Keras's ``to_categorical``, imported on first use."""
+    from keras.utils import to_categorical
+
+    return to_categorical
+
+
+def random_labels(rng: np.random.Generator) -> tuple[np.ndarray, int]:
+    """Labels of a random length over a random number of classes (not all classes present)."""
+    num_classes = int(rng.integers(2, 13))
+    return rng.integers(0, num_classes, size=int(rng.integers(1, 40))), num_classes
+
+
+@check(points=1, cell="one_hot")
+def test_mnist_label_five(student):
+    """MNIST 예: 5 → [0 0 0 0 0 1 0 0 0 0] / the MNIST example"""
+    result = np.asarray(student.one_hot([5], 10))
+    expect(
+        result.shape == (1, 10) and result.tolist() == [[0, 0, 0, 0, 0, 1, 0, 0, 0, 0]],
+        expected="[[0 0 0 0 0 1 0 0 0 0]] for label 5 with 10 classes",
+        found=f"{result.tolist()}" if result.size <= 20 else describe(result),
+        hint="row i has a single 1, in column labels[i]",
+    )
+
+
+@check(points=1, cell="one_hot")
+def test_matches_to_categorical(student):
+    """무작위 레이블에서 to_categorical과 같은 값 / same values as to_categorical"""
+    rng = np.random.default_rng(SEED)
+    for trial in range(30):
+        labels, num_classes = random_labels(rng)
+        given = num_classes if trial % 2 else None
+        result = np.asarray(student.one_hot(labels, given))
+        reference = to_categorical()(labels, given)
+        expect(
+            result.shape == reference.shape and np.array_equal(result, reference),
+            expected=f"one_hot(<{len(labels)} labels>, num_classes={given}) to equal "
+            "keras.utils.to_categorical",
+            found=f"shape {result.shape}" if result.shape != reference.shape else "other values",
+            hint="num_classes=None means max(labels) + 1, even if some classes never appear",
+        )
+
+
+@check(points=1, cell="one_hot")
+def test_returns_float32(student):
+    """float32 반환 / returns float32"""
+    result = student.one_hot(np.array([0, 2, 1]), 3)
+    expect(
+        isinstance(result, np.ndarray) and result.dtype == np.float32,
+        expected="a float32 array (what Keras models train on)",
+        found=describe(result),
+        hint="np.zeros(..., dtype=np.float32) or .astype(np.float32)",
+    )
+
+
+@check(points=1, cell="one_hot")
+def test_accepts_list_array_and_column(student):
+    """리스트·1차원 배열·(N, 1) 열 모두 처리 / accepts a list, a 1-D array and an (N, 1) column"""
+    labels = [3, 0, 1, 3]
+    for given in (labels, np.array(labels), np.array(labels).reshape(-1, 1)):
+        result = np.asarray(student.one_hot(given, 4))
+        kind = type(given).__name__ + (f" of shape {given.shape}" if hasattr(given, "shape") else "")
+        expect(
+            result.shape == (4, 4) and np.array_equal(result, np.eye(4)[labels]),
+            expected=f"shape (4, 4) and the right rows for labels given as a {kind}",
+            found=f"shape {result.shape}",
+            hint="flatten an (N, 1) column to (N,) first, e.g. np.asarray(labels).reshape(-1)",
+        )
+
+
+@check(points=1, cell="one_hot")
+def test_rejects_bad_labels(student):
+    """음수·범위 밖·정수가 아닌 레이블에 ValueError / ValueError for bad labels"""
+    hint = "validate before encoding: NumPy would silently wrap a negative index around"
+    expect_raises(ValueError, student.one_hot, [0, -1, 2], 3, hint=hint)
+    expect_raises(ValueError, student.one_hot, [0, 3], 3, hint=hint)
+    expect_raises(ValueError, student.one_hot, [0.0, 1.5], 3, hint=hint)
+
+
+@check(points=1, cell="from_one_hot")
+def test_from_one_hot_round_trip(student):
+    """to_categorical의 역변환 / inverts to_categorical"""
+    rng = np.random.default_rng(SEED)
+    for _ in range(20):
+        labels, num_classes = random_labels(rng)
+        result = np.asarray(student.from_one_hot(to_categorical()(labels, num_classes)))
+        expect(
+            result.shape == labels.shape and np.array_equal(result, labels),
+            expected=f"the {len(labels)} original labels back, shape ({len(labels)},)",
+            found=f"shape {result.shape}" if result.shape != labels.shape else "other labels",
+            hint="take the argmax of each ROW (axis=1)",
+        )
+
+
+@check(points=1, cell="from_one_hot")
+def test_from_probabilities_gives_integer_labels(student):
+    """softmax 확률에서 정수 레이블 / integer labels from softmax probabilities"""
+    probabilities = np.array([[0.1, 0.7, 0.2], [0.5, 0.3, 0.2], [0.2, 0.2, 0.6]], np.float32)
+    result = student.from_one_hot(probabilities)
+    expect(
+        isinstance(result, np.ndarray)
+        and np.issubdtype(result.dtype, np.integer)
+        and result.tolist() == [1, 0, 2],
+        expected="an integer array [1, 0, 2] for three rows of probabilities",
+        found=describe(result),
+        hint="np.argmax returns integer indices; do not round or cast to float",
+    )
