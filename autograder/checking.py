@@ -86,16 +86,29 @@ def describe(value: Any) -> str:
 
 @dataclass
 class StudentFunction:
-    """A student's function, called so that its errors read as findings, not crashes."""
+    """A student's function, called so that its errors read as findings, not crashes.
+
+    Array arguments are copied first, so a function that writes into its
+    input cannot change a check's data; a check that wants to see such
+    writes uses ``dataclasses.replace(func, copy_inputs=False)``.
+    """
 
     name: str
     func: Callable[..., Any]
+    copy_inputs: bool = True
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if self.copy_inputs:
+            args = tuple(_copied(a) for a in args)
+            kwargs = {k: _copied(v) for k, v in kwargs.items()}
         try:
             return self.func(*args, **kwargs)
         except Exception as error:  # the student's own bug, reported as such
             raise StudentCodeError(format_call(self.name, args, kwargs), error) from error
+
+
+def _copied(value: Any) -> Any:
+    return value.copy() if isinstance(value, np.ndarray) else value
 
 
 @dataclass

@@ -115,13 +115,15 @@ def test_from_one_hot_round_trip(student):
 @check(points=1, cell="from_one_hot")
 def test_from_probabilities_gives_integer_labels(student):
     """softmax 확률에서 정수 레이블 / integer labels from softmax probabilities"""
-    probabilities = np.array([[0.1, 0.7, 0.2], [0.5, 0.3, 0.2], [0.2, 0.2, 0.6]], np.float32)
+    probabilities = np.array(
+        [[0.1, 0.7, 0.2], [0.6, 0.3, 0.1], [0.2, 0.2, 0.6], [0.3, 0.4, 0.3]], np.float32
+    )
     result = student.from_one_hot(probabilities)
     expect(
         isinstance(result, np.ndarray)
         and np.issubdtype(result.dtype, np.integer)
-        and result.tolist() == [1, 0, 2],
-        expected="an integer array [1, 0, 2] for three rows of probabilities",
+        and result.tolist() == [1, 0, 2, 1],
+        expected="an integer array [1, 0, 2, 1] for four rows of probabilities",
         found=describe(result),
         hint="np.argmax returns integer indices; do not round or cast to float",
     )

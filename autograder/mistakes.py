@@ -1,0 +1,418 @@
+"""A catalogue of realistic wrong submissions, and the checks each one must fail.
+
+Every hidden check is proven both ways: the reference passes it, and at
+least one mistake here fails it. ``fails`` names the hidden checks a mistake
+must fail, exactly; ``zeroes`` names the test cells whose visible self-check
+it already fails, which nbgrader scores zero as a whole (an error in a test
+cell is zero, by nbgrader's rule). The tests hold every entry to both.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Mistake:
+    """One realistic wrong submission: some answer cells replaced by a student's code."""
+
+    name: str
+    assignment: str
+    answers: dict[str, str]
+    fails: frozenset[str]
+    zeroes: frozenset[str] = frozenset()
+    demo: bool = False  # part of the demo's "typical mistakes" student
+
+
+def _mistake(name: str, assignment: str, answer: str, code: str, fails: set[str], **kw) -> Mistake:
+    return Mistake(name, assignment, {answer: code.strip() + "\n"}, frozenset(fails), **kw)
+
+
+_CONV_SIZE = '''
+def conv_output_size(input_size, filter_size, stride=1, padding=0):
+    if input_size <= 0 or filter_size <= 0 or stride <= 0 or padding < 0:
+        raise ValueError("bad argument")
+    padded = {padded}
+    if filter_size > padded:
+        raise ValueError("filter too large")
+    return {formula}
+'''
+
+
+def _conv_size(padded: str = "input_size + 2 * padding", formula: str = "") -> str:
+    return _CONV_SIZE.format(padded=padded, formula=formula or "(padded - filter_size) // stride + 1")
+
+
+OUTPUT_SIZE = [
+    _mistake(
+        "padding counted on one side only",
+        "01_output_size",
+        "conv_output_size",
+        _conv_size(padded="input_size + padding"),
+        {"test_conv_padding_matches_keras"},
+    ),
+    _mistake(
+        "true division: a float, and no floor",
+        "01_output_size",
+        "conv_output_size",
+        _conv_size(formula="(padded - filter_size) / stride + 1"),
+        {
+            "test_conv_strides_match_keras",
+            "test_conv_padding_matches_keras",
+            "test_conv_returns_int",
+        },
+        demo=True,
+    ),
+    _mistake(
+        "integer division dropping the stride",
+        "01_output_size",
+        "conv_output_size",
+        _conv_size(formula="(padded - filter_size) // 1 + 1"),
+        {"test_conv_strides_match_keras", "test_conv_padding_matches_keras"},
+    ),
+    _mistake(
+        "no argument checks",
+        "01_output_size",
+        "conv_output_size",
+        """
+def conv_output_size(input_size, filter_size, stride=1, padding=0):
+    return (input_size - filter_size + 2 * padding) // stride + 1
+""",
+        {"test_conv_rejects_invalid_arguments"},
+    ),
+    _mistake(
+        "same padding for even filters",
+        "01_output_size",
+        "same_padding",
+        """
+def same_padding(filter_size):
+    return (filter_size - 1) // 2
+""",
+        {"test_same_padding_rejects_even_and_nonpositive"},
+    ),
+    _mistake(
+        "same padding of F - 1 (both sides counted as one)",
+        "01_output_size",
+        "same_padding",
+        """
+def same_padding(filter_size):
+    if filter_size <= 0 or filter_size % 2 == 0:
+        raise ValueError("odd sizes only")
+    return filter_size - 1
+""",
+        {"test_same_padding_keeps_size"},
+        zeroes=frozenset({"test_same_padding"}),
+    ),
+    _mistake(
+        "pooling ignores an explicit stride",
+        "01_output_size",
+        "pool_output_size",
+        """
+def pool_output_size(input_size, pool_size=2, stride=None):
+    if input_size <= 0 or pool_size <= 0 or (stride is not None and stride <= 0):
+        raise ValueError("sizes must be positive")
+    if pool_size > input_size:
+        raise ValueError("pool too large")
+    return (input_size - pool_size) // pool_size + 1
+""",
+        {"test_pool_matches_keras"},
+    ),
+    _mistake(
+        "parameter count without the bias",
+        "01_output_size",
+        "conv_param_count",
+        """
+def conv_param_count(in_channels, filters, kernel_size):
+    return kernel_size * kernel_size * in_channels * filters
+""",
+        {"test_lecture_parameter_counts", "test_parameter_counts_match_keras"},
+        zeroes=frozenset({"test_conv_param_count"}),
+    ),
+    _mistake(
+        "square kernels only",
+        "01_output_size",
+        "conv_param_count",
+        """
+def conv_param_count(in_channels, filters, kernel_size):
+    return (kernel_size * kernel_size * in_channels + 1) * filters
+""",
+        {"test_parameter_counts_match_keras"},
+        demo=True,
+    ),
+]
+
+_CONV2D = '''
+def conv2d(image, kernel, stride=1, padding=0):
+    kernel = np.asarray(kernel, dtype=float){flip}
+    if stride < 1 or padding < 0:
+        raise ValueError("bad stride or padding")
+    padded = zero_pad(image, padding)
+    kh, kw = kernel.shape
+    if kh > padded.shape[0] or kw > padded.shape[1]:
+        raise ValueError("kernel too large")
+    out_h = {out_h}
+    out_w = {out_w}
+    out = {out}
+    for i in range(out_h):
+        for j in range(out_w):
+            window = padded[i * stride : i * stride + kh, j * stride : j * stride + kw]
+            out[i, j] = np.sum(window * kernel)
+    return out
+'''
+
+
+def _conv2d(flip: str = "", size: str = "// stride + 1", out: str = "") -> str:
+    return _CONV2D.format(
+        flip=flip,
+        out_h=f"(padded.shape[0] - kh) {size}",
+        out_w=f"(padded.shape[1] - kw) {size}",
+        out=out or "np.zeros((out_h, out_w))",
+    )
+
+
+MANUAL_CONVOLUTION = [
+    _mistake(
+        "true convolution: the kernel flipped",
+        "02_manual_convolution",
+        "conv2d",
+        _conv2d(flip="[::-1, ::-1]"),
+        {
+            "test_conv2d_lecture_example",
+            "test_conv2d_matches_tensorflow_stride1",
+            "test_conv2d_matches_tensorflow_strides_and_padding",
+        },
+        zeroes=frozenset({"test_conv2d"}),
+    ),
+    _mistake(
+        "padding on one side only",
+        "02_manual_convolution",
+        "zero_pad",
+        """
+def zero_pad(image, pad):
+    image = np.asarray(image, dtype=float)
+    if image.ndim != 2 or pad < 0:
+        raise ValueError("bad image or pad")
+    return np.pad(image, ((0, pad), (0, pad)))
+""",
+        {"test_zero_pad_matches_np_pad", "test_conv2d_matches_tensorflow_strides_and_padding"},
+        zeroes=frozenset({"test_zero_pad"}),
+        demo=True,
+    ),
+    _mistake(
+        "output size without the stride",
+        "02_manual_convolution",
+        "conv2d",
+        _conv2d(size="+ 1"),
+        {"test_conv2d_matches_tensorflow_strides_and_padding"},
+    ),
+    _mistake(
+        "integer output array (np.zeros_like keeps int dtype)",
+        "02_manual_convolution",
+        "conv2d",
+        _conv2d(out="np.zeros((out_h, out_w), dtype=np.asarray(image).dtype)"),
+        {"test_conv2d_returns_float_and_keeps_inputs"},
+    ),
+    _mistake(
+        "a library convolution (scipy.signal.correlate2d)",
+        "02_manual_convolution",
+        "conv2d",
+        """
+from scipy.signal import correlate2d
+
+def conv2d(image, kernel, stride=1, padding=0):
+    kernel = np.asarray(kernel, dtype=float)
+    if stride < 1 or padding < 0:
+        raise ValueError("bad stride or padding")
+    padded = zero_pad(image, padding)
+    if kernel.shape[0] > padded.shape[0] or kernel.shape[1] > padded.shape[1]:
+        raise ValueError("kernel too large")
+    return correlate2d(padded, kernel, mode="valid")[::stride, ::stride]
+""",
+        {
+            "test_conv2d_lecture_example",
+            "test_conv2d_matches_tensorflow_stride1",
+            "test_conv2d_matches_tensorflow_strides_and_padding",
+            "test_conv2d_returns_float_and_keeps_inputs",
+        },
+    ),
+    _mistake(
+        "hard-coded lecture example",
+        "02_manual_convolution",
+        "conv2d",
+        """
+def conv2d(image, kernel, stride=1, padding=0):
+    return np.array([[32, 56, 34], [33, 49, 33], [33, 39, 39]], dtype=float)
+""",
+        {
+            "test_conv2d_matches_tensorflow_stride1",
+            "test_conv2d_matches_tensorflow_strides_and_padding",
+            "test_conv2d_rejects_impossible_shapes",
+        },
+    ),
+    _mistake(
+        "max pooling that starts from 0",
+        "02_manual_convolution",
+        "max_pool2d",
+        """
+def max_pool2d(feature_map, pool_size=2, stride=None):
+    feature_map = np.asarray(feature_map, dtype=float)
+    stride = pool_size if stride is None else stride
+    if pool_size < 1 or stride < 1 or pool_size > min(feature_map.shape):
+        raise ValueError("bad pool")
+    out_h = (feature_map.shape[0] - pool_size) // stride + 1
+    out_w = (feature_map.shape[1] - pool_size) // stride + 1
+    out = np.zeros((out_h, out_w))
+    for i in range(out_h):
+        for j in range(out_w):
+            best = 0.0
+            for value in feature_map[i * stride : i * stride + pool_size,
+                                     j * stride : j * stride + pool_size].ravel():
+                best = max(best, value)
+            out[i, j] = best
+    return out
+""",
+        {"test_max_pool_negative_values"},
+        demo=True,
+    ),
+    _mistake(
+        "pooling ignores an explicit stride",
+        "02_manual_convolution",
+        "max_pool2d",
+        """
+def max_pool2d(feature_map, pool_size=2, stride=None):
+    feature_map = np.asarray(feature_map, dtype=float)
+    if pool_size < 1 or (stride is not None and stride < 1) or pool_size > min(feature_map.shape):
+        raise ValueError("bad pool")
+    h, w = feature_map.shape[0] // pool_size, feature_map.shape[1] // pool_size
+    windows = feature_map[: h * pool_size, : w * pool_size].reshape(h, pool_size, w, pool_size)
+    return windows.max(axis=(1, 3))
+""",
+        {"test_max_pool_matches_tensorflow"},
+    ),
+    _mistake(
+        "ReLU applied in place before pooling",
+        "02_manual_convolution",
+        "max_pool2d",
+        """
+def max_pool2d(feature_map, pool_size=2, stride=None):
+    stride = pool_size if stride is None else stride
+    if pool_size < 1 or stride < 1 or pool_size > min(np.shape(feature_map)):
+        raise ValueError("bad pool")
+    feature_map[feature_map < 0] = 0
+    out_h = (feature_map.shape[0] - pool_size) // stride + 1
+    out_w = (feature_map.shape[1] - pool_size) // stride + 1
+    out = np.zeros((out_h, out_w))
+    for i in range(out_h):
+        for j in range(out_w):
+            out[i, j] = feature_map[i * stride : i * stride + pool_size,
+                                    j * stride : j * stride + pool_size].max()
+    return out
+""",
+        {"test_max_pool_negative_values", "test_max_pool_returns_float_and_keeps_input"},
+    ),
+]
+
+_ONE_HOT = '''
+def one_hot(labels, num_classes=None):
+    labels = np.asarray(labels){flatten}
+    if {validate}:
+        raise ValueError("labels must be non-negative integers")
+    labels = labels.astype(int)
+    if num_classes is None:
+        num_classes = {num_classes}
+    if labels.max() >= num_classes:
+        raise ValueError("label out of range")
+    {encode}
+'''
+
+
+def _one_hot(
+    flatten: str = ".reshape(-1)",
+    validate: str = "np.any(labels < 0) or np.any(labels != np.round(labels))",
+    num_classes: str = "labels.max() + 1",
+    encode: str = "return np.eye(num_classes, dtype=np.float32)[labels]",
+) -> str:
+    return _ONE_HOT.format(
+        flatten=flatten, validate=validate, num_classes=num_classes, encode=encode
+    )
+
+
+ONE_HOT = [
+    _mistake(
+        "float64, np.eye's default dtype",
+        "03_one_hot",
+        "one_hot",
+        _one_hot(encode="return np.eye(num_classes)[labels]"),
+        {"test_returns_float32"},
+        demo=True,
+    ),
+    _mistake(
+        "number of classes from the labels present",
+        "03_one_hot",
+        "one_hot",
+        _one_hot(num_classes="len(np.unique(labels))"),
+        {"test_matches_to_categorical"},
+    ),
+    _mistake(
+        "an (N, 1) column not flattened",
+        "03_one_hot",
+        "one_hot",
+        _one_hot(
+            flatten="",
+            encode="out = np.zeros((len(labels), num_classes), dtype=np.float32)\n"
+            "    out[np.arange(len(labels)), labels] = 1.0\n    return out",
+        ),
+        {"test_accepts_list_array_and_column"},
+    ),
+    _mistake(
+        "no label validation (NumPy wraps -1 around)",
+        "03_one_hot",
+        "one_hot",
+        """
+def one_hot(labels, num_classes=None):
+    labels = np.asarray(labels).reshape(-1)
+    if num_classes is None:
+        num_classes = int(labels.max()) + 1
+    return np.eye(num_classes, dtype=np.float32)[labels.astype(int)]
+""",
+        {"test_rejects_bad_labels"},
+    ),
+    _mistake(
+        "argmax over the wrong axis",
+        "03_one_hot",
+        "from_one_hot",
+        """
+def from_one_hot(y):
+    return np.argmax(y, axis=0)
+""",
+        {"test_from_one_hot_round_trip", "test_from_probabilities_gives_integer_labels"},
+        zeroes=frozenset({"test_from_one_hot"}),
+    ),
+    _mistake(
+        "labels returned as floats",
+        "03_one_hot",
+        "from_one_hot",
+        """
+def from_one_hot(y):
+    return np.argmax(np.asarray(y), axis=1).astype(float)
+""",
+        {"test_from_probabilities_gives_integer_labels"},
+        demo=True,
+    ),
+]
+
+CATALOGUE: list[Mistake] = OUTPUT_SIZE + MANUAL_CONVOLUTION + ONE_HOT
+
+
+def for_assignment(assignment: str) -> list[Mistake]:
+    """The catalogue's mistakes in one assignment."""
+    return [m for m in CATALOGUE if m.assignment == assignment]
+
+
+def typical_answers(assignment: str) -> dict[str, str]:
+    """The demo's "typical mistakes" student: the ``demo`` mistakes of an assignment, merged."""
+    answers: dict[str, str] = {}
+    for mistake in for_assignment(assignment):
+        if mistake.demo:
+            answers.update(mistake.answers)
+    return answers

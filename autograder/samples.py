@@ -1,0 +1,60 @@
+"""Sample submissions built from the real student stubs.
+
+A sample submission is the released notebook with its answer cells filled
+in, the way a student would fill them: with the reference answers, or with
+some answers replaced by a realistic mistake. The demo grades a few of these;
+the tests grade the whole catalogue in ``tests/mistakes.py``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from nbformat import NotebookNode
+
+from autograder import notebook
+from autograder.course import release_path, solution_path
+
+_SOLUTION_MARKER = re.compile(r"^[ \t]*### (BEGIN|END) SOLUTION[ \t]*\n", re.MULTILINE)
+
+
+def answer_cells(nb: NotebookNode) -> dict[str, NotebookNode]:
+    """The student's answer cells (nbgrader solution cells) by ``grade_id``."""
+    return {
+        notebook.nbgrader_meta(cell)["grade_id"]: cell
+        for cell in nb.cells
+        if notebook.nbgrader_meta(cell).get("solution")
+    }
+
+
+def reference_answers(assignment: str) -> dict[str, str]:
+    """The reference answer of each answer cell, without nbgrader's solution markers."""
+    solution = notebook.read(solution_path(assignment))
+    return {
+        grade_id: _SOLUTION_MARKER.sub("", cell.source)
+        for grade_id, cell in answer_cells(solution).items()
+    }
+
+
+def submission(
+    assignment: str, answers: Mapping[str, str] | None = None, *, solved: bool = True
+) -> NotebookNode:
+    """The released stub with its answer cells filled in.
+
+    ``solved`` fills every answer cell with the reference answer first;
+    ``answers`` then replaces the named cells' sources (a student's own code).
+    """
+    nb = notebook.read(release_path(assignment))
+    filled = {**(reference_answers(assignment) if solved else {}), **(answers or {})}
+    cells = answer_cells(nb)
+    unknown = set(filled) - set(cells)
+    if unknown:
+        raise KeyError(f"{assignment} has no answer cells {sorted(unknown)}")
+    for grade_id, source in filled.items():
+        cells[grade_id].source = source
+    return nb
+
+
+def stub(assignment: str) -> NotebookNode:
+    """The released stub exactly as a student receives it."""
+    return notebook.read(release_path(assignment))
