@@ -64,6 +64,18 @@ OUTPUT_SIZE = [
         demo=True,
     ),
     _mistake(
+        "formula without the + 1",
+        "01_output_size",
+        "conv_output_size",
+        _conv_size(formula="(padded - filter_size) // stride"),
+        {
+            "test_lecture_conv_shapes",
+            "test_conv_strides_match_keras",
+            "test_conv_padding_matches_keras",
+        },
+        zeroes=frozenset({"test_conv_output_size"}),
+    ),
+    _mistake(
         "integer division dropping the stride",
         "01_output_size",
         "conv_output_size",
@@ -116,6 +128,34 @@ def pool_output_size(input_size, pool_size=2, stride=None):
     return (input_size - pool_size) // pool_size + 1
 """,
         {"test_pool_matches_keras"},
+    ),
+    _mistake(
+        "pooling stride defaults to 1",
+        "01_output_size",
+        "pool_output_size",
+        """
+def pool_output_size(input_size, pool_size=2, stride=None):
+    stride = 1 if stride is None else stride
+    if input_size <= 0 or pool_size <= 0 or stride <= 0:
+        raise ValueError("sizes must be positive")
+    if pool_size > input_size:
+        raise ValueError("pool too large")
+    return (input_size - pool_size) // stride + 1
+""",
+        {"test_lecture_pool_shapes", "test_pool_matches_keras"},
+        zeroes=frozenset({"test_pool_output_size"}),
+    ),
+    _mistake(
+        "pooling without argument checks",
+        "01_output_size",
+        "pool_output_size",
+        """
+def pool_output_size(input_size, pool_size=2, stride=None):
+    if stride is None:
+        stride = pool_size
+    return (input_size - pool_size) // stride + 1
+""",
+        {"test_pool_rejects_invalid_arguments"},
     ),
     _mistake(
         "parameter count without the bias",
@@ -199,6 +239,33 @@ def zero_pad(image, pad):
         demo=True,
     ),
     _mistake(
+        "zero padding without argument checks",
+        "02_manual_convolution",
+        "zero_pad",
+        """
+def zero_pad(image, pad):
+    height, width = image.shape[0], image.shape[1]
+    out = np.zeros((height + 2 * pad, width + 2 * pad))
+    for i in range(height):
+        for j in range(width):
+            out[i + pad, j + pad] = image[i, j]
+    return out
+""",
+        {"test_zero_pad_rejects_bad_arguments"},
+    ),
+    _mistake(
+        "zero padding that keeps the integer dtype",
+        "02_manual_convolution",
+        "zero_pad",
+        """
+def zero_pad(image, pad):
+    if np.ndim(image) != 2 or pad < 0:
+        raise ValueError("bad image or pad")
+    return np.pad(image, pad)
+""",
+        {"test_zero_pad_returns_float_and_keeps_input"},
+    ),
+    _mistake(
         "output size without the stride",
         "02_manual_convolution",
         "conv2d",
@@ -275,6 +342,41 @@ def max_pool2d(feature_map, pool_size=2, stride=None):
         demo=True,
     ),
     _mistake(
+        "pooling stride defaults to 1 (overlapping windows)",
+        "02_manual_convolution",
+        "max_pool2d",
+        """
+def max_pool2d(feature_map, pool_size=2, stride=None):
+    feature_map = np.asarray(feature_map, dtype=float)
+    stride = 1 if stride is None else stride
+    if pool_size < 1 or stride < 1 or pool_size > min(feature_map.shape):
+        raise ValueError("bad pool")
+    windows = np.lib.stride_tricks.sliding_window_view(feature_map, (pool_size, pool_size))
+    return windows[::stride, ::stride].max(axis=(2, 3))
+""",
+        {"test_max_pool_example", "test_max_pool_matches_tensorflow", "test_max_pool_negative_values"},
+        zeroes=frozenset({"test_max_pool2d"}),
+    ),
+    _mistake(
+        "pooling without argument checks",
+        "02_manual_convolution",
+        "max_pool2d",
+        """
+def max_pool2d(feature_map, pool_size=2, stride=None):
+    feature_map = np.asarray(feature_map, dtype=float)
+    stride = pool_size if stride is None else stride
+    out_h = (feature_map.shape[0] - pool_size) // stride + 1
+    out_w = (feature_map.shape[1] - pool_size) // stride + 1
+    out = np.zeros((out_h, out_w))
+    for i in range(out_h):
+        for j in range(out_w):
+            out[i, j] = feature_map[i * stride : i * stride + pool_size,
+                                    j * stride : j * stride + pool_size].max()
+    return out
+""",
+        {"test_max_pool_rejects_impossible_shapes"},
+    ),
+    _mistake(
         "pooling ignores an explicit stride",
         "02_manual_convolution",
         "max_pool2d",
@@ -345,6 +447,14 @@ ONE_HOT = [
         _one_hot(encode="return np.eye(num_classes)[labels]"),
         {"test_returns_float32"},
         demo=True,
+    ),
+    _mistake(
+        "transposed result, shape (C, N)",
+        "03_one_hot",
+        "one_hot",
+        _one_hot(encode="return np.eye(num_classes, dtype=np.float32)[:, labels]"),
+        {"test_mnist_label_five", "test_matches_to_categorical", "test_accepts_list_array_and_column"},
+        zeroes=frozenset({"test_one_hot"}),
     ),
     _mistake(
         "number of classes from the labels present",

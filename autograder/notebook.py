@@ -36,18 +36,19 @@ def _without_magics(source: str) -> str:
     )
 
 
-def run_answer_cells(path: str | Path) -> dict[str, Any]:
+def run_answer_cells(source: str | Path | NotebookNode) -> dict[str, Any]:
     """Run a notebook's code cells except its test cells and return the namespace.
 
     This is how plain pytest gets a student's objects from a notebook without
     nbgrader: the test cells (which call the grader) are left out, and a cell
     that raises is reported and skipped, as nbgrader's ``allow_errors`` does.
     """
+    nb = source if isinstance(source, NotebookNode) else read(source)
     namespace: dict[str, Any] = {"__name__": "__main__"}
-    for index, cell in enumerate(read(path).cells):
+    for index, cell in enumerate(nb.cells):
         if cell.cell_type != "code" or is_test_cell(cell):
             continue
-        code = compile(_without_magics(cell.source), f"<{Path(path).name} cell {index}>", "exec")
+        code = compile(_without_magics(cell.source), f"<notebook cell {index}>", "exec")
         try:
             exec(code, namespace)
         except Exception as error:  # keep going, as nbgrader does with allow_errors

@@ -31,3 +31,13 @@ def load(assignment: str) -> ModuleType:
 def assignments() -> list[str]:
     """Every assignment id that has a check module."""
     return sorted(p.stem[1:] for p in CHECKS_DIR.glob("a[0-9]*.py"))
+
+
+def check_points(assignment: str) -> dict[str, dict[str, float]]:
+    """Points of every hidden check of an assignment, by test cell then check name."""
+    cells: dict[str, dict[str, float]] = {}
+    for name, func in vars(load(assignment)).items():
+        for mark in getattr(func, "pytestmark", []):
+            if name.startswith("test_") and mark.name == "check":
+                cells.setdefault(mark.kwargs["cell"], {})[name] = float(mark.kwargs["points"])
+    return cells

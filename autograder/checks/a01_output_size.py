@@ -15,6 +15,7 @@ import numpy as np
 
 from autograder.checking import (
     CheckFailed,
+    StudentCodeError,
     StudentFunction,
     check,
     describe,
@@ -69,17 +70,15 @@ def conv_cases(count: int, paddings: range, strides: range) -> list[tuple[int, i
 
 def expect_matches(func: StudentFunction, cases: list[tuple], reference, hint: str) -> None:
     """Expect ``func(*case) == reference(*case)`` for every case; report the first miss."""
-    wrong = [case for case in cases if func(*case) != reference(*case)]
+    expected = f"the value Keras computes, on all {len(cases)} generated cases"
+    try:
+        wrong = [case for case in cases if func(*case) != reference(*case)]
+    except StudentCodeError as error:
+        raise CheckFailed(expected, f"{error.call} raised {error.error!r}", hint) from error
     if wrong:
-        first = wrong[0]
-        raise CheckFailed(
-            expected=f"the output size Keras computes, on all {len(cases)} generated cases",
-            found=(
-                f"{len(wrong)} wrong, for example {format_call(func.name, first, {})} "
-                f"returned {describe(func(*first))}"
-            ),
-            hint=hint,
-        )
+        call = format_call(func.name, wrong[0], {})
+        found = f"{len(wrong)} wrong, for example {call} returned {describe(func(*wrong[0]))}"
+        raise CheckFailed(expected, found, hint)
 
 
 def expect_values(func: StudentFunction, known: dict[tuple, int], hint: str) -> None:
@@ -223,12 +222,4 @@ def test_parameter_counts_match_keras(student):
     cases = [(rng.randint(1, 64), rng.randint(1, 128), rng.randint(1, 7)) for _ in range(20)]
     cases += [(3, 16, (3, 5)), (8, 4, (1, 7))]
     hint = "kernel_size may be an int or (height, width); add one bias per filter"
-    wrong = [c for c in cases if student.conv_param_count(*c) != keras_param_count(*c)]
-    if wrong:
-        call = format_call("conv_param_count", wrong[0], {})
-        raise CheckFailed(
-            expected=f"the counts Keras reports, on all {len(cases)} generated layers",
-            found=f"{len(wrong)} wrong, e.g. {call} returned "
-            f"{describe(student.conv_param_count(*wrong[0]))}",
-            hint=hint,
-        )
+    expect_matches(student.conv_param_count, cases, keras_param_count, hint)
