@@ -141,7 +141,11 @@ class Submission:
 
 
 def expect_raises(
-    error_type: type[BaseException], func: StudentFunction, *args: Any, hint: str = "", **kwargs: Any
+    error_type: type[BaseException],
+    func: StudentFunction,
+    *args: Any,
+    hint: str = "",
+    **kwargs: Any,
 ) -> None:
     """Expect the student's function to reject this call with ``error_type``."""
     call = format_call(func.name, args, kwargs)

@@ -28,7 +28,7 @@ def _mistake(name: str, assignment: str, answer: str, code: str, fails: set[str]
     return Mistake(name, assignment, {answer: code.strip() + "\n"}, frozenset(fails), **kw)
 
 
-_CONV_SIZE = '''
+_CONV_SIZE = """
 def conv_output_size(input_size, filter_size, stride=1, padding=0):
     if input_size <= 0 or filter_size <= 0 or stride <= 0 or padding < 0:
         raise ValueError("bad argument")
@@ -36,11 +36,13 @@ def conv_output_size(input_size, filter_size, stride=1, padding=0):
     if filter_size > padded:
         raise ValueError("filter too large")
     return {formula}
-'''
+"""
 
 
 def _conv_size(padded: str = "input_size + 2 * padding", formula: str = "") -> str:
-    return _CONV_SIZE.format(padded=padded, formula=formula or "(padded - filter_size) // stride + 1")
+    return _CONV_SIZE.format(
+        padded=padded, formula=formula or "(padded - filter_size) // stride + 1"
+    )
 
 
 OUTPUT_SIZE = [
@@ -181,7 +183,7 @@ def conv_param_count(in_channels, filters, kernel_size):
     ),
 ]
 
-_CONV2D = '''
+_CONV2D = """
 def conv2d(image, kernel, stride=1, padding=0):
     kernel = np.asarray(kernel, dtype=float){flip}
     if stride < 1 or padding < 0:
@@ -198,7 +200,7 @@ def conv2d(image, kernel, stride=1, padding=0):
             window = padded[i * stride : i * stride + kh, j * stride : j * stride + kw]
             out[i, j] = np.sum(window * kernel)
     return out
-'''
+"""
 
 
 def _conv2d(flip: str = "", size: str = "// stride + 1", out: str = "") -> str:
@@ -354,7 +356,11 @@ def max_pool2d(feature_map, pool_size=2, stride=None):
     windows = np.lib.stride_tricks.sliding_window_view(feature_map, (pool_size, pool_size))
     return windows[::stride, ::stride].max(axis=(2, 3))
 """,
-        {"test_max_pool_example", "test_max_pool_matches_tensorflow", "test_max_pool_negative_values"},
+        {
+            "test_max_pool_example",
+            "test_max_pool_matches_tensorflow",
+            "test_max_pool_negative_values",
+        },
         zeroes=frozenset({"test_max_pool2d"}),
     ),
     _mistake(
@@ -414,7 +420,7 @@ def max_pool2d(feature_map, pool_size=2, stride=None):
     ),
 ]
 
-_ONE_HOT = '''
+_ONE_HOT = """
 def one_hot(labels, num_classes=None):
     labels = np.asarray(labels){flatten}
     if {validate}:
@@ -425,7 +431,7 @@ def one_hot(labels, num_classes=None):
     if labels.max() >= num_classes:
         raise ValueError("label out of range")
     {encode}
-'''
+"""
 
 
 def _one_hot(
@@ -453,7 +459,11 @@ ONE_HOT = [
         "03_one_hot",
         "one_hot",
         _one_hot(encode="return np.eye(num_classes, dtype=np.float32)[:, labels]"),
-        {"test_mnist_label_five", "test_matches_to_categorical", "test_accepts_list_array_and_column"},
+        {
+            "test_mnist_label_five",
+            "test_matches_to_categorical",
+            "test_accepts_list_array_and_column",
+        },
         zeroes=frozenset({"test_one_hot"}),
     ),
     _mistake(

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+
 from nbformat import NotebookNode
 
 from autograder import notebook
 from autograder.course import release_path, solution_path
 
-_SOLUTION_MARKER = re.compile(r"^[ \t]*### (BEGIN|END) SOLUTION[ \t]*\n", re.MULTILINE)
+_SOLUTION_MARKER = re.compile(r"^[ \t]*### (BEGIN|END) SOLUTION[ \t]*(\n|\Z)", re.MULTILINE)
 
 
 def answer_cells(nb: NotebookNode) -> dict[str, NotebookNode]:
@@ -31,7 +32,7 @@ def reference_answers(assignment: str) -> dict[str, str]:
     """The reference answer of each answer cell, without nbgrader's solution markers."""
     solution = notebook.read(solution_path(assignment))
     return {
-        grade_id: _SOLUTION_MARKER.sub("", cell.source)
+        grade_id: _SOLUTION_MARKER.sub("", cell.source).rstrip() + "\n"
         for grade_id, cell in answer_cells(solution).items()
     }
 

@@ -15,7 +15,7 @@ from autograder.checking import Submission
 from autograder.checks.a02_manual_convolution import library_calls
 from autograder.course import ASSIGNMENTS, solution_path
 from autograder.runner import GradingError, explain, format_report, judge
-from tests.helpers import GRADE_CALL, failed_checks, judge_notebook, grade_id_of
+from tests.helpers import GRADE_CALL, failed_checks, grade_id_of, judge_notebook
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
@@ -101,7 +101,9 @@ def test_grading_writes_nothing_to_stderr_even_when_libraries_do(capfd):
 
 def test_report_says_expected_found_and_hint_for_a_failure():
     mistake = next(m for m in mistakes.CATALOGUE if m.name == "padding counted on one side only")
-    results = judge_notebook("01_output_size", samples.submission("01_output_size", mistake.answers))
+    results = judge_notebook(
+        "01_output_size", samples.submission("01_output_size", mistake.answers)
+    )
     report = format_report("conv_output_size", results["conv_output_size"])
     assert "4 / 5" in report
     assert "expected" in report and "raised ValueError" in report and "BOTH sides" in report

@@ -308,4 +308,3 @@ def test_max_pool_rejects_impossible_shapes(student):
     expect_raises(ValueError, func, np.ones((3, 3)), 4, hint=hint)
     expect_raises(ValueError, func, np.ones((4, 4)), 0, hint=hint)
     expect_raises(ValueError, func, np.ones((4, 4)), 2, 0, hint=hint)
-

@@ -79,7 +79,9 @@ def test_accepts_list_array_and_column(student):
     labels = [3, 0, 1, 3]
     for given in (labels, np.array(labels), np.array(labels).reshape(-1, 1)):
         result = np.asarray(student.one_hot(given, 4))
-        kind = type(given).__name__ + (f" of shape {given.shape}" if hasattr(given, "shape") else "")
+        kind = type(given).__name__ + (
+            f" of shape {given.shape}" if hasattr(given, "shape") else ""
+        )
         expect(
             result.shape == (4, 4) and np.array_equal(result, np.eye(4)[labels]),
             expected=f"shape (4, 4) and the right rows for labels given as a {kind}",

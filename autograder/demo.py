@@ -1,0 +1,63 @@
+"""The grading demo: the whole instructor pipeline on sample students, in a scratch course."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from nbformat import NotebookNode
+
+from autograder import mistakes, samples
+from autograder.course import ASSIGNMENTS, Course
+
+SAMPLE_STUDENTS: dict[str, Callable[[str], NotebookNode]] = {
+    "reference": samples.submission,
+    "untouched-stub": samples.stub,
+    "typical-mistakes": lambda a: samples.submission(a, mistakes.typical_answers(a)),
+}
+
+
+def run_demo(directory: Path, assignments: tuple[str, ...] = ASSIGNMENTS) -> list[dict[str, str]]:
+    """Generate, submit, autograde, write feedback and export grades; return the grade rows."""
+    course = Course.create(directory, assignments)
+    print(f"course directory: {course.root}  (gradebook: {course.root / 'gradebook.db'})")
+    for assignment in assignments:
+        started = time.monotonic()
+        course.generate(assignment)
+        for student, make in SAMPLE_STUDENTS.items():
+            course.submit(student, assignment, make(assignment))
+        result = course.autograde(assignment)
+        course.generate_feedback(assignment)
+        status = "ok" if result.returncode == 0 else "some submissions failed; see nbgrader's log"
+        print(
+            f"  {assignment}: autograded {len(SAMPLE_STUDENTS)} students "
+            f"in {time.monotonic() - started:.0f} s ({status})"
+        )
+    rows = course.grades()
+    print()
+    print(score_table(rows, assignments))
+    print()
+    print(f"grades:   {course.root / 'grades.csv'}")
+    print(f"feedback: {course.root / 'feedback'}/<student>/<assignment>/<assignment>.html")
+    return rows
+
+
+def score_table(rows: list[dict[str, str]], assignments: tuple[str, ...]) -> str:
+    """Students by assignments, each cell 'score / max', with a total column."""
+    by_student: dict[str, dict[str, tuple[float, float]]] = {}
+    for row in rows:
+        scores = by_student.setdefault(row["student_id"], {})
+        scores[row["assignment"]] = (float(row["score"]), float(row["max_score"]))
+    header = ["student", *assignments, "total"]
+    lines = [header]
+    for student, scores in sorted(by_student.items()):
+        cells = [
+            f"{scores[a][0]:g} / {scores[a][1]:g}" if a in scores else "-" for a in assignments
+        ]
+        total = sum(s for s, _ in scores.values()), sum(m for _, m in scores.values())
+        lines.append([student, *cells, f"{total[0]:g} / {total[1]:g}"])
+    widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
+    return "\n".join(
+        "  ".join(c.ljust(w) for c, w in zip(line, widths, strict=True)).rstrip() for line in lines
+    )

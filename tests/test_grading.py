@@ -1,0 +1,135 @@
+"""Does nbgrader score submissions as the checks intend? Real nbgrader, real kernels.
+
+Each test builds a scratch course directory, generates the student version,
+submits notebooks built from the released stub, and runs ``nbgrader
+autograde`` (and ``generate_feedback``) exactly as an instructor would.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from autograder import mistakes, samples
+from autograder.course import ASSIGNMENTS, Course, release_path
+from autograder.demo import run_demo
+from tests.helpers import expected_cell_scores
+
+pytestmark = pytest.mark.slow
+
+
+def student_id(mistake: mistakes.Mistake) -> str:
+    """A folder-safe student id for a mistake."""
+    return "mistake-" + re.sub(r"[^a-z0-9]+", "-", mistake.name.lower()).strip("-")
+
+
+@pytest.fixture(scope="module", params=ASSIGNMENTS)
+def graded(request, tmp_path_factory):
+    """One assignment autograded for the reference, the stub and every catalogued mistake."""
+    assignment = request.param
+    course = Course.create(tmp_path_factory.mktemp(assignment), (assignment,))
+    course.generate(assignment)
+    course.submit("reference", assignment, samples.submission(assignment))
+    course.submit("stub", assignment, samples.stub(assignment))
+    for mistake in mistakes.for_assignment(assignment):
+        course.submit(
+            student_id(mistake), assignment, samples.submission(assignment, mistake.answers)
+        )
+    result = course.autograde(assignment)
+    assert result.returncode == 0, result.stderr[-3000:]
+    course.generate_feedback(assignment)
+    return assignment, course
+
+
+def test_reference_scores_full_marks_and_stub_zero(graded):
+    assignment, course = graded
+    scores = course.cell_scores(assignment)
+    full = expected_cell_scores(assignment)
+    assert scores["reference"] == full
+    assert scores["stub"] == dict.fromkeys(full, 0.0)
+
+
+def test_each_mistake_loses_exactly_the_points_of_its_checks(graded):
+    assignment, course = graded
+    scores = course.cell_scores(assignment)
+    for mistake in mistakes.for_assignment(assignment):
+        expected = expected_cell_scores(assignment, mistake.fails, mistake.zeroes)
+        assert scores[student_id(mistake)] == expected, mistake.name
+
+
+def test_feedback_shows_the_report_but_no_check_internals(graded):
+    assignment, course = graded
+    mistake = next(m for m in mistakes.for_assignment(assignment) if not m.zeroes)
+    page = course.feedback_path(student_id(mistake), assignment).read_text()
+    assert "expected 기대" in page and "found    결과" in page
+    for internal in (
+        "20261123",
+        "SEED",
+        "keras_conv_size",
+        "tf_conv2d",
+        "to_categorical()(",
+        "def test_",
+        "LECTURE_OUTPUT",
+        "expect(",
+    ):
+        assert internal not in page, internal
+
+
+BROKEN = {
+    # conv2d raises whenever it is called
+    "raises": {"conv2d": "def conv2d(image, kernel, stride=1, padding=0):\n    return 1 / 0\n"},
+    # max_pool2d never returns: nbgrader's time limit interrupts the test cell
+    "loops": {
+        "max_pool2d": "def max_pool2d(feature_map, pool_size=2, stride=None):\n"
+        "    while True:\n        pass\n"
+    },
+    # zero_pad exits: SystemExit inside a test cell
+    "exits": {"zero_pad": "import sys\n\ndef zero_pad(image, pad):\n    sys.exit(1)\n"},
+}
+
+
+def test_broken_submissions_lose_only_the_affected_cells(tmp_path):
+    assignment = "02_manual_convolution"
+    course = Course.create(tmp_path / "course", (assignment,))
+    course.generate(assignment)
+    course.submit("correct", assignment, samples.submission(assignment))
+    for student, answers in BROKEN.items():
+        course.submit(student, assignment, samples.submission(assignment, answers))
+    course.autograde(assignment, "--Execute.timeout=30")
+    course.generate_feedback(assignment)
+
+    scores = course.cell_scores(assignment)
+    full = expected_cell_scores(assignment)
+    assert scores["correct"] == full
+    assert scores["raises"] == {**full, "test_conv2d": 0.0}
+    assert scores["loops"] == {**full, "test_max_pool2d": 0.0}
+    # conv2d pads through zero_pad, so both cells lose their points
+    assert scores["exits"] == {**full, "test_zero_pad": 0.0, "test_conv2d": 0.0}
+
+    def feedback(student: str) -> str:
+        return course.feedback_path(student, assignment).read_text()
+
+    assert "ZeroDivisionError" in feedback("raises")
+    assert "KeyboardInterrupt" in feedback("loops")
+    assert "SystemExit" in feedback("exits")
+
+
+def test_committed_student_versions_match_what_nbgrader_generates(tmp_path):
+    """assignments/ must never drift from solutions/: run `cnn-grader generate` after edits."""
+    course = Course.create(tmp_path / "course")
+    for assignment in ASSIGNMENTS:
+        generated = json.loads(course.generate(assignment).read_text())
+        committed = json.loads(release_path(assignment).read_text())
+        assert generated == committed, f"{assignment}: run `cnn-grader generate {assignment}`"
+
+
+def test_demo_grades_reference_full_stub_zero_and_mistakes_in_between(tmp_path, capsys):
+    rows = run_demo(tmp_path / "demo", ("03_one_hot",))
+    score = {row["student_id"]: float(row["score"]) for row in rows}
+    assert score["reference"] == float(rows[0]["max_score"]) == 7.0
+    assert score["untouched-stub"] == 0.0
+    assert 0.0 < score["typical-mistakes"] < 7.0
+    out = capsys.readouterr().out
+    assert "typical-mistakes" in out and "grades.csv" in out
