@@ -18,6 +18,7 @@ print a hidden expected value.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -131,7 +132,8 @@ class Submission:
         if name not in objects:
             raise MissingDefinition(name)
         value = objects[name]
-        return StudentFunction(name, value) if callable(value) else value
+        # Functions are wrapped; callable objects such as Keras models are not.
+        return StudentFunction(name, value) if inspect.isfunction(value) else value
 
     def raw(self, name: str) -> Any:
         """The object itself, for checks that inspect rather than call it."""

@@ -19,7 +19,7 @@ import nbformat
 from nbformat import NotebookNode
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-ASSIGNMENTS = ("01_output_size", "02_manual_convolution", "03_one_hot")
+ASSIGNMENTS = ("01_output_size", "02_manual_convolution", "03_one_hot", "04_mnist_cnn")
 
 
 def solution_path(assignment: str, root: Path = REPO_ROOT) -> Path:
@@ -103,6 +103,10 @@ class Course:
         others are graded all the same, so this does not raise.
         """
         return self.nbgrader("autograde", assignment, "--force", *options, check=False)
+
+    def graded_path(self, student: str, assignment: str) -> Path:
+        """A student's notebook as nbgrader executed and graded it."""
+        return self.root / "autograded" / student / assignment / f"{assignment}.ipynb"
 
     def generate_feedback(self, assignment: str) -> None:
         """Write every graded student's feedback HTML under ``feedback/``."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +32,16 @@ def read(path: str | Path) -> NotebookNode:
     return nbformat.read(str(path), as_version=4)
 
 
+def printed_text(nb: NotebookNode) -> str:
+    """Everything an executed notebook's code cells printed to their streams."""
+    return "\n".join(
+        "".join(output.get("text", ""))
+        for cell in nb.cells
+        if cell.cell_type == "code"
+        for output in cell.get("outputs", [])
+    )
+
+
 def _without_magics(source: str) -> str:
     return "\n".join(
         "" if line.lstrip().startswith(("%", "!")) else line for line in source.splitlines()
@@ -43,7 +55,19 @@ def run_answer_cells(source: str | Path | NotebookNode) -> dict[str, Any]:
     nbgrader: the test cells (which call the grader) are left out, and a cell
     that raises is reported and skipped, as nbgrader's ``allow_errors`` does.
     """
-    nb = source if isinstance(source, NotebookNode) else read(source)
+    if isinstance(source, NotebookNode):
+        return _run(source)
+    # Like Jupyter, run in the notebook's folder, so files beside it import.
+    nb, folder = read(source), str(Path(source).resolve().parent)
+    sys.path.insert(0, folder)
+    try:
+        with contextlib.chdir(folder):
+            return _run(nb)
+    finally:
+        sys.path.remove(folder)
+
+
+def _run(nb: NotebookNode) -> dict[str, Any]:
     namespace: dict[str, Any] = {"__name__": "__main__"}
     for index, cell in enumerate(nb.cells):
         if cell.cell_type != "code" or is_test_cell(cell):

@@ -9,9 +9,17 @@ from nbformat import NotebookNode
 
 from autograder import checks, notebook
 from autograder.checking import Submission
+from autograder.course import ASSIGNMENTS
 from autograder.runner import CheckResult, judge
 
+# Notebooks that train models: their checks are proven through nbgrader only
+# (tests/test_grading.py), since running each catalogued mistake here would train again.
+TRAINS_MODELS = {"04_mnist_cnn"}
+
 GRADE_CALL = re.compile(r'grade\("(?P<assignment>[^"]+)", "(?P<cell>[^"]+)", globals\(\)\)')
+
+
+QUICK_ASSIGNMENTS = tuple(a for a in ASSIGNMENTS if a not in TRAINS_MODELS)
 
 
 def grade_id_of(cell: str) -> str:
@@ -29,6 +37,24 @@ def judge_notebook(assignment: str, nb: NotebookNode) -> dict[str, list[CheckRes
 def failed_checks(results: dict[str, list[CheckResult]]) -> set[str]:
     """Names of the checks that did not pass."""
     return {r.name for cell in results.values() for r in cell if not r.passed}
+
+
+TIER = re.compile(r"test_(?P<model>cnn|mlp)_accuracy_at_least_(?P<tier>\d{4})")
+PRINTED_ACCURACY = re.compile(r"(?P<model>CNN|MLP) test accuracy: (?P<accuracy>[\d.]+)")
+
+
+def tiers_missed(assignment: str, printed: str) -> set[str]:
+    """The accuracy-tier checks that accuracies printed in a graded notebook do not reach."""
+    accuracy = {
+        m["model"].lower(): float(m["accuracy"]) for m in PRINTED_ACCURACY.finditer(printed)
+    }
+    return {
+        name
+        for cell in checks.check_points(assignment).values()
+        for name in cell
+        if (tier := TIER.fullmatch(name))
+        and accuracy.get(tier["model"], 0.0) < int(tier["tier"]) / 1000
+    }
 
 
 def expected_cell_scores(

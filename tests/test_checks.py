@@ -15,16 +15,23 @@ from autograder.checking import Submission
 from autograder.checks.a02_manual_convolution import library_calls
 from autograder.course import ASSIGNMENTS, solution_path
 from autograder.runner import GradingError, explain, format_report, judge
-from tests.helpers import GRADE_CALL, failed_checks, grade_id_of, judge_notebook
+from tests.helpers import (
+    GRADE_CALL,
+    QUICK_ASSIGNMENTS,
+    TRAINS_MODELS,
+    failed_checks,
+    grade_id_of,
+    judge_notebook,
+)
 
 
-@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+@pytest.mark.parametrize("assignment", QUICK_ASSIGNMENTS)
 def test_reference_solution_passes_every_check(assignment):
     results = judge_notebook(assignment, samples.submission(assignment))
     assert failed_checks(results) == set()
 
 
-@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+@pytest.mark.parametrize("assignment", QUICK_ASSIGNMENTS)
 def test_untouched_stub_fails_every_check(assignment):
     results = judge_notebook(assignment, samples.stub(assignment))
     every_check = {name for cell in checks.check_points(assignment).values() for name in cell}
@@ -33,7 +40,10 @@ def test_untouched_stub_fails_every_check(assignment):
     assert all("NotImplementedError" in text for text in found), found
 
 
-@pytest.mark.parametrize("mistake", mistakes.CATALOGUE, ids=lambda m: m.name)
+QUICK_MISTAKES = [m for m in mistakes.CATALOGUE if m.assignment not in TRAINS_MODELS]
+
+
+@pytest.mark.parametrize("mistake", QUICK_MISTAKES, ids=lambda m: m.name)
 def test_each_mistake_fails_exactly_the_checks_that_guard_it(mistake):
     nb = samples.submission(mistake.assignment, mistake.answers)
     assert failed_checks(judge_notebook(mistake.assignment, nb)) == mistake.fails
@@ -44,7 +54,7 @@ def test_every_check_is_failed_by_some_realistic_mistake(assignment):
     caught = set().union(*(m.fails for m in mistakes.for_assignment(assignment)))
     every_check = {name for cell in checks.check_points(assignment).values() for name in cell}
     assert every_check - caught == set(), "checks no mistake in the catalogue fails"
-    assert len(mistakes.for_assignment(assignment)) >= 5
+    assert len(mistakes.for_assignment(assignment)) >= 5 + (assignment in TRAINS_MODELS)
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)

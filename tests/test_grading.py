@@ -7,15 +7,14 @@ autograde`` (and ``generate_feedback``) exactly as an instructor would.
 
 from __future__ import annotations
 
-import json
 import re
 
 import pytest
 
-from autograder import mistakes, samples
+from autograder import mistakes, notebook, samples
 from autograder.course import ASSIGNMENTS, Course, release_path
 from autograder.demo import run_demo
-from tests.helpers import expected_cell_scores
+from tests.helpers import expected_cell_scores, tiers_missed
 
 pytestmark = pytest.mark.slow
 
@@ -55,7 +54,11 @@ def test_each_mistake_loses_exactly_the_points_of_its_checks(graded):
     assignment, course = graded
     scores = course.cell_scores(assignment)
     for mistake in mistakes.for_assignment(assignment):
-        expected = expected_cell_scores(assignment, mistake.fails, mistake.zeroes)
+        fails = set(mistake.fails)
+        if mistake.accuracy_decides:
+            graded = notebook.read(course.graded_path(student_id(mistake), assignment))
+            fails |= tiers_missed(assignment, notebook.printed_text(graded))
+        expected = expected_cell_scores(assignment, fails, mistake.zeroes)
         assert scores[student_id(mistake)] == expected, mistake.name
 
 
@@ -120,9 +123,13 @@ def test_committed_student_versions_match_what_nbgrader_generates(tmp_path):
     """assignments/ must never drift from solutions/: run `cnn-grader generate` after edits."""
     course = Course.create(tmp_path / "course")
     for assignment in ASSIGNMENTS:
-        generated = json.loads(course.generate(assignment).read_text())
-        committed = json.loads(release_path(assignment).read_text())
-        assert generated == committed, f"{assignment}: run `cnn-grader generate {assignment}`"
+        generated = course.generate(assignment).parent
+        committed = release_path(assignment).parent
+        names = sorted(p.name for p in generated.iterdir())
+        assert names == sorted(p.name for p in committed.iterdir()), assignment
+        for name in names:
+            same = (generated / name).read_bytes() == (committed / name).read_bytes()
+            assert same, f"{assignment}/{name}: run `cnn-grader generate {assignment}`"
 
 
 def test_demo_grades_reference_full_stub_zero_and_mistakes_in_between(tmp_path, capsys):

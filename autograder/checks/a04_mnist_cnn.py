@@ -1,0 +1,292 @@
+"""Hidden checks for 04_mnist_cnn: preprocessing, the two models, and their test accuracy.
+
+Models are judged through Keras 3's public API only: predictions, output
+shapes, ``model.layers`` and their classes, ``model.loss``, ``count_params``.
+
+Accuracy is measured on all 10,000 MNIST test images, run through the
+student's own ``preprocess`` (the model was trained on its output), against
+the true labels. Each accuracy tier is a check of its own, so partial credit
+is the number of tiers reached:
+
+* CNN (4 points): 0.975, 0.980, 0.985, 0.990. The floor is the lecture's
+  784-512-10 MLP (0.9816 in the lecture, 0.975 for full MLP marks here): a
+  CNN that does no better than the MLP has gained nothing from convolution.
+* MLP (2 points): 0.960, 0.975. Under 0.96 the MLP is barely better than
+  logistic regression (about 0.92) and is undertrained.
+
+Grading is deterministic on one machine: the notebook's locked first cell
+fixes the Python, NumPy and TensorFlow seeds and turns on TensorFlow's op
+determinism, so re-grading a notebook gives the same accuracy to the last
+digit (benchmarks/mnist.md records the measurement).
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+import numpy as np
+import pytest
+
+from autograder.checking import CheckFailed, StudentCodeError, check, describe, expect
+
+STUDENT_NAMES = ("preprocess", "encode_labels", "build_mlp", "build_cnn", "mlp", "model")
+MLP_PARAMETERS = 784 * 512 + 512 + 512 * 10 + 10  # the lecture's 784-512-10 network
+
+
+@cache
+def mnist_test() -> tuple[np.ndarray, np.ndarray]:
+    """The 10,000 MNIST test images (uint8) and labels, through the course's data loader."""
+    from source_data.course_data import load_mnist
+
+    return load_mnist()[1]
+
+
+def keras_module():
+    """Keras, imported on first use."""
+    import keras
+
+    return keras
+
+
+def is_categorical_crossentropy(loss: Any) -> bool:
+    """Whether a compiled ``model.loss`` is categorical crossentropy, in any of its spellings."""
+    keras = keras_module()
+    if isinstance(loss, str):
+        return loss == "categorical_crossentropy"
+    if isinstance(loss, keras.losses.CategoricalCrossentropy):
+        return True
+    return getattr(loss, "__name__", "") == "categorical_crossentropy"
+
+
+def all_layers(model: Any) -> list[Any]:
+    """The model's layers, nested models included."""
+    layers = []
+    for layer in model.layers:
+        layers.append(layer)
+        if hasattr(layer, "layers"):
+            layers.extend(all_layers(layer))
+    return layers
+
+
+def expect_model(model: Any, name: str) -> None:
+    """Expect a Keras model, compiled."""
+    keras = keras_module()
+    expect(
+        isinstance(model, keras.Model),
+        expected=f"{name} to be a keras.Model",
+        found=describe(model),
+        hint="return the model object itself (keras.Sequential([...]) or keras.Model)",
+    )
+    expect(
+        model.optimizer is not None and model.loss is not None,
+        expected=f"{name} to be compiled",
+        found="a model without an optimizer or loss",
+        hint="call model.compile(optimizer=..., loss=..., metrics=['accuracy']) before returning",
+    )
+
+
+def expect_categorical_loss(model: Any, name: str) -> None:
+    """Expect the model to be compiled with categorical crossentropy."""
+    expect_model(model, name)
+    expect(
+        is_categorical_crossentropy(model.loss),
+        expected=f"{name} compiled with loss='categorical_crossentropy' (one-hot labels)",
+        found=f"loss={model.loss!r}",
+        hint="one-hot labels from encode_labels go with categorical crossentropy",
+    )
+
+
+def predict(model: Any, x: np.ndarray, name: str) -> np.ndarray:
+    """The model's predictions, or a finding if it cannot make them."""
+    try:
+        return np.asarray(model.predict(x, batch_size=1000, verbose=0))
+    except Exception as error:
+        raise CheckFailed(
+            expected=f"{name}.predict on preprocess(x_test) of shape {x.shape}",
+            found=f"{type(error).__name__}: {str(error)[:200]}",
+            hint="the model's input must match preprocess's output, (N, 28, 28, 1)",
+        ) from error
+
+
+def measure_accuracy(student: Any, model_name: str) -> float:
+    """Accuracy of a trained model of the student's on the full MNIST test set."""
+    x_test, y_test = mnist_test()
+    try:
+        x = np.asarray(student.preprocess(x_test))
+    except StudentCodeError as error:
+        raise CheckFailed(
+            "preprocess(x_test) to work, to measure the model",
+            f"preprocess raised {type(error.error).__name__}: {error.error}",
+            "fix preprocess first",
+        ) from error
+    predictions = predict(getattr(student, model_name), x, model_name)
+    expect(
+        predictions.shape == (len(y_test), 10),
+        expected=f"{model_name} to predict 10 class scores per image",
+        found=f"predictions of shape {predictions.shape}",
+        hint="end the model with Dense(10, activation='softmax')",
+    )
+    return float(np.mean(predictions.argmax(axis=1) == y_test))
+
+
+@pytest.fixture(scope="module")
+def cnn_accuracy(student) -> float:
+    """The trained CNN's (``model``) test accuracy, measured once per grading run."""
+    return measure_accuracy(student, "model")
+
+
+@pytest.fixture(scope="module")
+def mlp_accuracy(student) -> float:
+    """The trained MLP's (``mlp``) test accuracy, measured once per grading run."""
+    return measure_accuracy(student, "mlp")
+
+
+def expect_tier(accuracy: float, tier: float, model_name: str) -> None:
+    expect(
+        accuracy >= tier,
+        expected=f"{model_name} test accuracy >= {tier:.3f} on the 10,000 test images",
+        found=f"{accuracy:.4f}",
+        hint="train longer within the time budget, or improve the model (see the notebook)",
+    )
+
+
+@check(points=1, cell="preprocess")
+def test_preprocess_shape_and_dtype(student):
+    """(N, 28, 28, 1) float32 반환 / returns (N, 28, 28, 1) float32"""
+    x = mnist_test()[0][:5]
+    result = student.preprocess(x)
+    expect(
+        isinstance(result, np.ndarray) and result.shape == (5, 28, 28, 1),
+        expected="shape (5, 28, 28, 1) for 5 images: Conv2D needs a channel axis",
+        found=describe(result),
+        hint="x.reshape(-1, 28, 28, 1) or x[..., np.newaxis]",
+    )
+    expect(
+        result.dtype == np.float32,
+        expected="dtype float32",
+        found=f"dtype {result.dtype}",
+        hint=".astype('float32')",
+    )
+
+
+@check(points=1, cell="preprocess")
+def test_preprocess_scales_pixels_to_unit_range(student):
+    """픽셀 값을 0–1로 / pixel values scaled to [0, 1]"""
+    x = mnist_test()[0][:50]
+    result = np.asarray(student.preprocess(x), dtype=np.float64).reshape(-1)
+    scaled = x.reshape(-1) / 255.0
+    expect(
+        result.shape == scaled.shape and np.allclose(result, scaled, atol=1e-6),
+        expected="every pixel divided by 255, so values lie in [0, 1]",
+        found=f"values from {result.min():g} to {result.max():g}",
+        hint="divide by 255 after converting to float32",
+    )
+
+
+@check(points=1, cell="preprocess")
+def test_encode_labels_one_hot(student):
+    """레이블을 원-핫 (N, 10)으로 / labels one-hot encoded, (N, 10)"""
+    labels = mnist_test()[1][:100]
+    result = np.asarray(student.encode_labels(labels))
+    expect(
+        result.shape == (100, 10) and np.array_equal(result, np.eye(10)[labels]),
+        expected="one-hot rows of shape (100, 10) for 100 labels",
+        found=describe(result),
+        hint="keras.utils.to_categorical(y, 10), or your one_hot from assignment 3",
+    )
+
+
+@check(points=1, cell="build_mlp")
+def test_mlp_is_the_784_512_10_network(student):
+    """강의의 784-512-10 MLP / the lecture's 784-512-10 MLP"""
+    mlp = student.build_mlp()
+    expect_model(mlp, "build_mlp()")
+    output = predict(mlp, np.zeros((2, 28, 28, 1), np.float32), "build_mlp()")
+    expect(
+        output.shape == (2, 10) and mlp.count_params() == MLP_PARAMETERS,
+        expected=f"a 784-512-10 network: output (2, 10), {MLP_PARAMETERS:,} parameters",
+        found=f"output {output.shape}, {mlp.count_params():,} parameters",
+        hint="Flatten() the (28, 28, 1) input, then Dense(512, relu) and Dense(10, softmax)",
+    )
+
+
+@check(points=1, cell="build_mlp")
+def test_mlp_compiled_with_categorical_crossentropy(student):
+    """MLP의 손실 함수 / the MLP's loss"""
+    expect_categorical_loss(student.build_mlp(), "build_mlp()")
+
+
+@check(points=1, cell="build_cnn")
+def test_cnn_has_convolution_and_pooling(student):
+    """Conv2D와 풀링 층 / has Conv2D and pooling layers"""
+    keras = keras_module()
+    cnn = student.build_cnn()
+    expect_model(cnn, "build_cnn()")
+    kinds = {type(layer).__name__ for layer in all_layers(cnn)}
+    has_conv = any(isinstance(layer, keras.layers.Conv2D) for layer in all_layers(cnn))
+    has_pool = any("Pooling2D" in kind for kind in kinds)
+    expect(
+        has_conv and has_pool,
+        expected="at least one Conv2D and one pooling layer (MaxPooling2D, ...)",
+        found=f"layers {sorted(kinds)}",
+        hint="a CNN is convolution + pooling; the lecture's model is a good start",
+    )
+
+
+@check(points=1, cell="build_cnn")
+def test_cnn_outputs_a_10_way_softmax(student):
+    """10개 클래스 softmax 출력 / outputs a 10-way softmax"""
+    cnn = student.build_cnn()
+    expect_model(cnn, "build_cnn()")
+    x = np.random.default_rng(0).random((4, 28, 28, 1), dtype=np.float32)
+    output = predict(cnn, x, "build_cnn()")
+    sums = output.sum(axis=-1) if output.ndim == 2 else np.array([np.nan])
+    expect(
+        output.shape == (4, 10) and np.allclose(sums, 1.0, atol=1e-4) and output.min() >= 0,
+        expected="10 probabilities per image that sum to 1 (softmax)",
+        found=f"output {output.shape}, row sums {np.round(sums, 3).tolist()}",
+        hint="the last layer is Dense(10, activation='softmax'); sigmoid does not sum to 1",
+    )
+
+
+@check(points=1, cell="build_cnn")
+def test_cnn_compiled_with_categorical_crossentropy(student):
+    """CNN의 손실 함수 / the CNN's loss"""
+    expect_categorical_loss(student.build_cnn(), "build_cnn()")
+
+
+@check(points=1, cell="cnn_accuracy")
+def test_cnn_accuracy_at_least_0975(cnn_accuracy):
+    """CNN 테스트 정확도 ≥ 0.975 / CNN test accuracy ≥ 0.975"""
+    expect_tier(cnn_accuracy, 0.975, "model")
+
+
+@check(points=1, cell="cnn_accuracy")
+def test_cnn_accuracy_at_least_0980(cnn_accuracy):
+    """CNN 테스트 정확도 ≥ 0.980 / CNN test accuracy ≥ 0.980"""
+    expect_tier(cnn_accuracy, 0.980, "model")
+
+
+@check(points=1, cell="cnn_accuracy")
+def test_cnn_accuracy_at_least_0985(cnn_accuracy):
+    """CNN 테스트 정확도 ≥ 0.985 / CNN test accuracy ≥ 0.985"""
+    expect_tier(cnn_accuracy, 0.985, "model")
+
+
+@check(points=1, cell="cnn_accuracy")
+def test_cnn_accuracy_at_least_0990(cnn_accuracy):
+    """CNN 테스트 정확도 ≥ 0.990 / CNN test accuracy ≥ 0.990"""
+    expect_tier(cnn_accuracy, 0.990, "model")
+
+
+@check(points=1, cell="mlp_accuracy")
+def test_mlp_accuracy_at_least_0960(mlp_accuracy):
+    """MLP 테스트 정확도 ≥ 0.960 / MLP test accuracy ≥ 0.960"""
+    expect_tier(mlp_accuracy, 0.960, "mlp")
+
+
+@check(points=1, cell="mlp_accuracy")
+def test_mlp_accuracy_at_least_0975(mlp_accuracy):
+    """MLP 테스트 정확도 ≥ 0.975 / MLP test accuracy ≥ 0.975"""
+    expect_tier(mlp_accuracy, 0.975, "mlp")

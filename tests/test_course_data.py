@@ -1,0 +1,141 @@
+"""Does the data loader find, verify and download data sets safely?
+
+Downloads go to a real HTTP server on 127.0.0.1 started by the test, serving
+bytes with a known hash; nothing leaves this machine.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import http.server
+import io
+import threading
+import zipfile
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+from typing import ClassVar
+
+import numpy as np
+import pytest
+
+from source_data import course_data
+from source_data.course_data import ChecksumMismatch, Dataset, DataUnavailable
+
+PAYLOAD = b"not really mnist, but bytes with a known hash\n" * 1000
+
+
+class _Handler(http.server.BaseHTTPRequestHandler):
+    files: ClassVar[dict[str, bytes]] = {}
+
+    def do_GET(self) -> None:
+        body = self.files.get(self.path)
+        if body is None:
+            self.send_error(404)
+            return
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if self.path.startswith("/broken"):
+            self.wfile.write(body[: len(body) // 10])  # then the connection drops
+            self.wfile.flush()
+            self.connection.shutdown(2)
+            return
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:  # keep test output clean
+        pass
+
+
+@pytest.fixture
+def server() -> Iterator[str]:
+    """A loopback HTTP server for the duration of one test; yields its base URL."""
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+    httpd.server_close()
+
+
+def entry(url: str, body: bytes, **changes: object) -> Dataset:
+    """A manifest entry for ``body`` served at ``url``."""
+    base = Dataset("sample", "sample.bin", url, len(body), hashlib.sha256(body).hexdigest(), "-")
+    return replace(base, **changes)
+
+
+def leftovers(folder: Path) -> list[Path]:
+    return sorted(folder.rglob("*")) if folder.exists() else []
+
+
+def test_download_with_the_right_hash_lands_in_the_cache(server, tmp_path):
+    _Handler.files = {"/sample.bin": PAYLOAD}
+    path = course_data.download(entry(f"{server}/sample.bin", PAYLOAD), tmp_path)
+    assert path == tmp_path / "sample.bin" and path.read_bytes() == PAYLOAD
+    assert leftovers(tmp_path) == [path]
+
+
+def test_download_with_a_wrong_hash_leaves_nothing(server, tmp_path):
+    _Handler.files = {"/sample.bin": PAYLOAD}
+    wrong = entry(f"{server}/sample.bin", PAYLOAD, sha256="0" * 64)
+    with pytest.raises(ChecksumMismatch, match="corrupt"):
+        course_data.download(wrong, tmp_path)
+    assert leftovers(tmp_path) == []
+
+
+def test_a_broken_connection_leaves_nothing(server, tmp_path):
+    _Handler.files = {"/broken.bin": PAYLOAD}
+    with pytest.raises(DataUnavailable):
+        course_data.download(entry(f"{server}/broken.bin", PAYLOAD), tmp_path)
+    assert leftovers(tmp_path) == []
+
+
+def test_offline_without_a_mirror_says_how_to_set_one(tmp_path):
+    closed = "http://127.0.0.1:9/sample.bin"  # the discard port: nothing listens
+    with pytest.raises(DataUnavailable, match=course_data.MIRROR_VARIABLE):
+        course_data.download(entry(closed, PAYLOAD), tmp_path, timeout=5)
+
+
+def test_an_unpinned_data_set_is_never_downloaded(tmp_path):
+    with pytest.raises(DataUnavailable, match="no pinned sha256"):
+        course_data.download(entry("http://127.0.0.1:9/x", PAYLOAD, sha256=None), tmp_path)
+
+
+def test_a_zip_download_is_verified_then_unpacked(server, tmp_path):
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("PetImages/Cat/0.jpg", b"cat")
+        archive.writestr("PetImages/Dog/0.jpg", b"dog")
+    body = buffer.getvalue()
+    _Handler.files = {"/pets.zip": body}
+    pets = entry(f"{server}/pets.zip", body, filename="PetImages", archive_member="PetImages")
+    folder = course_data.download(pets, tmp_path)
+    assert (folder / "Cat" / "0.jpg").read_bytes() == b"cat"
+    assert [p.name for p in tmp_path.iterdir()] == ["PetImages"]
+
+
+def test_the_cache_is_used_before_any_download(monkeypatch, tmp_path):
+    monkeypatch.delenv(course_data.MIRROR_VARIABLE, raising=False)
+    monkeypatch.setenv(course_data.CACHE_VARIABLE, str(tmp_path))
+    (tmp_path / "mnist.npz").write_bytes(b"cached")
+    assert course_data.dataset_path("mnist") == tmp_path / "mnist.npz"
+
+
+def test_a_mirror_file_with_the_wrong_hash_is_refused(monkeypatch, tmp_path):
+    (tmp_path / "mnist.npz").write_bytes(b"truncated")
+    monkeypatch.setenv(course_data.MIRROR_VARIABLE, str(tmp_path))
+    with pytest.raises(ChecksumMismatch):
+        course_data.load_mnist()
+
+
+def test_a_mirror_without_the_data_set_says_so(monkeypatch, tmp_path):
+    monkeypatch.setenv(course_data.MIRROR_VARIABLE, str(tmp_path))
+    with pytest.raises(DataUnavailable, match=r"no mnist\.npz"):
+        course_data.load_mnist()
+
+
+def test_mnist_from_the_configured_mirror_has_keras_layout():
+    (x_train, y_train), (x_test, y_test) = course_data.load_mnist()
+    assert x_train.shape == (60000, 28, 28) and x_test.shape == (10000, 28, 28)
+    assert x_train.dtype == np.uint8 and y_test.shape == (10000,)
+    assert y_train[0] == 5
