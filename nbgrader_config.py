@@ -20,10 +20,10 @@ c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "*.egg
 
 # Per-cell execution limit, which is also the training budget students are
 # told about. The slowest legitimate cells are the training cells of
-# 04_mnist_cnn: the reference trains its CNN in about 30 s and its MLP in
+# 04_mnist_cnn: the reference trains its CNN in 31-40 s and its MLP in
 # about 20 s on a 2-core CPU (benchmarks/mnist.md). 180 s leaves room for a
 # loaded grading machine and a leaner-than-reference student model, while the
-# lecture's model trained as written (about 15 minutes) is stopped. A stopped
+# lecture's model trained as written (683 s of training) is stopped. A stopped
 # cell scores as an error (KeyboardInterrupt) and the notebook goes on, so an
 # infinite loop costs a student three minutes and the cells it breaks.
 c.Execute.timeout = 180

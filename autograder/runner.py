@@ -94,6 +94,14 @@ def judge(assignment: str, cell: str, submission: Submission) -> list[CheckResul
     seed = _SubmissionPlugin(submission, cell)
     with _silenced():
         exit_code = pytest.main(args, plugins=[seed, collector])
+    if collector.broken or exit_code in (
+        pytest.ExitCode.INTERNAL_ERROR,
+        pytest.ExitCode.USAGE_ERROR,
+    ):
+        raise GradingError(
+            f"The hidden checks of {assignment!r} could not be loaded (pytest exit code "
+            f"{int(exit_code)}). This is not your fault: please tell your instructor."
+        )
     if exit_code == pytest.ExitCode.INTERRUPTED:
         raise GradingError(
             "Grading of this cell was interrupted, most likely by nbgrader's time limit "
@@ -152,7 +160,12 @@ class _ResultCollector:
 
     def __init__(self) -> None:
         self.results: list[CheckResult] = []
+        self.broken = False  # the check module failed to import or collect
         self._errors: dict[str, BaseException] = {}
+
+    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
+        if report.failed:
+            self.broken = True
 
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]):
@@ -166,7 +179,8 @@ class _ResultCollector:
     def _result(item: pytest.Item, error: BaseException | None) -> CheckResult:
         marker = item.get_closest_marker("check")
         points = float(marker.kwargs["points"]) if marker else 0.0
-        doc = (getattr(item, "function", None).__doc__ or item.name).strip().splitlines()[0]
+        function = getattr(item, "obj", None)
+        doc = ((function.__doc__ if function else None) or item.name).strip().splitlines()[0]
         if error is None:
             return CheckResult(item.name, doc, points, points)
         expected, found, hint = explain(error)

@@ -6,7 +6,7 @@ test accuracy (read from the graded notebook) and the total ``nbgrader
 autograde`` seconds; then the lecture-to-reference ratios.
 
     export CNN_COURSE_DATA=../shared/datasets       # or online, or a filled cache
-    python benchmarks/mnist.py                      # the lecture's model as written: ~20 min
+    python benchmarks/mnist.py                      # the lecture's model as written: ~15 min
     python benchmarks/mnist.py --lecture-epochs 2   # a quick look
 
 The lecture's model is the classic Keras CNN of the slides, trained as the

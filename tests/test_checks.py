@@ -94,6 +94,14 @@ def test_grade_raises_rather_than_awarding_points_when_no_check_runs():
         grade("03_one_hot", "no_such_cell", {})
 
 
+def test_a_check_module_that_cannot_load_is_a_grading_error_not_a_timeout(monkeypatch, tmp_path):
+    broken = tmp_path / "a99_broken.py"
+    broken.write_text("import no_such_module_anywhere\n")
+    monkeypatch.setattr(checks, "check_module_path", lambda assignment: broken)
+    with pytest.raises(GradingError, match="could not be loaded"):
+        judge("99_broken", "cell", Submission({}))
+
+
 def test_missing_definition_is_reported_as_such():
     results = judge("03_one_hot", "one_hot", Submission({}))
     assert all("not defined" in r.found for r in results)
@@ -135,3 +143,29 @@ def test_library_detector_sees_aliased_and_numpy_convolutions():
     with library_calls() as found:
         np.sum(np.ones((3, 3)) * 2)
     assert found == []
+
+
+def test_compiled_loss_is_recognised_in_every_keras_spelling():
+    import keras
+
+    from autograder.checks.a04_mnist_cnn import is_categorical_crossentropy
+
+    spellings = [
+        "categorical_crossentropy",
+        keras.losses.CategoricalCrossentropy(),
+        keras.losses.categorical_crossentropy,
+    ]
+    assert all(is_categorical_crossentropy(loss) for loss in spellings)
+    assert not is_categorical_crossentropy("sparse_categorical_crossentropy")
+    assert not is_categorical_crossentropy(keras.losses.BinaryCrossentropy())
+
+
+def test_an_uncompiled_model_is_reported_as_not_compiled():
+    import keras
+
+    from autograder.checking import CheckFailed
+    from autograder.checks.a04_mnist_cnn import expect_model
+
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2)])
+    with pytest.raises(CheckFailed, match="compiled"):
+        expect_model(model, "build_cnn()")

@@ -13,7 +13,8 @@ import pytest
 
 from autograder import mistakes, notebook, samples
 from autograder.course import ASSIGNMENTS, Course, release_path
-from autograder.demo import run_demo
+from autograder.demo import NEEDS_DATA, run_demo
+from source_data import course_data
 from tests.helpers import expected_cell_scores, tiers_missed
 
 pytestmark = pytest.mark.slow
@@ -28,6 +29,8 @@ def student_id(mistake: mistakes.Mistake) -> str:
 def graded(request, tmp_path_factory):
     """One assignment autograded for the reference, the stub and every catalogued mistake."""
     assignment = request.param
+    if assignment in NEEDS_DATA:  # fail here, clearly, rather than in every notebook
+        course_data.dataset_path(NEEDS_DATA[assignment])
     course = Course.create(tmp_path_factory.mktemp(assignment), (assignment,))
     course.generate(assignment)
     course.submit("reference", assignment, samples.submission(assignment))

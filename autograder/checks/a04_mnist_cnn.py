@@ -79,7 +79,8 @@ def expect_model(model: Any, name: str) -> None:
         hint="return the model object itself (keras.Sequential([...]) or keras.Model)",
     )
     expect(
-        model.optimizer is not None and model.loss is not None,
+        # An uncompiled Keras 3 model has no `optimizer` attribute at all.
+        getattr(model, "optimizer", None) is not None and getattr(model, "loss", None) is not None,
         expected=f"{name} to be compiled",
         found="a model without an optimizer or loss",
         hint="call model.compile(optimizer=..., loss=..., metrics=['accuracy']) before returning",
