@@ -28,11 +28,6 @@ def load(assignment: str) -> ModuleType:
     return importlib.import_module(f"{__name__}.{module_name(assignment)}")
 
 
-def assignments() -> list[str]:
-    """Every assignment id that has a check module."""
-    return sorted(p.stem[1:] for p in CHECKS_DIR.glob("a[0-9]*.py"))
-
-
 def check_points(assignment: str) -> dict[str, dict[str, float]]:
     """Points of every hidden check of an assignment, by test cell then check name."""
     cells: dict[str, dict[str, float]] = {}

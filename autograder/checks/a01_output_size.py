@@ -72,13 +72,16 @@ def expect_matches(func: StudentFunction, cases: list[tuple], reference, hint: s
     """Expect ``func(*case) == reference(*case)`` for every case; report the first miss."""
     expected = f"the value Keras computes, on all {len(cases)} generated cases"
     try:
-        wrong = [case for case in cases if func(*case) != reference(*case)]
+        answers = [(case, func(*case)) for case in cases]
     except StudentCodeError as error:
         raise CheckFailed(expected, f"{error.call} raised {error.error!r}", hint) from error
+    wrong = [(case, answer) for case, answer in answers if answer != reference(*case)]
     if wrong:
-        call = format_call(func.name, wrong[0], {})
-        found = f"{len(wrong)} wrong, for example {call} returned {describe(func(*wrong[0]))}"
-        raise CheckFailed(expected, found, hint)
+        (case, answer), count = wrong[0], len(wrong)
+        call = format_call(func.name, case, {})
+        raise CheckFailed(
+            expected, f"{count} wrong, for example {call} returned {describe(answer)}", hint
+        )
 
 
 def expect_values(func: StudentFunction, known: dict[tuple, int], hint: str) -> None:
