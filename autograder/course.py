@@ -19,7 +19,13 @@ import nbformat
 from nbformat import NotebookNode
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-ASSIGNMENTS = ("01_output_size", "02_manual_convolution", "03_one_hot", "04_mnist_cnn")
+ASSIGNMENTS = (
+    "01_output_size",
+    "02_manual_convolution",
+    "03_one_hot",
+    "04_mnist_cnn",
+    "05_petimages_loading",
+)
 
 
 def solution_path(assignment: str, root: Path = REPO_ROOT) -> Path:

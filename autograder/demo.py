@@ -45,7 +45,7 @@ def run_demo(directory: Path, assignments: tuple[str, ...] = ASSIGNMENTS) -> lis
     return rows
 
 
-NEEDS_DATA = {"04_mnist_cnn": "mnist"}
+NEEDS_DATA = {"04_mnist_cnn": "mnist", "05_petimages_loading": "petimages"}
 
 
 def data_is_available(assignment: str) -> bool:

@@ -48,23 +48,29 @@ def _without_magics(source: str) -> str:
     )
 
 
-def run_answer_cells(source: str | Path | NotebookNode) -> dict[str, Any]:
+def run_answer_cells(
+    source: str | Path | NotebookNode, folder: str | Path | None = None
+) -> dict[str, Any]:
     """Run a notebook's code cells except its test cells and return the namespace.
 
     This is how plain pytest gets a student's objects from a notebook without
     nbgrader: the test cells (which call the grader) are left out, and a cell
     that raises is reported and skipped, as nbgrader's ``allow_errors`` does.
+    Like Jupyter, the cells run in the notebook's folder (``folder`` for a
+    notebook given as a node), so the files released beside it import.
     """
     if isinstance(source, NotebookNode):
-        return _run(source)
-    # Like Jupyter, run in the notebook's folder, so files beside it import.
-    nb, folder = read(source), str(Path(source).resolve().parent)
-    sys.path.insert(0, folder)
+        nb = source
+    else:
+        nb, folder = read(source), Path(source).resolve().parent
+    if folder is None:
+        return _run(nb)
+    sys.path.insert(0, str(folder))
     try:
         with contextlib.chdir(folder):
             return _run(nb)
     finally:
-        sys.path.remove(folder)
+        sys.path.remove(str(folder))
 
 
 def _run(nb: NotebookNode) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from nbformat import NotebookNode
 
 from autograder import checks, notebook
 from autograder.checking import Submission
-from autograder.course import ASSIGNMENTS
+from autograder.course import ASSIGNMENTS, release_path
 from autograder.runner import CheckResult, judge
 
 # Notebooks that train models: their checks are proven through nbgrader only
@@ -29,7 +29,7 @@ def grade_id_of(cell: str) -> str:
 
 def judge_notebook(assignment: str, nb: NotebookNode) -> dict[str, list[CheckResult]]:
     """Run a notebook's answer cells here and judge every test cell's checks."""
-    namespace = notebook.run_answer_cells(nb)
+    namespace = notebook.run_answer_cells(nb, release_path(assignment).parent)
     submission = Submission.collect(namespace, checks.load(assignment).STUDENT_NAMES)
     return {cell: judge(assignment, cell, submission) for cell in checks.check_points(assignment)}
 
