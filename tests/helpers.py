@@ -14,7 +14,7 @@ from autograder.runner import CheckResult, judge
 
 # Notebooks that train models: their checks are proven through nbgrader only
 # (tests/test_grading.py), since running each catalogued mistake here would train again.
-TRAINS_MODELS = {"04_mnist_cnn"}
+TRAINS_MODELS = {"04_mnist_cnn", "06_binary_crossentropy"}
 
 GRADE_CALL = re.compile(r'grade\("(?P<assignment>[^"]+)", "(?P<cell>[^"]+)", globals\(\)\)')
 
@@ -39,8 +39,10 @@ def failed_checks(results: dict[str, list[CheckResult]]) -> set[str]:
     return {r.name for cell in results.values() for r in cell if not r.passed}
 
 
-TIER = re.compile(r"test_(?P<model>cnn|mlp)_accuracy_at_least_(?P<tier>\d{4})")
-PRINTED_ACCURACY = re.compile(r"(?P<model>CNN|MLP) test accuracy: (?P<accuracy>[\d.]+)")
+TIER = re.compile(r"test_(?P<model>cnn|mlp|binary)_accuracy_at_least_(?P<tier>\d{4})")
+PRINTED_ACCURACY = re.compile(
+    r"(?P<model>CNN|MLP|binary) (?:test|hold-out) accuracy: (?P<accuracy>[\d.]+)"
+)
 
 
 def tiers_missed(assignment: str, printed: str) -> set[str]:

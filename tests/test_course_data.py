@@ -139,3 +139,40 @@ def test_mnist_from_the_configured_mirror_has_keras_layout():
     assert x_train.shape == (60000, 28, 28) and x_test.shape == (10000, 28, 28)
     assert x_train.dtype == np.uint8 and y_test.shape == (10000,)
     assert y_train[0] == 5
+
+
+@pytest.fixture
+def small_pet_mirror(monkeypatch, tmp_path) -> Path:
+    """A mirror holding a 20-image PetImages, each image a flat grey of its own, plus damage."""
+    import cv2
+
+    for label, name in enumerate(("Cat", "Dog")):
+        (tmp_path / "PetImages" / name).mkdir(parents=True)
+        for i in range(10):
+            grey = np.full((30, 40, 3), 10 + 100 * label + 9 * i, np.uint8)
+            cv2.imwrite(str(tmp_path / "PetImages" / name / f"{i}.jpg"), grey)
+    (tmp_path / "PetImages" / "Cat" / "666.jpg").write_bytes(b"")  # as in the real download
+    (tmp_path / "PetImages" / "Dog" / "Thumbs.db").write_bytes(b"\xd0\xcf\x11\xe0")
+    monkeypatch.setenv(course_data.MIRROR_VARIABLE, str(tmp_path))
+    return tmp_path
+
+
+def test_pet_arrays_split_every_readable_image_once(small_pet_mirror):
+    (x_train, y_train), (x_holdout, y_holdout) = (
+        course_data.load_pet_arrays("train", img_size=8),
+        course_data.load_pet_arrays("holdout", img_size=8),
+    )
+    assert x_train.shape[1:] == (8, 8, 1) and x_train.dtype == np.float32
+    assert len(x_train) + len(x_holdout) == 20  # 21 .jpg files, the 0-byte one dropped
+    assert 3 <= len(x_holdout) <= 4  # a fifth of 21 files, before dropping
+    greys = np.round(np.concatenate([x_train, x_holdout]).mean(axis=(1, 2, 3)) * 255)
+    labels = np.concatenate([y_train, y_holdout])
+    assert sorted(greys) == [10 + 100 * label + 9 * i for label in (0, 1) for i in range(10)]
+    assert np.array_equal(labels, (greys >= 110).astype(int))  # Cat 0, Dog 1
+    again = course_data.load_pet_arrays("holdout", img_size=8)[0]
+    assert np.array_equal(again, x_holdout)
+
+
+def test_pet_arrays_reject_an_unknown_split(small_pet_mirror):
+    with pytest.raises(ValueError, match="holdout"):
+        course_data.load_pet_arrays("test")

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -146,9 +147,14 @@ def build_pet_tree(root: Path) -> PetTree:
 
 
 @pytest.fixture(scope="module")
-def pet_tree(tmp_path_factory: pytest.TempPathFactory) -> PetTree:
-    """The generated tree, shared by the module's checks (the loader must not change it)."""
-    return build_pet_tree(tmp_path_factory.mktemp("pets") / "PetImages")
+def pet_tree() -> Iterator[PetTree]:
+    """The generated tree, shared by the module's checks, removed afterwards.
+
+    A private temporary folder rather than pytest's numbered ``tmp_path``
+    folders, which concurrent grading kernels would share and prune.
+    """
+    with tempfile.TemporaryDirectory(prefix="petimages-check-") as scratch:
+        yield build_pet_tree(Path(scratch) / "PetImages")
 
 
 class _Listing:
