@@ -14,6 +14,13 @@ c.CourseDirectory.course_id = "cnn-course"
 c.CourseDirectory.root = os.path.dirname(os.path.abspath(__file__))
 c.CourseDirectory.source_directory = "solutions"
 c.CourseDirectory.release_directory = "assignments"
+# The default SQLite gradebook, with a busy timeout: parallel autograding
+# (autograder/grading.py) has several nbgrader processes write to it, and
+# SQLite makes each writer wait for the database lock for up to 60 s
+# instead of failing at once.
+c.CourseDirectory.db_url = (
+    "sqlite:///" + os.path.join(c.CourseDirectory.root, "gradebook.db") + "?timeout=60"
+)
 # Data helpers released beside each notebook are plain files; keep the
 # default "include everything" but never ship caches.
 c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "*.egg-info"]
@@ -34,9 +41,11 @@ c.Execute.interrupt_on_timeout = True
 # them in every kernel nbgrader starts (kernels inherit this environment) ...
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 # ... and drop any such line that still gets through, with nbgrader's own
-# preprocessor rather than a home-made filter. Only library log lines match:
-# a Python traceback is an "error" output, never a stderr stream, so a real
-# failure is never hidden by this.
+# preprocessor rather than a home-made filter. Python warnings are dropped
+# too: Keras warns on stderr about a student's own model (a softmax over one
+# unit, say) wherever the model is next used, which would zero an unrelated
+# cell; the hidden checks judge the model instead. A Python traceback is an
+# "error" output, never a stderr stream, so a real failure is never hidden.
 c.IgnorePattern.enabled = True
 c.IgnorePattern.pattern = (
     r"(?m)^(?:[IWEF]\d{4} [\d:.]+\s+\d+ \S+:\d+\]"  # absl/glog line prefix
@@ -45,5 +54,6 @@ c.IgnorePattern.pattern = (
     r"|.*Could not find cuda drivers"
     r"|.*TF-TRT Warning"
     r"|.*This TensorFlow binary is optimized to use available CPU instructions"
-    r"|To enable the following instructions:)"
+    r"|To enable the following instructions:"
+    r"|.*:\d+: \w*Warning: )"  # warnings.formatwarning: "file:line: Category: message"
 )

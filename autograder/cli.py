@@ -1,7 +1,16 @@
-"""``cnn-grader``: the course's command line.
+"""``cnn-grader``: the course team's command line, around nbgrader's own commands.
 
-argparse, from the standard library: the commands are few and flat, and the
-grading environment gains no dependency for them.
+argparse, from the standard library: the commands are few and flat, each is
+a thin wrapper over an nbgrader command with the course's defaults, and the
+grading environment gains no dependency for them. Every plain ``nbgrader``
+command keeps working in the course directory.
+
+    cnn-grader generate [ID ...]                   student versions into assignments/
+    cnn-grader autograde [ID ...] [--workers N]    every submitted student, N at a time
+    cnn-grader feedback [ID ...] [--release]       feedback HTML (and release it)
+    cnn-grader export [--to grades.csv]            the gradebook as CSV
+    cnn-grader report [--out report/]              item analysis: HTML page and CSV
+    cnn-grader demo [ID ...]                       all of it, on sample students
 """
 
 from __future__ import annotations
@@ -13,31 +22,83 @@ from pathlib import Path
 from autograder.course import ASSIGNMENTS, REPO_ROOT, Course
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Run one ``cnn-grader`` command; return its exit status."""
+def _parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--course", type=Path, default=REPO_ROOT, help="course directory (default: this repo)"
+    )
+    common.add_argument(
+        "--db-url", help="gradebook URL, e.g. postgresql://user@host/db (default: SQLite)"
+    )
     parser = argparse.ArgumentParser(prog="cnn-grader", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
 
-    demo = commands.add_parser("demo", help="grade sample students end to end in a scratch course")
-    demo.add_argument("--dir", type=Path, default=REPO_ROOT / "demo", help="scratch course folder")
-    demo.add_argument("assignments", nargs="*", help="default: all")
+    def command(name: str, help: str, *, assignments: bool = True) -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, help=help, parents=[common])
+        if assignments:
+            sub.add_argument("assignments", nargs="*", help="assignment ids (default: all)")
+        return sub
 
-    generate = commands.add_parser("generate", help="regenerate assignments/ from solutions/")
-    generate.add_argument("assignments", nargs="*", help="default: all")
+    command("generate", "generate the student versions (nbgrader generate_assignment)")
+    autograde = command("autograde", "autograde every submitted student (nbgrader autograde)")
+    add_workers(autograde)
+    autograde.add_argument("--student", action="append", help="only this student (repeatable)")
+    feedback = command("feedback", "write feedback HTML (nbgrader generate_feedback)")
+    feedback.add_argument("--release", action="store_true", help="also nbgrader release_feedback")
+    feedback.add_argument("--exchange", type=Path, help="nbgrader exchange folder for --release")
+    export = command("export", "export the gradebook to CSV (nbgrader export)", assignments=False)
+    export.add_argument("--to", type=Path, help="CSV path (default: <course>/grades.csv)")
+    report = command("report", "item analysis: scores, checks failed, slowest notebooks")
+    report.add_argument("--out", type=Path, help="folder (default: <course>/report)")
+    demo = command("demo", "generate, grade sample students, feedback, grades, report")
+    demo.add_argument("--dir", type=Path, default=REPO_ROOT / "demo", help="scratch course")
+    add_workers(demo)
+    return parser
 
+
+def add_workers(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--workers", type=int, default=1, help="notebooks graded at once")
+    parser.add_argument("--scheduler", help="a running Dask scheduler, tcp://host:8786")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run one ``cnn-grader`` command; return its exit status."""
+    parser = _parser()
     args = parser.parse_args(argv)
-    unknown = set(args.assignments) - set(ASSIGNMENTS)
+    chosen = tuple(getattr(args, "assignments", ()) or ASSIGNMENTS)
+    unknown = set(chosen) - set(ASSIGNMENTS)
     if unknown:
         parser.error(f"unknown assignments {sorted(unknown)}; choose from {', '.join(ASSIGNMENTS)}")
-    chosen = tuple(args.assignments) or ASSIGNMENTS
-    if args.command == "demo":
+    course = Course(args.course.resolve(), args.db_url)
+    if args.command == "generate":
+        for assignment in chosen:
+            print(course.generate(assignment))
+    elif args.command == "autograde":
+        from autograder.grading import autograde, summary_table
+
+        outcomes = autograde(
+            course, chosen, workers=args.workers, scheduler=args.scheduler, students=args.student
+        )
+        print()
+        print(summary_table(course, outcomes))
+        return 0 if all(o.ok for o in outcomes) else 1
+    elif args.command == "feedback":
+        for assignment in chosen:
+            course.generate_feedback(assignment)
+            if args.release:
+                course.release_feedback(assignment, args.exchange)
+        print(f"feedback: {course.root / 'feedback'}/<student>/<assignment>/<assignment>.html")
+    elif args.command == "export":
+        print(course.export(args.to))
+    elif args.command == "report":
+        from autograder.report import write_report
+
+        html, table = write_report(course, chosen, args.out or course.root / "report")
+        print(f"report: {html}\ntable:  {table}")
+    elif args.command == "demo":
         from autograder.demo import run_demo
 
-        run_demo(args.dir, chosen)
-    elif args.command == "generate":
-        course = Course(REPO_ROOT)
-        for assignment in chosen:
-            print(course.generate(assignment).relative_to(REPO_ROOT))
+        run_demo(args.dir, chosen, workers=args.workers, scheduler=args.scheduler)
     return 0
 
 

@@ -8,7 +8,9 @@ students never enter the instructor's real gradebook.
 from __future__ import annotations
 
 import csv
+import datetime
 import os
+import secrets
 import shutil
 import subprocess
 import sys
@@ -25,6 +27,7 @@ ASSIGNMENTS = (
     "03_one_hot",
     "04_mnist_cnn",
     "05_petimages_loading",
+    "06_binary_crossentropy",
 )
 
 
@@ -56,12 +59,25 @@ class NbgraderFailed(RuntimeError):
 
 @dataclass
 class Course:
-    """An nbgrader course directory: ``nbgrader_config.py``, ``solutions/``, ``assignments/``."""
+    """An nbgrader course directory: ``nbgrader_config.py``, ``solutions/``, ``assignments/``.
+
+    ``db_url`` names the gradebook when it is not the course's SQLite file,
+    for example ``postgresql://grader@dbhost/cnn``; every nbgrader command of
+    this course is then pointed at it.
+    """
 
     root: Path
+    db_url: str | None = None
+
+    @property
+    def gradebook_url(self) -> str:
+        """The gradebook's SQLAlchemy URL (as ``nbgrader_config.py`` sets it by default)."""
+        return self.db_url or f"sqlite:///{self.root / 'gradebook.db'}?timeout=60"
 
     @classmethod
-    def create(cls, root: Path, assignments: tuple[str, ...] = ASSIGNMENTS) -> Course:
+    def create(
+        cls, root: Path, assignments: tuple[str, ...] = ASSIGNMENTS, db_url: str | None = None
+    ) -> Course:
         """Copy the course's configuration and solutions into a new, empty course at ``root``."""
         root = Path(root)
         if root.exists():
@@ -70,10 +86,12 @@ class Course:
         shutil.copy(REPO_ROOT / "nbgrader_config.py", root / "nbgrader_config.py")
         for assignment in assignments:
             shutil.copytree(REPO_ROOT / "solutions" / assignment, root / "solutions" / assignment)
-        return cls(root)
+        return cls(root, db_url)
 
     def nbgrader(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         """Run ``nbgrader ARGS`` in this course directory."""
+        if self.db_url:
+            args = (*args, f"--CourseDirectory.db_url={self.db_url}")
         result = subprocess.run(
             [str(Path(sys.executable).parent / "nbgrader"), *args],
             cwd=self.root,
@@ -91,9 +109,17 @@ class Course:
         return release_path(assignment, self.root)
 
     def submit(self, student: str, assignment: str, notebook: NotebookNode | bytes) -> Path:
-        """Place a student's notebook (or raw file content) where nbgrader collects it."""
+        """Place a student's notebook (or raw file content) as ``nbgrader collect`` leaves it.
+
+        Beside it go the ``timestamp.txt`` and ``submission_secret.txt`` that
+        ``nbgrader submit`` writes, which ``release_feedback`` needs to release
+        feedback that only this submission's student can fetch.
+        """
         folder = self.root / "submitted" / student / assignment
         folder.mkdir(parents=True, exist_ok=True)
+        now = datetime.datetime.now(datetime.UTC)
+        (folder / "timestamp.txt").write_text(now.strftime("%Y-%m-%d %H:%M:%S.%f %Z"))
+        (folder / "submission_secret.txt").write_text(secrets.token_hex(64))
         path = folder / f"{assignment}.ipynb"
         if isinstance(notebook, bytes):
             path.write_bytes(notebook)
@@ -109,6 +135,26 @@ class Course:
         """
         return self.nbgrader("autograde", assignment, "--force", *options, check=False)
 
+    def submitted_students(self, assignment: str) -> list[str]:
+        """Students with a submission of ``assignment`` under ``submitted/``, sorted."""
+        folder = self.root / "submitted"
+        if not folder.is_dir():
+            return []
+        return sorted(p.parent.name for p in folder.glob(f"*/{assignment}") if p.is_dir())
+
+    def gradebook(self):
+        """The course's nbgrader Gradebook, to use as a context manager."""
+        from nbgrader.api import Gradebook
+
+        os.environ["PATH"] = tool_environment()["PATH"]  # Gradebook may run alembic
+        return Gradebook(self.gradebook_url, "cnn-course")
+
+    def add_students(self, students: list[str]) -> None:
+        """Enter students in the gradebook (nbgrader would on first grading)."""
+        with self.gradebook() as gradebook:
+            for student in students:
+                gradebook.update_or_create_student(student)
+
     def graded_path(self, student: str, assignment: str) -> Path:
         """A student's notebook as nbgrader executed and graded it."""
         return self.root / "autograded" / student / assignment / f"{assignment}.ipynb"
@@ -121,9 +167,16 @@ class Course:
         """A student's feedback page for an assignment."""
         return self.root / "feedback" / student / assignment / f"{assignment}.html"
 
-    def export(self) -> Path:
-        """Export the gradebook to ``grades.csv`` and return its path."""
-        path = self.root / "grades.csv"
+    def release_feedback(self, assignment: str, exchange: Path | None = None) -> None:
+        """Copy the feedback into nbgrader's exchange, where students fetch it."""
+        options = [f"--Exchange.root={exchange}"] if exchange else []
+        if exchange:
+            Path(exchange).mkdir(parents=True, exist_ok=True)
+        self.nbgrader("release_feedback", assignment, *options)
+
+    def export(self, path: Path | None = None) -> Path:
+        """Export the gradebook to a CSV file (``grades.csv`` by default); return its path."""
+        path = Path(path or self.root / "grades.csv").resolve()
         self.nbgrader("export", "--to", str(path))
         return path
 
@@ -134,11 +187,10 @@ class Course:
 
     def cell_scores(self, assignment: str) -> dict[str, dict[str, float]]:
         """Autograded score of every test cell, by student then cell ``grade_id``."""
-        from nbgrader.api import Gradebook, MissingEntry
+        from nbgrader.api import MissingEntry
 
-        os.environ["PATH"] = tool_environment()["PATH"]  # Gradebook may run alembic
         scores: dict[str, dict[str, float]] = {}
-        with Gradebook(f"sqlite:///{self.root / 'gradebook.db'}") as gradebook:
+        with self.gradebook() as gradebook:
             for student in gradebook.students:
                 try:
                     submission = gradebook.find_submission(assignment, student.id)

@@ -10,6 +10,8 @@ from nbformat import NotebookNode
 
 from autograder import mistakes, samples
 from autograder.course import ASSIGNMENTS, Course
+from autograder.grading import autograde, format_duration, summary_table
+from autograder.report import write_report
 from source_data import course_data
 
 SAMPLE_STUDENTS: dict[str, Callable[[str], NotebookNode]] = {
@@ -19,33 +21,50 @@ SAMPLE_STUDENTS: dict[str, Callable[[str], NotebookNode]] = {
 }
 
 
-def run_demo(directory: Path, assignments: tuple[str, ...] = ASSIGNMENTS) -> list[dict[str, str]]:
-    """Generate, submit, autograde, write feedback and export grades; return the grade rows."""
+def run_demo(
+    directory: Path,
+    assignments: tuple[str, ...] = ASSIGNMENTS,
+    *,
+    workers: int = 1,
+    scheduler: str | None = None,
+) -> list[dict[str, str]]:
+    """Generate, submit, autograde, release feedback, export grades and write the report.
+
+    Returns the exported grade rows.
+    """
     assignments = tuple(a for a in assignments if data_is_available(a))
     course = Course.create(directory, assignments)
     print(f"course directory: {course.root}  (gradebook: {course.root / 'gradebook.db'})")
+    started = time.monotonic()
     for assignment in assignments:
-        started = time.monotonic()
         course.generate(assignment)
         for student, make in SAMPLE_STUDENTS.items():
             course.submit(student, assignment, make(assignment))
-        result = course.autograde(assignment)
+    outcomes = autograde(course, assignments, workers=workers, scheduler=scheduler)
+    exchange = course.root / "exchange"
+    for assignment in assignments:
         course.generate_feedback(assignment)
-        status = "ok" if result.returncode == 0 else "some submissions failed; see nbgrader's log"
-        print(
-            f"  {assignment}: autograded {len(SAMPLE_STUDENTS)} students "
-            f"in {time.monotonic() - started:.0f} s ({status})"
-        )
+        course.release_feedback(assignment, exchange)
     rows = course.grades()
+    page, table = write_report(course, assignments, course.root / "report")
     print()
     print(score_table(rows, assignments))
     print()
+    if not all(o.ok for o in outcomes):
+        print(summary_table(course, outcomes))
+    print(f"done in {format_duration(time.monotonic() - started)}")
     print(f"grades:   {course.root / 'grades.csv'}")
     print(f"feedback: {course.root / 'feedback'}/<student>/<assignment>/<assignment>.html")
+    print(f"released: {exchange} (nbgrader's exchange, where students fetch feedback)")
+    print(f"report:   {page} and {table}")
     return rows
 
 
-NEEDS_DATA = {"04_mnist_cnn": "mnist", "05_petimages_loading": "petimages"}
+NEEDS_DATA = {
+    "04_mnist_cnn": "mnist",
+    "05_petimages_loading": "petimages",
+    "06_binary_crossentropy": "petimages",
+}
 
 
 def data_is_available(assignment: str) -> bool:

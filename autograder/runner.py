@@ -64,7 +64,30 @@ def grade(assignment: str, cell: str, namespace: dict[str, Any]) -> float:
     submission = Submission.collect(namespace, module.STUDENT_NAMES)
     results = judge(assignment, cell, submission)
     print(format_report(cell, results))
+    show_feedback_figure(module, cell, submission)
     return earned_points(results)
+
+
+def show_feedback_figure(module: Any, cell: str, submission: Submission) -> None:
+    """Show the check module's picture for this cell (``FEEDBACK_FIGURES``), in a kernel only.
+
+    The picture goes into the notebook as display data, which nbgrader shows in
+    the feedback and never scores.
+    """
+    make = getattr(module, "FEEDBACK_FIGURES", {}).get(cell)
+    if make is None:
+        return
+    from IPython import get_ipython
+    from IPython.display import Image, display
+
+    if get_ipython() is None:
+        return
+    try:
+        with _silenced():
+            png = make(submission)
+    except Exception:  # a picture is a bonus: failing to draw one never costs a point
+        return
+    display(Image(data=png))
 
 
 def earned_points(results: list[CheckResult]) -> float:

@@ -11,11 +11,11 @@ import re
 
 import pytest
 
-from autograder import mistakes, notebook, samples
+from autograder import checks, mistakes, notebook, samples
 from autograder.course import ASSIGNMENTS, Course, release_path
 from autograder.demo import NEEDS_DATA, run_demo
 from source_data import course_data
-from tests.helpers import expected_cell_scores, tiers_missed
+from tests.helpers import expected_cell_scores, grade_id_of, tiers_missed
 
 pytestmark = pytest.mark.slow
 
@@ -83,6 +83,23 @@ def test_feedback_shows_the_report_but_no_check_internals(graded):
         assert internal not in page, internal
 
 
+def test_model_feedback_shows_pictures_under_its_accuracy_cells(graded):
+    assignment, course = graded
+    figures = getattr(checks.load(assignment), "FEEDBACK_FIGURES", {})
+    if not figures:
+        pytest.skip(f"{assignment} trains no model")
+    nb = notebook.read(course.graded_path("reference", assignment))
+    pictures = {
+        notebook.nbgrader_meta(cell)["grade_id"]
+        for cell in notebook.test_cells(nb)
+        if any("image/png" in output.get("data", {}) for output in cell.outputs)
+    }
+    assert pictures == {grade_id_of(cell) for cell in figures}
+    images = sum("image/png" in o.get("data", {}) for c in nb.cells for o in c.get("outputs", []))
+    page = course.feedback_path("reference", assignment).read_text()
+    assert page.count("data:image/png;base64,") >= images
+
+
 BROKEN = {
     # conv2d raises whenever it is called
     "raises": {"conv2d": "def conv2d(image, kernel, stride=1, padding=0):\n    return 1 / 0\n"},
@@ -142,4 +159,6 @@ def test_demo_grades_reference_full_stub_zero_and_mistakes_in_between(tmp_path, 
     assert score["untouched-stub"] == 0.0
     assert 0.0 < score["typical-mistakes"] < 7.0
     out = capsys.readouterr().out
-    assert "typical-mistakes" in out and "grades.csv" in out
+    assert "typical-mistakes" in out and "grades.csv" in out and "report:" in out
+    assert (tmp_path / "demo" / "report" / "index.html").exists()
+    assert len(list((tmp_path / "demo" / "exchange").rglob("*.html"))) == 3  # released

@@ -29,8 +29,18 @@ import numpy as np
 import pytest
 
 from autograder.checking import CheckFailed, StudentCodeError, check, describe, expect
+from autograder.figures import classifier_figure
 
-STUDENT_NAMES = ("preprocess", "encode_labels", "build_mlp", "build_cnn", "mlp", "model")
+STUDENT_NAMES = (
+    "preprocess",
+    "encode_labels",
+    "build_mlp",
+    "build_cnn",
+    "mlp",
+    "model",
+    "mlp_history",
+    "history",
+)
 MLP_PARAMETERS = 784 * 512 + 512 + 512 * 10 + 10  # the lecture's 784-512-10 network
 
 
@@ -291,3 +301,24 @@ def test_mlp_accuracy_at_least_0960(mlp_accuracy):
 def test_mlp_accuracy_at_least_0975(mlp_accuracy):
     """MLP 테스트 정확도 ≥ 0.975 / MLP test accuracy ≥ 0.975"""
     expect_tier(mlp_accuracy, 0.975, "mlp")
+
+
+def mnist_figure(student: Any, model_name: str, history_name: str) -> bytes:
+    """The feedback picture of a trained model on the test images."""
+    x_test, y_test = mnist_test()
+    x = np.asarray(student.preprocess(x_test))
+    predicted = predict(getattr(student, model_name), x, model_name).argmax(axis=1)
+    return classifier_figure(
+        x_test,
+        y_test,
+        predicted,
+        [str(digit) for digit in range(10)],
+        student.objects.get(history_name),
+        f"{model_name} on the 10,000 test images",
+    )
+
+
+FEEDBACK_FIGURES = {
+    "cnn_accuracy": lambda student: mnist_figure(student, "model", "history"),
+    "mlp_accuracy": lambda student: mnist_figure(student, "mlp", "mlp_history"),
+}

@@ -1,0 +1,414 @@
+"""Hidden checks for 06_binary_crossentropy: the two losses, the two heads, the switch.
+
+The NumPy losses are compared with ``keras.losses`` in float64 (Keras clips
+predictions to [1e-7, 1 - 1e-7], so a prediction of exactly 0 or 1 costs
+-log(1e-7), about 16.1, instead of infinity), within ``TOLERANCE``. Random
+predictions stay in [0.02, 0.98], where clipping and ``log(p + eps)`` agree
+with Keras to well under the tolerance: either way of guarding ``log(0)`` is
+accepted.
+
+Models are judged through Keras 3's public API only (predictions, output
+shapes, ``model.loss``). The trained binary model is measured on the
+PetImages hold-out split (``course_data.load_pet_arrays("holdout")``: 1,199
+images the notebook never trains on), one point per tier:
+
+* 0.60, 0.65 and 0.68. The reference (a three-conv CNN, 10 epochs, about
+  20 s of training on the 2-core grading machine) reaches 0.71; a model that
+  predicts one class for everything scores 0.50, and 0.60 is the least a CNN
+  that learned anything reaches in the time.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+import numpy as np
+import pytest
+
+from autograder.checking import CheckFailed, StudentCodeError, check, describe, expect
+from autograder.figures import classifier_figure
+
+STUDENT_NAMES = (
+    "categorical_crossentropy",
+    "binary_crossentropy",
+    "to_binary_labels",
+    "build_categorical_model",
+    "build_binary_model",
+    "predict_labels",
+    "binary_model",
+    "binary_history",
+)
+SEED = 20261123
+TOLERANCE = 1e-6
+INPUT_SHAPE = (50, 50, 1)
+
+
+def keras_module():
+    """Keras, imported on first use."""
+    import keras
+
+    return keras
+
+
+@cache
+def pet_holdout() -> tuple[np.ndarray, np.ndarray]:
+    """The PetImages hold-out images and labels, through the course's data loader."""
+    from source_data.course_data import load_pet_arrays
+
+    return load_pet_arrays("holdout")
+
+
+def keras_categorical(y_true: np.ndarray, y_pred: np.ndarray) -> float:
+    """Keras's categorical crossentropy, mean over samples, in float64."""
+    losses = keras_module().losses.categorical_crossentropy(y_true, y_pred)
+    return float(np.mean(np.asarray(losses)))
+
+
+def keras_binary(y_true: np.ndarray, y_pred: np.ndarray) -> float:
+    """Keras's binary crossentropy of (N,) labels and probabilities, mean over samples."""
+    losses = keras_module().losses.binary_crossentropy(y_true[:, None], y_pred[:, None])
+    return float(np.mean(np.asarray(losses)))
+
+
+def random_categorical(rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """One-hot labels and softmax-like predictions in [0.02, 0.98], 2 to 5 classes."""
+    n, classes = int(rng.integers(5, 40)), int(rng.integers(2, 6))
+    y_true = np.eye(classes)[rng.integers(0, classes, n)]
+    raw = rng.uniform(0.1, 1.0, (n, classes))
+    return y_true, raw / raw.sum(axis=1, keepdims=True)
+
+
+def random_binary(rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """0/1 labels and probabilities in [0.02, 0.98]."""
+    n = int(rng.integers(5, 40))
+    return rng.integers(0, 2, n).astype(np.float64), rng.uniform(0.02, 0.98, n)
+
+
+def expect_loss(found: Any, reference: float, call: str, hint: str) -> None:
+    """Expect a float within TOLERANCE of Keras's value."""
+    try:
+        value = float(found)
+    except (TypeError, ValueError):
+        raise CheckFailed(
+            expected=f"{call} to return one number (the mean loss)",
+            found=describe(found),
+            hint="average the per-sample losses with np.mean and return a float",
+        ) from None
+    expect(
+        np.isfinite(value) and abs(value - reference) <= TOLERANCE,
+        expected=f"{call} to equal keras.losses within {TOLERANCE:g}",
+        found=f"{value:.6g}" if np.isfinite(value) else f"{value} (log of 0?)",
+        hint=hint,
+    )
+
+
+# Right and certain, wrong and certain, and a hedge: Keras clips the zeros to 1e-7.
+EXTREME_CATEGORICAL = (
+    np.array([[0.0, 1.0], [1.0, 0.0], [0.0, 1.0], [1.0, 0.0]]),
+    np.array([[0.0, 1.0], [0.0, 1.0], [1.0, 0.0], [0.5, 0.5]]),
+)
+EXTREME_BINARY = (np.array([1.0, 0.0, 1.0, 0.0]), np.array([1.0, 0.0, 0.0, 1.0]))
+
+
+@check(points=1, cell="categorical_crossentropy")
+def test_categorical_matches_keras_on_random_predictions(student):
+    """무작위 예측에서 Keras와 같은 값 / equals Keras on random predictions"""
+    rng = np.random.default_rng(SEED)
+    for _ in range(20):
+        y_true, y_pred = random_categorical(rng)
+        expect_loss(
+            student.categorical_crossentropy(y_true, y_pred),
+            keras_categorical(y_true, y_pred),
+            f"categorical_crossentropy(<{y_true.shape} one-hot>, <{y_pred.shape} probabilities>)",
+            "mean over samples of -sum(y_true * log(y_pred)) over the classes",
+        )
+
+
+@check(points=1, cell="categorical_crossentropy")
+def test_categorical_handles_predictions_of_0_and_1(student):
+    """예측이 정확히 0이나 1일 때 / predictions of exactly 0 and 1"""
+    y_true, y_pred = EXTREME_CATEGORICAL
+    expect_loss(
+        student.categorical_crossentropy(y_true, y_pred),
+        keras_categorical(y_true, y_pred),
+        "categorical_crossentropy on predictions that are exactly 0 or 1",
+        "log(0) is -inf: clip y_pred to [eps, 1 - eps] first, as Keras does",
+    )
+
+
+@check(points=1, cell="binary_crossentropy")
+def test_binary_matches_keras_on_random_predictions(student):
+    """무작위 예측에서 Keras와 같은 값 / equals Keras on random predictions"""
+    rng = np.random.default_rng(SEED)
+    for _ in range(20):
+        y_true, y_pred = random_binary(rng)
+        expect_loss(
+            student.binary_crossentropy(y_true, y_pred),
+            keras_binary(y_true, y_pred),
+            f"binary_crossentropy(<{len(y_true)} labels>, <{len(y_pred)} probabilities>)",
+            "mean of -(y log p + (1 - y) log(1 - p)): both terms",
+        )
+
+
+@check(points=1, cell="binary_crossentropy")
+def test_binary_handles_predictions_of_0_and_1(student):
+    """예측이 정확히 0이나 1일 때 / predictions of exactly 0 and 1"""
+    y_true, y_pred = EXTREME_BINARY
+    expect_loss(
+        student.binary_crossentropy(y_true, y_pred),
+        keras_binary(y_true, y_pred),
+        "binary_crossentropy on predictions that are exactly 0 or 1",
+        "log(0) is -inf: clip y_pred to [eps, 1 - eps] first, as Keras does",
+    )
+
+
+@check(points=1, cell="binary_crossentropy")
+def test_binary_accepts_a_column_of_predictions(student):
+    """(N, 1) 예측도 처리 / accepts (N, 1) predictions, as model.predict returns"""
+    y_true, y_pred = random_binary(np.random.default_rng(SEED + 1))
+    expect_loss(
+        student.binary_crossentropy(y_true, y_pred[:, None]),
+        keras_binary(y_true, y_pred),
+        f"binary_crossentropy(<({len(y_true)},) labels>, <({len(y_pred)}, 1) predictions>)",
+        "(N,) and (N, 1) broadcast to (N, N): flatten both with np.ravel first",
+    )
+
+
+@check(points=1, cell="to_binary_labels")
+def test_to_binary_labels(student):
+    """(N, 2) 원-핫 → (N,) 0/1 / (N, 2) one-hot to (N,) 0/1"""
+    labels = np.random.default_rng(SEED).integers(0, 2, 25)
+    result = np.asarray(student.to_binary_labels(np.eye(2, dtype=np.float32)[labels]))
+    expect(
+        result.shape == labels.shape and np.array_equal(result, labels),
+        expected="shape (25,) with 1 where the one-hot row is [0, 1] (Dog) and 0 for [1, 0]",
+        found=describe(result) if result.shape != labels.shape else "other values",
+        hint="the index of the 1 in each row: y_onehot.argmax(axis=1)",
+    )
+
+
+def expect_compiled_model(model: Any, name: str) -> None:
+    """Expect a compiled Keras model."""
+    keras = keras_module()
+    expect(
+        isinstance(model, keras.Model),
+        expected=f"{name} to be a keras.Model",
+        found=describe(model),
+        hint="return the model object itself",
+    )
+    expect(
+        # An uncompiled Keras 3 model has no `optimizer` attribute at all.
+        getattr(model, "optimizer", None) is not None and getattr(model, "loss", None) is not None,
+        expected=f"{name} to be compiled",
+        found="a model without an optimizer or loss",
+        hint="call model.compile(optimizer=..., loss=..., metrics=['accuracy']) before returning",
+    )
+
+
+def loss_name(loss: Any) -> str:
+    """The snake_case name of a compiled loss, in any of its spellings."""
+    keras = keras_module()
+    if isinstance(loss, str):
+        return loss
+    if isinstance(loss, keras.losses.Loss):
+        return keras.losses.serialize(loss)["config"].get("name", type(loss).__name__)
+    return getattr(loss, "__name__", repr(loss))
+
+
+def model_outputs(model: Any, name: str) -> np.ndarray:
+    """The model's outputs for four random 50x50 grayscale images."""
+    x = np.random.default_rng(SEED).random((4, *INPUT_SHAPE), dtype=np.float32)
+    try:
+        return np.asarray(model.predict(x, verbose=0))
+    except Exception as error:
+        raise CheckFailed(
+            expected=f"{name}.predict on images of shape (4, 50, 50, 1)",
+            found=f"{type(error).__name__}: {str(error)[:200]}",
+            hint="keep input_shape=(50, 50, 1)",
+        ) from error
+
+
+def expect_loss_compiled(model: Any, name: str, loss: str, hint: str) -> None:
+    """Expect the model compiled with the named Keras loss."""
+    expect_compiled_model(model, name)
+    expect(
+        loss_name(model.loss) == loss,
+        expected=f"{name} compiled with loss='{loss}'",
+        found=f"loss={model.loss!r}",
+        hint=hint,
+    )
+
+
+@check(points=1, cell="build_categorical_model")
+def test_categorical_model_outputs_a_2_way_softmax(student):
+    """2개 유닛 softmax 출력 / outputs a 2-way softmax"""
+    model = student.build_categorical_model()
+    expect_compiled_model(model, "build_categorical_model()")
+    output = model_outputs(model, "build_categorical_model()")
+    sums = output.sum(axis=-1) if output.ndim == 2 else np.array([np.nan])
+    expect(
+        output.shape == (4, 2) and np.allclose(sums, 1.0, atol=1e-5) and output.min() >= 0,
+        expected="2 probabilities per image that sum to 1: Dense(2, activation='softmax')",
+        found=f"output {output.shape}, row sums {np.round(sums, 3).tolist()}",
+        hint="the categorical head is Dense(2, activation='softmax')",
+    )
+
+
+@check(points=1, cell="build_categorical_model")
+def test_categorical_model_compiled_with_categorical_crossentropy(student):
+    """categorical_crossentropy 손실 / compiled with categorical crossentropy"""
+    expect_loss_compiled(
+        student.build_categorical_model(),
+        "build_categorical_model()",
+        "categorical_crossentropy",
+        "a softmax over one-hot labels goes with categorical crossentropy",
+    )
+
+
+@check(points=1, cell="build_binary_model")
+def test_binary_model_outputs_one_sigmoid_probability(student):
+    """1개 유닛 sigmoid 출력 / outputs one sigmoid probability"""
+    model = student.build_binary_model()
+    expect_compiled_model(model, "build_binary_model()")
+    output = model_outputs(model, "build_binary_model()")
+    expect(
+        output.shape == (4, 1) and np.all((output > 0) & (output < 1)),
+        expected="one probability strictly between 0 and 1 per image: Dense(1, 'sigmoid')",
+        found=f"output {output.shape}, values {np.round(output.ravel()[:4], 3).tolist()}",
+        hint="a softmax over one unit is always exactly 1: use activation='sigmoid'",
+    )
+
+
+@check(points=1, cell="build_binary_model")
+def test_binary_model_compiled_with_binary_crossentropy(student):
+    """binary_crossentropy 손실 / compiled with binary crossentropy"""
+    expect_loss_compiled(
+        student.build_binary_model(),
+        "build_binary_model()",
+        "binary_crossentropy",
+        "one sigmoid unit goes with binary crossentropy and 0/1 labels",
+    )
+
+
+@cache
+def fixed_models() -> tuple[Any, Any]:
+    """A binary and a categorical model whose outputs are known for the inputs below."""
+    keras = keras_module()
+    binary = keras.Sequential([keras.Input((1,)), keras.layers.Dense(1, activation="sigmoid")])
+    binary.set_weights([np.array([[1.0]]), np.array([0.0])])  # p = sigmoid(x)
+    categorical = keras.Sequential([keras.Input((1,)), keras.layers.Dense(2, activation="softmax")])
+    categorical.set_weights([np.array([[-1.0, 1.0]]), np.zeros(2)])  # p(Dog) = sigmoid(2x)
+    return binary, categorical
+
+
+# Inputs near 0 too, where p is near 0.5: a threshold other than 0.5 shows.
+FIXED_INPUTS = np.array([[-3.0], [-0.2], [-0.05], [0.05], [0.2], [3.0]], dtype=np.float32)
+FIXED_LABELS = np.array([0, 0, 0, 1, 1, 1])
+
+
+def expect_predicted_labels(student: Any, model: Any, kind: str, hint: str) -> None:
+    try:
+        result = np.asarray(student.predict_labels(model, FIXED_INPUTS))
+    except StudentCodeError as error:
+        if isinstance(error.error, NotImplementedError):
+            raise
+        raise CheckFailed(
+            expected=f"predict_labels(<{kind} model>, x) to work",
+            found=f"it raised {type(error.error).__name__}: {error.error}",
+            hint=hint,
+        ) from error
+    expect(
+        result.shape == FIXED_LABELS.shape and np.array_equal(result, FIXED_LABELS),
+        expected=f"(6,) labels 0/1 from a {kind} model, one per image",
+        found=describe(result) if result.shape != FIXED_LABELS.shape else "other labels",
+        hint=hint,
+    )
+
+
+@check(points=1, cell="predict_labels")
+def test_predict_labels_of_a_binary_model(student):
+    """sigmoid 모델: p > 0.5이면 1 / a sigmoid model: 1 where p > 0.5"""
+    expect_predicted_labels(
+        student,
+        fixed_models()[0],
+        "binary (one sigmoid unit)",
+        "an (N, 1) output is P(Dog): 1 where it is above 0.5, as a (N,) array",
+    )
+
+
+@check(points=1, cell="predict_labels")
+def test_predict_labels_of_a_categorical_model(student):
+    """softmax 모델: 가장 큰 확률의 번호 / a softmax model: the most likely class"""
+    expect_predicted_labels(
+        student,
+        fixed_models()[1],
+        "categorical (2-way softmax)",
+        "an (N, 2) output has one probability per class: argmax(axis=1)",
+    )
+
+
+@pytest.fixture(scope="module")
+def holdout_accuracy(student) -> float:
+    """The trained binary model's accuracy on the hold-out split, measured once."""
+    x, y = pet_holdout()
+    model = student.binary_model
+    try:
+        output = np.asarray(model.predict(x, batch_size=500, verbose=0))
+    except Exception as error:
+        raise CheckFailed(
+            expected="binary_model.predict on the hold-out images, shape (N, 50, 50, 1)",
+            found=f"{type(error).__name__}: {str(error)[:200]}",
+            hint="binary_model must be the model returned by build_binary_model, trained",
+        ) from error
+    expect(
+        output.shape == (len(y), 1),
+        expected="binary_model to output one probability per image, (N, 1)",
+        found=f"outputs of shape {output.shape}",
+        hint="binary_model is the sigmoid model of build_binary_model",
+    )
+    return float(np.mean((output[:, 0] > 0.5) == y))
+
+
+def expect_tier(accuracy: float, tier: float) -> None:
+    expect(
+        accuracy >= tier,
+        expected=f"binary_model accuracy >= {tier:.2f} on the hold-out images",
+        found=f"{accuracy:.4f}",
+        hint="train on to_binary_labels(Y_train) with binary crossentropy, for all the epochs",
+    )
+
+
+@check(points=1, cell="binary_accuracy")
+def test_binary_accuracy_at_least_0600(holdout_accuracy):
+    """hold-out 정확도 ≥ 0.60 / hold-out accuracy ≥ 0.60"""
+    expect_tier(holdout_accuracy, 0.60)
+
+
+@check(points=1, cell="binary_accuracy")
+def test_binary_accuracy_at_least_0650(holdout_accuracy):
+    """hold-out 정확도 ≥ 0.65 / hold-out accuracy ≥ 0.65"""
+    expect_tier(holdout_accuracy, 0.65)
+
+
+@check(points=1, cell="binary_accuracy")
+def test_binary_accuracy_at_least_0680(holdout_accuracy):
+    """hold-out 정확도 ≥ 0.68 / hold-out accuracy ≥ 0.68"""
+    expect_tier(holdout_accuracy, 0.68)
+
+
+def pets_figure(student: Any) -> bytes:
+    """The feedback picture of the trained binary model on the hold-out images."""
+    x, y = pet_holdout()
+    output = np.asarray(student.binary_model.predict(x, batch_size=500, verbose=0))
+    return classifier_figure(
+        x,
+        y,
+        (output[:, 0] > 0.5).astype(int),
+        ["Cat", "Dog"],
+        student.objects.get("binary_history"),
+        "binary_model on the hold-out images",
+    )
+
+
+FEEDBACK_FIGURES = {"binary_accuracy": pets_figure}

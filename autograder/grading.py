@@ -1,0 +1,219 @@
+"""Autograde a whole class: one ``nbgrader autograde --student`` per submission, run in parallel.
+
+Each task is one student's notebook of one assignment, graded by nbgrader's
+own command in a subprocess, exactly as ``nbgrader autograde <id> --student
+<s>`` would from a shell. Tasks are run by Dask distributed: a LocalCluster
+of ``workers`` processes on this machine by default, or any running Dask
+scheduler (``scheduler="tcp://host:8786"``) whose workers see the course
+directory on a shared file system. One engine for both cases, so the path
+tested here is the path a cluster takes.
+
+The gradebook stays consistent without a lock of ours:
+
+* SQLite (the default): every student is entered in the gradebook before the
+  workers start, so the workers only ever write their own submission's rows,
+  in nbgrader's short transactions (milliseconds, after a notebook has run
+  for seconds). SQLite serialises those writers with its database lock; the
+  course's ``db_url`` gives each connection a 60 s busy timeout
+  (``nbgrader_config.py``), so a writer waits for the lock instead of failing.
+* PostgreSQL (``db_url="postgresql://..."``, for several machines): the
+  server's own row locking and transactions.
+"""
+
+from __future__ import annotations
+
+import csv
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from autograder.course import Course
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """How autograding one student's notebook of one assignment went."""
+
+    assignment: str
+    student: str
+    ok: bool
+    seconds: float
+    log: str = ""  # the end of nbgrader's log when it failed
+
+
+def autograde_student(
+    root: str, db_url: str | None, assignment: str, student: str, options: tuple[str, ...] = ()
+) -> Outcome:
+    """Autograde one student's submission with nbgrader (what a worker runs)."""
+    started = time.monotonic()
+    result = Course(Path(root), db_url).nbgrader(
+        "autograde", assignment, "--student", student, "--force", *options, check=False
+    )
+    seconds = time.monotonic() - started
+    ok = result.returncode == 0
+    return Outcome(assignment, student, ok, seconds, "" if ok else result.stderr[-3000:])
+
+
+class Progress:
+    """Prints one line per graded submission: done, failures so far, time left."""
+
+    def __init__(self, total: int, out: Callable[[str], None] = print) -> None:
+        self.total, self.out = total, out
+        self.done = self.failures = 0
+        self.started = time.monotonic()
+
+    def update(self, outcome: Outcome) -> None:
+        self.done += 1
+        self.failures += not outcome.ok
+        elapsed = time.monotonic() - self.started
+        left = elapsed / self.done * (self.total - self.done)
+        status = "ok" if outcome.ok else "FAILED (see the log below)"
+        self.out(
+            f"[{self.done:>{len(str(self.total))}}/{self.total}] {outcome.assignment} "
+            f"{outcome.student}: {status} in {outcome.seconds:.0f} s · "
+            f"failures so far {self.failures} · about {format_duration(left)} left"
+        )
+
+
+def format_duration(seconds: float) -> str:
+    """A duration as '42 s' or '3 min 05 s'."""
+    if seconds < 60:
+        return f"{seconds:.0f} s"
+    minutes, rest = divmod(round(seconds), 60)
+    return f"{minutes} min {rest:02d} s"
+
+
+def autograde(
+    course: Course,
+    assignments: Iterable[str],
+    *,
+    workers: int = 1,
+    scheduler: str | None = None,
+    students: Iterable[str] | None = None,
+    options: tuple[str, ...] = (),
+    out: Callable[[str], None] = print,
+) -> list[Outcome]:
+    """Autograde every submitted student (or ``students``) of each assignment.
+
+    ``workers=1`` without a scheduler grades one submission after another in
+    this process; otherwise Dask runs them. A submission nbgrader cannot
+    grade is reported as a failed :class:`Outcome`; the others go on.
+    """
+    wanted = set(students) if students is not None else None
+    tasks = [
+        (assignment, student)
+        for assignment in assignments
+        for student in course.submitted_students(assignment)
+        if wanted is None or student in wanted
+    ]
+    course.add_students(sorted({student for _, student in tasks}))  # one writer, before the many
+    progress = Progress(len(tasks), out)
+    args = (str(course.root), course.db_url)
+    if workers <= 1 and scheduler is None:
+        outcomes = []
+        for assignment, student in tasks:
+            outcomes.append(autograde_student(*args, assignment, student, options))
+            progress.update(outcomes[-1])
+    else:
+        outcomes = _autograde_with_dask(tasks, args, options, workers, scheduler, progress)
+    record_times(course, outcomes)
+    return outcomes
+
+
+def _autograde_with_dask(
+    tasks: list[tuple[str, str]],
+    args: tuple[str, str | None],
+    options: tuple[str, ...],
+    workers: int,
+    scheduler: str | None,
+    progress: Progress,
+) -> list[Outcome]:
+    from distributed import Client, LocalCluster, as_completed
+
+    cluster = None
+    if scheduler is None:
+        # One single-threaded worker process per slot: each task is a subprocess
+        # (nbgrader and its kernel), so a worker only waits on it.
+        cluster = LocalCluster(
+            n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None
+        )
+    try:
+        with Client(scheduler or cluster) as client:
+            futures = [
+                client.submit(autograde_student, *args, a, s, options, key=f"autograde-{a}-{s}")
+                for a, s in tasks
+            ]
+            outcomes = []
+            for future in as_completed(futures):
+                outcomes.append(future.result())
+                progress.update(outcomes[-1])
+    finally:
+        if cluster is not None:
+            cluster.close()
+    order = {task: i for i, task in enumerate(tasks)}
+    return sorted(outcomes, key=lambda o: order[(o.assignment, o.student)])
+
+
+TIMES_FILE = "grading_times.csv"
+TIMES_FIELDS = ["assignment", "student", "seconds", "ok"]
+
+
+def record_times(course: Course, outcomes: list[Outcome]) -> Path:
+    """Keep each submission's latest grading time in ``grading_times.csv`` (for the report)."""
+    path = course.root / TIMES_FILE
+    rows = {(r["assignment"], r["student"]): r for r in read_times(course)}
+    for o in outcomes:
+        rows[o.assignment, o.student] = {
+            "assignment": o.assignment,
+            "student": o.student,
+            "seconds": f"{o.seconds:.1f}",
+            "ok": str(o.ok),
+        }
+    with path.open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, TIMES_FIELDS)
+        writer.writeheader()
+        writer.writerows(rows[key] for key in sorted(rows))
+    return path
+
+
+def read_times(course: Course) -> list[dict[str, str]]:
+    """The rows of ``grading_times.csv``, or none before the first grading."""
+    path = course.root / TIMES_FILE
+    if not path.exists():
+        return []
+    with path.open(newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def summary_table(course: Course, outcomes: list[Outcome]) -> str:
+    """Per assignment: submissions graded, failures, mean score, and the slowest notebook."""
+    scores = {(r["assignment"], r["student_id"]): r for r in course.grades()}
+    lines = [["assignment", "graded", "failed", "mean score", "slowest notebook"]]
+    for assignment in dict.fromkeys(o.assignment for o in outcomes):
+        mine = [o for o in outcomes if o.assignment == assignment]
+        rows = [scores[assignment, o.student] for o in mine if (assignment, o.student) in scores]
+        mean = sum(float(r["score"]) for r in rows) / len(rows) if rows else 0.0
+        top = rows[0]["max_score"] if rows else "0"
+        slowest = max(mine, key=lambda o: o.seconds)
+        lines.append(
+            [
+                assignment,
+                str(len(mine)),
+                str(sum(not o.ok for o in mine)),
+                f"{mean:.1f} / {float(top):g}" if rows else "-",
+                f"{slowest.student} ({format_duration(slowest.seconds)})",
+            ]
+        )
+    failed = [o for o in outcomes if not o.ok]
+    table = _aligned(lines)
+    for o in failed:
+        table += f"\n\nnbgrader could not grade {o.assignment} for {o.student}:\n{o.log}"
+    return table
+
+
+def _aligned(lines: list[list[str]]) -> str:
+    widths = [max(len(line[i]) for line in lines) for i in range(len(lines[0]))]
+    return "\n".join(
+        "  ".join(c.ljust(w) for c, w in zip(line, widths, strict=True)).rstrip() for line in lines
+    )

@@ -1,0 +1,203 @@
+"""The instructor's item analysis: how the class did on each assignment and each check.
+
+Scores come from the gradebook (``nbgrader export``), so the report's numbers
+are nbgrader's. Per-check results come from the report that ``grade()``
+printed in each graded notebook's test cells; a check whose cell never
+printed one (the self-check above it failed, or the cell ran out of time)
+counts as failed, as it earned nothing. Grading times come from
+``grading_times.csv``, which ``cnn-grader autograde`` keeps.
+
+Writes ``index.html`` (plots embedded, one file to mail around) and
+``item_analysis.csv`` (one row per check) into the output folder.
+"""
+
+from __future__ import annotations
+
+import base64
+import csv
+import html
+import io
+import re
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from autograder import checks, notebook
+from autograder.course import Course
+from autograder.grading import read_times
+
+NEARLY_EVERYONE = 0.8  # a check failed by at least this share of the class is flagged
+REPORT_HEADER = re.compile(r"^\[(?P<cell>[^\]]+)\] [\d.]+ / [\d.]+ ", re.MULTILINE)
+REPORT_LINE = re.compile(r"^  (?P<mark>[✓✗]) [\d.]+/[\d.]+  (?P<title>.+)$", re.MULTILINE)
+
+
+@dataclass(frozen=True)
+class CheckStats:
+    """How the class did on one hidden check."""
+
+    assignment: str
+    cell: str
+    name: str
+    title: str
+    points: float
+    students: int
+    failed: int
+
+    @property
+    def share_failed(self) -> float:
+        return self.failed / self.students if self.students else 0.0
+
+    @property
+    def flagged(self) -> bool:
+        return self.students > 0 and self.share_failed >= NEARLY_EVERYONE
+
+
+def check_titles(assignment: str) -> dict[str, dict[str, str]]:
+    """Each check's title (its docstring's first line, as the report prints it), by cell."""
+    module = checks.load(assignment)
+    return {
+        cell: {name: getattr(module, name).__doc__.strip().splitlines()[0] for name in names}
+        for cell, names in checks.check_points(assignment).items()
+    }
+
+
+def passed_checks(graded: Path) -> set[tuple[str, str]]:
+    """(cell, title) of every check a graded notebook's printed reports mark as passed."""
+    passed = set()
+    for cell in notebook.test_cells(notebook.read(graded)):
+        text = "".join(
+            "".join(o.get("text", "")) for o in cell.get("outputs", []) if o.get("name") == "stdout"
+        )
+        for cell_name, body in _blocks(text):
+            marks = REPORT_LINE.finditer(body)
+            passed |= {(cell_name, m["title"]) for m in marks if m["mark"] == "✓"}
+    return passed
+
+
+def _blocks(text: str) -> list[tuple[str, str]]:
+    """The (cell, body) of each report printed in a cell's output."""
+    starts = list(REPORT_HEADER.finditer(text))
+    return [
+        (m["cell"], text[m.end() : starts[i + 1].start() if i + 1 < len(starts) else len(text)])
+        for i, m in enumerate(starts)
+    ]
+
+
+def check_stats(course: Course, assignment: str, students: Iterable[str]) -> list[CheckStats]:
+    """Per check: how many graded students failed it."""
+    students = [s for s in students if course.graded_path(s, assignment).exists()]
+    passed = {s: passed_checks(course.graded_path(s, assignment)) for s in students}
+    points = checks.check_points(assignment)
+    return [
+        CheckStats(
+            assignment,
+            cell,
+            name,
+            title,
+            points[cell][name],
+            len(students),
+            sum((cell, title) not in passed[s] for s in students),
+        )
+        for cell, titles in check_titles(assignment).items()
+        for name, title in titles.items()
+    ]
+
+
+def _png(figure) -> str:
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=90, bbox_inches="tight")
+    return base64.b64encode(buffer.getvalue()).decode()
+
+
+def score_histogram(scores: list[float], maximum: float, title: str) -> str:
+    """A base64 PNG of the score distribution."""
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(4.5, 2.4), layout="constrained")
+    ax = figure.subplots()
+    ax.hist(scores, bins=min(20, int(maximum) + 1), range=(0, maximum), color="#4477aa")
+    ax.set(title=title, xlabel="score", ylabel="students")
+    return _png(figure)
+
+
+def write_report(course: Course, assignments: Iterable[str], out: Path) -> tuple[Path, Path]:
+    """Write ``index.html`` and ``item_analysis.csv`` into ``out``; return their paths."""
+    out.mkdir(parents=True, exist_ok=True)
+    grades = course.grades()
+    sections, stats = [], []
+    for assignment in assignments:
+        rows = [r for r in grades if r["assignment"] == assignment]
+        graded = [r for r in rows if course.graded_path(r["student_id"], assignment).exists()]
+        if not graded:
+            continue
+        mine = check_stats(course, assignment, [r["student_id"] for r in graded])
+        stats += mine
+        sections.append(_section(assignment, graded, mine))
+    table = out / "item_analysis.csv"
+    with table.open("w", newline="") as handle:
+        writer = csv.DictWriter(
+            handle, [*CheckStats.__dataclass_fields__, "share_failed", "flagged"]
+        )
+        writer.writeheader()
+        for s in stats:
+            writer.writerow(
+                {**asdict(s), "share_failed": f"{s.share_failed:.3f}", "flagged": s.flagged}
+            )
+    page = out / "index.html"
+    page.write_text(_page(sections, _slowest(course)), encoding="utf-8")
+    return page, table
+
+
+def _section(assignment: str, graded: list[dict[str, str]], stats: list[CheckStats]) -> str:
+    scores = [float(r["score"]) for r in graded]
+    maximum = float(graded[0]["max_score"])
+    mean = sum(scores) / len(scores)
+    image = score_histogram(scores, maximum, assignment)
+    rows = "".join(
+        f"<tr class='{'flag' if s.flagged else ''}'><td>{html.escape(s.cell)}</td>"
+        f"<td>{html.escape(s.title)}</td><td>{s.points:g}</td>"
+        f"<td>{s.failed} / {s.students}</td><td>{s.share_failed:.0%}</td>"
+        f"<td>{'⚑ nearly everyone fails' if s.flagged else ''}</td></tr>"
+        for s in sorted(stats, key=lambda s: -s.share_failed)
+    )
+    return (
+        f"<h2>{html.escape(assignment)}</h2>"
+        f"<p>{len(scores)} students · mean {mean:.1f} / {maximum:g} · "
+        f"full marks {sum(s == maximum for s in scores)} · zero {sum(s == 0 for s in scores)}</p>"
+        f"<img alt='score distribution' src='data:image/png;base64,{image}'>"
+        "<table><tr><th>cell</th><th>check</th><th>points</th><th>failed</th>"
+        f"<th>share</th><th></th></tr>{rows}</table>"
+    )
+
+
+def _slowest(course: Course, count: int = 10) -> str:
+    times = sorted(read_times(course), key=lambda r: -float(r["seconds"]))[:count]
+    if not times:
+        return "<p>No grading times recorded (grade with <code>cnn-grader autograde</code>).</p>"
+    rows = "".join(
+        f"<tr><td>{html.escape(r['assignment'])}</td><td>{html.escape(r['student'])}</td>"
+        f"<td>{float(r['seconds']):.0f} s</td>"
+        f"<td>{'ok' if r['ok'] == 'True' else 'failed'}</td></tr>"
+        for r in times
+    )
+    return (
+        "<h2>Slowest notebooks</h2><table><tr><th>assignment</th><th>student</th>"
+        f"<th>autograde time</th><th>nbgrader</th></tr>{rows}</table>"
+    )
+
+
+def _page(sections: list[str], slowest: str) -> str:
+    style = (
+        "body{font-family:sans-serif;max-width:60em;margin:2em auto}"
+        "table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:.2em .5em}"
+        "tr.flag{background:#fde2e2}"
+    )
+    return (
+        "<!DOCTYPE html><html><head><meta charset='utf-8'><title>Item analysis</title>"
+        f"<style>{style}</style></head><body><h1>Item analysis · 문항 분석</h1>"
+        f"<p>Checks failed by at least {NEARLY_EVERYONE:.0%} of the class are flagged ⚑: "
+        "look at the check, the notebook's instructions, or the lecture.</p>"
+        + "".join(sections)
+        + slowest
+        + "</body></html>"
+    )

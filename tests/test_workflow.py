@@ -1,0 +1,141 @@
+"""The course team's workflow: every ``cnn-grader`` command on real nbgrader course directories.
+
+Parallel grading must give the very grades sequential grading gives; the
+report's numbers must be the gradebook's; the PostgreSQL gradebook runs for
+real when ``CNN_GRADER_TEST_POSTGRES`` names a server (``.ci/run`` starts one).
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import uuid
+from collections.abc import Iterator
+
+import pytest
+
+from autograder import checks, mistakes, samples
+from autograder.cli import main
+from autograder.course import Course
+from autograder.grading import autograde, read_times
+from autograder.report import passed_checks, write_report
+from tests.helpers import expected_cell_scores, grade_id_of
+
+pytestmark = pytest.mark.slow
+
+ASSIGNMENT = "03_one_hot"  # the quickest to grade
+
+
+def submit_class(course: Course, assignment: str = ASSIGNMENT) -> dict[str, dict[str, float]]:
+    """Submit the reference, the stub and every catalogued mistake; return their expected scores."""
+    course.generate(assignment)
+    course.submit("reference", assignment, samples.submission(assignment))
+    course.submit("stub", assignment, samples.stub(assignment))
+    expected = {
+        "reference": expected_cell_scores(assignment),
+        "stub": dict.fromkeys(expected_cell_scores(assignment), 0.0),
+    }
+    for i, mistake in enumerate(mistakes.for_assignment(assignment)):
+        student = f"student-{i:02d}"
+        course.submit(student, assignment, samples.submission(assignment, mistake.answers))
+        expected[student] = expected_cell_scores(assignment, mistake.fails, mistake.zeroes)
+    return expected
+
+
+def test_parallel_grading_gives_the_grades_of_sequential_grading(tmp_path):
+    course = Course.create(tmp_path / "course", (ASSIGNMENT,))
+    expected = submit_class(course)
+    lines: list[str] = []
+
+    sequential = autograde(course, [ASSIGNMENT], workers=1, out=lines.append)
+    first = course.cell_scores(ASSIGNMENT)
+    parallel = autograde(course, [ASSIGNMENT], workers=2, out=lines.append)  # regrades, --force
+
+    assert first == expected
+    assert course.cell_scores(ASSIGNMENT) == first
+    assert all(o.ok for o in sequential + parallel)
+    assert [o.student for o in parallel] == [o.student for o in sequential]
+    assert len(lines) == 2 * len(expected) and "failures so far 0" in lines[-1]
+    assert {r["student"] for r in read_times(course)} == set(expected)
+    assert len(course.grades()) == len(expected)  # no duplicated submissions
+
+
+def test_report_numbers_are_the_gradebooks(tmp_path):
+    course = Course.create(tmp_path / "course", (ASSIGNMENT,))
+    expected = submit_class(course)
+    autograde(course, [ASSIGNMENT], workers=2, out=lambda line: None)
+    page, table = write_report(course, [ASSIGNMENT], tmp_path / "report")
+
+    points = checks.check_points(ASSIGNMENT)
+    with table.open(newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert {(r["cell"], r["name"]) for r in rows} == {
+        (cell, name) for cell, names in points.items() for name in names
+    }
+    # Each student's passed checks, as the report reads them, add up to the gradebook's scores.
+    titles = {(r["cell"], r["name"]): r["title"] for r in rows}
+    scores = course.cell_scores(ASSIGNMENT)
+    for student in expected:
+        passed = passed_checks(course.graded_path(student, ASSIGNMENT))
+        for cell, names in points.items():
+            earned = sum(p for name, p in names.items() if (cell, titles[cell, name]) in passed)
+            assert earned == scores[student][grade_id_of(cell)], (student, cell)
+    # The failure counts are the catalogue's: the stub fails every check.
+    for r in rows:
+        failing = {s for s, cells in expected.items() if cells[grade_id_of(r["cell"])] == 0.0}
+        failing |= {
+            f"student-{i:02d}"
+            for i, m in enumerate(mistakes.for_assignment(ASSIGNMENT))
+            if r["name"] in m.fails
+        }
+        assert int(r["failed"]) == len(failing), r["name"]
+    mean = sum(sum(cells.values()) for cells in expected.values()) / len(expected)
+    assert f"mean {mean:.1f} / 7" in page.read_text()
+
+
+def test_every_command_of_the_cli_on_a_course(tmp_path, capsys):
+    course = Course.create(tmp_path / "course", (ASSIGNMENT,))
+    root = ["--course", str(course.root)]
+    assert main(["generate", *root, ASSIGNMENT]) == 0
+    course.submit("reference", ASSIGNMENT, samples.submission(ASSIGNMENT))
+    course.submit("stub", ASSIGNMENT, samples.stub(ASSIGNMENT))
+
+    assert main(["autograde", *root, ASSIGNMENT, "--workers", "2"]) == 0
+    out = capsys.readouterr().out
+    assert "[2/2]" in out and "slowest notebook" in out and "3.5 / 7" in out
+    exchange = tmp_path / "exchange"
+    assert main(["feedback", *root, ASSIGNMENT, "--release", "--exchange", str(exchange)]) == 0
+    assert course.feedback_path("stub", ASSIGNMENT).exists()
+    assert len(list(exchange.glob("cnn-course/feedback/*.html"))) == 2
+    assert main(["export", *root, "--to", str(tmp_path / "grades.csv")]) == 0
+    assert (tmp_path / "grades.csv").read_text().count(ASSIGNMENT) == 2
+    assert main(["report", *root, ASSIGNMENT, "--out", str(tmp_path / "report")]) == 0
+    assert (tmp_path / "report" / "index.html").exists()
+    with pytest.raises(SystemExit):
+        main(["autograde", *root, "99_no_such_assignment"])
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A fresh database on the PostgreSQL server named by CNN_GRADER_TEST_POSTGRES."""
+    server = os.environ.get("CNN_GRADER_TEST_POSTGRES")
+    if not server:
+        pytest.skip("CNN_GRADER_TEST_POSTGRES is not set (.ci/run starts a server)")
+    import psycopg2
+
+    name = f"gradebook_{uuid.uuid4().hex[:12]}"
+    admin = psycopg2.connect(server)
+    admin.autocommit = True
+    admin.cursor().execute(f"CREATE DATABASE {name}")
+    yield server.rsplit("/", 1)[0] + f"/{name}"
+    admin.cursor().execute(f"DROP DATABASE {name} WITH (FORCE)")
+    admin.close()
+
+
+def test_grading_into_a_postgresql_gradebook(tmp_path, postgres_url):
+    course = Course.create(tmp_path / "course", (ASSIGNMENT,), db_url=postgres_url)
+    expected = submit_class(course)
+    outcomes = autograde(course, [ASSIGNMENT], workers=2, out=lambda line: None)
+    assert all(o.ok for o in outcomes)
+    assert course.cell_scores(ASSIGNMENT) == expected
+    assert not (course.root / "gradebook.db").exists()  # nothing went to SQLite
