@@ -121,15 +121,13 @@ def postgres_url() -> Iterator[str]:
     server = os.environ.get("CNN_GRADER_TEST_POSTGRES")
     if not server:
         pytest.skip("CNN_GRADER_TEST_POSTGRES is not set (.ci/run starts a server)")
-    import psycopg2
+    import psycopg
 
     name = f"gradebook_{uuid.uuid4().hex[:12]}"
-    admin = psycopg2.connect(server)
-    admin.autocommit = True
-    admin.cursor().execute(f"CREATE DATABASE {name}")
-    yield server.rsplit("/", 1)[0] + f"/{name}"
-    admin.cursor().execute(f"DROP DATABASE {name} WITH (FORCE)")
-    admin.close()
+    with psycopg.connect(server, autocommit=True) as admin:
+        admin.execute(f"CREATE DATABASE {name}")
+        yield server.rsplit("/", 1)[0] + f"/{name}"
+        admin.execute(f"DROP DATABASE {name} WITH (FORCE)")
 
 
 def test_grading_into_a_postgresql_gradebook(tmp_path, postgres_url):
