@@ -110,7 +110,11 @@ def test_lecture_conv_shapes(student):
 def test_conv_strides_match_keras(student):
     """스트라이드가 있는 경우 Keras Conv2D와 일치 / strides agree with Keras Conv2D"""
     cases = conv_cases(120, paddings=range(1), strides=range(1, 5))
-    hint = "with stride S the filter moves S pixels at a time; floor (W - F) / S before adding 1"
+    hint = (
+        "스트라이드가 S이면 필터는 한 번에 S픽셀씩 움직입니다; "
+        "1을 더하기 전에 (W - F) / S를 내림하세요 / "
+        "with stride S the filter moves S pixels at a time; floor (W - F) / S before adding 1"
+    )
     expect_matches(student.conv_output_size, cases, keras_conv_size, hint)
 
 
@@ -118,7 +122,10 @@ def test_conv_strides_match_keras(student):
 def test_conv_padding_matches_keras(student):
     """패딩이 있는 경우 Keras와 일치 / padding agrees with ZeroPadding2D + Conv2D"""
     cases = conv_cases(120, paddings=range(1, 4), strides=range(1, 4))
-    hint = "padding P adds P pixels on BOTH sides: the padded size is W + 2P"
+    hint = (
+        "패딩 P는 양쪽 모두에 P픽셀을 더합니다: 패딩 후 크기는 W + 2P입니다 / "
+        "padding P adds P pixels on BOTH sides: the padded size is W + 2P"
+    )
     expect_matches(student.conv_output_size, cases, keras_conv_size, hint)
 
 
@@ -130,7 +137,8 @@ def test_conv_returns_int(student):
         isinstance(result, int | np.integer) and not isinstance(result, bool),
         expected="an int (a layer cannot have 13.5 pixels)",
         found=describe(result),
-        hint="use // (floor division) or int(...) instead of /",
+        hint="/ 대신 // (정수 나눗셈)이나 int(...)를 쓰세요 / "
+        "use // (floor division) or int(...) instead of /",
     )
 
 
@@ -138,7 +146,10 @@ def test_conv_returns_int(student):
 def test_conv_rejects_invalid_arguments(student):
     """잘못된 인자에 ValueError / ValueError for impossible arguments"""
     func = student.conv_output_size
-    hint = "check sizes and stride > 0, padding >= 0, and filter <= W + 2P before computing"
+    hint = (
+        "계산하기 전에 크기와 stride > 0, padding >= 0, filter <= W + 2P인지 확인하세요 / "
+        "check sizes and stride > 0, padding >= 0, and filter <= W + 2P before computing"
+    )
     expect_raises(ValueError, func, 0, 3, hint=hint)
     expect_raises(ValueError, func, 28, 0, hint=hint)
     expect_raises(ValueError, func, 28, 3, stride=0, hint=hint)
@@ -159,20 +170,24 @@ def test_same_padding_keeps_size(student):
             isinstance(padding, int | np.integer) and padding >= 0,
             expected=f"same_padding({kernel}) to be a non-negative int",
             found=describe(padding),
-            hint="P = (F - 1) / 2 for an odd filter size F",
+            hint="홀수 필터 크기 F에 대해 P = (F - 1) / 2입니다 / "
+            "P = (F - 1) / 2 for an odd filter size F",
         )
         expect(
             keras_conv_size(20, kernel, 1, int(padding)) == same[1],
             expected=f"padding that keeps a 20x20 input 20x20 under a {kernel}x{kernel} filter",
             found=f"same_padding({kernel}) returned {padding}",
-            hint="the output W - F + 2P + 1 must equal W",
+            hint="출력 W - F + 2P + 1이 W와 같아야 합니다 / the output W - F + 2P + 1 must equal W",
         )
 
 
 @check(points=1, cell="same_padding")
 def test_same_padding_rejects_even_and_nonpositive(student):
     """짝수·0 이하 필터에 ValueError / ValueError for even or non-positive sizes"""
-    hint = "an even filter has no centre, so no symmetric padding keeps the size"
+    hint = (
+        "짝수 필터는 중심이 없어서 대칭 패딩으로는 크기를 유지할 수 없습니다 / "
+        "an even filter has no centre, so no symmetric padding keeps the size"
+    )
     for kernel in (2, 4, 0, -3):
         expect_raises(ValueError, student.same_padding, kernel, hint=hint)
 
@@ -181,7 +196,10 @@ def test_same_padding_rejects_even_and_nonpositive(student):
 def test_lecture_pool_shapes(student):
     """강의 모델의 풀링 26→13, 11→5 / the lecture model's pooling"""
     lecture = {(26,): 13, (11,): 5, (26, 2): 13, (28, 2, 2): 14}
-    hint = "stride defaults to pool_size; floor the division"
+    hint = (
+        "stride의 기본값은 pool_size입니다; 나눗셈은 내림하세요 / "
+        "stride defaults to pool_size; floor the division"
+    )
     expect_values(student.pool_output_size, lecture, hint)
 
 
@@ -195,7 +213,10 @@ def test_pool_matches_keras(student):
         stride = rng.choice([None, 1, 2, 3, 4])
         if pool <= size:
             cases.append((size, pool, stride))
-    hint = "(W - F) // S + 1, with S = pool_size when stride is None"
+    hint = (
+        "(W - F) // S + 1, stride가 None이면 S = pool_size / "
+        "(W - F) // S + 1, with S = pool_size when stride is None"
+    )
     expect_matches(student.pool_output_size, cases, keras_pool_size, hint)
 
 
@@ -203,7 +224,10 @@ def test_pool_matches_keras(student):
 def test_pool_rejects_invalid_arguments(student):
     """잘못된 인자에 ValueError / ValueError for impossible arguments"""
     func = student.pool_output_size
-    hint = "check input_size, pool_size and stride > 0 and pool_size <= input_size"
+    hint = (
+        "input_size, pool_size, stride > 0이고 pool_size <= input_size인지 확인하세요 / "
+        "check input_size, pool_size and stride > 0 and pool_size <= input_size"
+    )
     expect_raises(ValueError, func, 1, 2, hint=hint)
     expect_raises(ValueError, func, 0, 2, hint=hint)
     expect_raises(ValueError, func, 28, 0, hint=hint)
@@ -214,7 +238,9 @@ def test_pool_rejects_invalid_arguments(student):
 def test_lecture_parameter_counts(student):
     """강의 모델의 파라미터 수 320, 18496, 73856 / the lecture's parameter counts"""
     lecture = {(1, 32, 3): 320, (32, 64, 3): 18496, (64, 128, 3): 73856}
-    hint = "each filter has F*F*C weights and one bias"
+    hint = (
+        "필터마다 가중치 F*F*C개와 편향 1개가 있습니다 / each filter has F*F*C weights and one bias"
+    )
     expect_values(student.conv_param_count, lecture, hint)
 
 
@@ -224,5 +250,8 @@ def test_parameter_counts_match_keras(student):
     rng = random.Random(SEED)
     cases = [(rng.randint(1, 64), rng.randint(1, 128), rng.randint(1, 7)) for _ in range(20)]
     cases += [(3, 16, (3, 5)), (8, 4, (1, 7))]
-    hint = "kernel_size may be an int or (height, width); add one bias per filter"
+    hint = (
+        "kernel_size는 int이거나 (height, width)일 수 있습니다; 필터마다 편향 1개를 더하세요 / "
+        "kernel_size may be an int or (height, width); add one bias per filter"
+    )
     expect_matches(student.conv_param_count, cases, keras_param_count, hint)

@@ -163,13 +163,15 @@ def expect_inputs_kept(func: StudentFunction, *inputs: np.ndarray, **kwargs: Any
             np.array_equal(original, after),
             expected=f"{func.name} to leave its input arrays unchanged",
             found="an input array was modified in place",
-            hint="work on a new array (np.zeros(...) or .copy()) instead of writing into the input",
+            hint="입력에 직접 쓰지 말고 새 배열(np.zeros(...)나 .copy())에서 작업하세요 / "
+            "work on a new array (np.zeros(...) or .copy()) instead of writing into the input",
         )
     expect(
         isinstance(result, np.ndarray) and np.issubdtype(result.dtype, np.floating),
         expected=f"{func.name} on integer input to return a float array",
         found=describe(result),
-        hint="create the output with dtype=float (np.zeros_like(image) keeps int dtype)",
+        hint="출력은 dtype=float로 만드세요 (np.zeros_like(image)는 int dtype을 유지합니다) / "
+        "create the output with dtype=float (np.zeros_like(image) keeps int dtype)",
     )
     return result
 
@@ -202,7 +204,10 @@ def test_zero_pad_returns_float_and_keeps_input(student):
 @check(points=1, cell="zero_pad")
 def test_zero_pad_rejects_bad_arguments(student):
     """음수 패딩·2차원이 아닌 입력에 ValueError / ValueError for negative pad or non-2-D input"""
-    hint = "check pad >= 0 and image.ndim == 2 first"
+    hint = (
+        "먼저 pad >= 0이고 image.ndim == 2인지 확인하세요 / "
+        "check pad >= 0 and image.ndim == 2 first"
+    )
     expect_raises(ValueError, student.zero_pad, np.ones((3, 3)), -1, hint=hint)
     expect_raises(ValueError, student.zero_pad, np.ones((2, 3, 3)), 1, hint=hint)
 
@@ -215,14 +220,18 @@ def test_conv2d_lecture_example(conv2d):
         result.shape == LECTURE_OUTPUT.shape and np.allclose(result, LECTURE_OUTPUT),
         expected="the lecture's result 32 56 34 / 33 49 33 / 33 39 39",
         found=describe(result) if result.shape != (3, 3) else f"{result.tolist()}",
-        hint="CNN layers do not flip the kernel (cross-correlation)",
+        hint="CNN 층은 커널을 뒤집지 않습니다 (교차 상관) / "
+        "CNN layers do not flip the kernel (cross-correlation)",
     )
 
 
 @check(points=1, cell="conv2d")
 def test_conv2d_matches_tensorflow_stride1(conv2d):
     """무작위 입력에서 TensorFlow와 일치 (스트라이드 1) / random inputs vs TensorFlow, stride 1"""
-    hint = "multiply each F×F window by the kernel element-wise and sum; do not flip the kernel"
+    hint = (
+        "F×F 윈도우마다 커널과 원소별로 곱해서 더하세요; 커널은 뒤집지 마세요 / "
+        "multiply each F×F window by the kernel element-wise and sum; do not flip the kernel"
+    )
     for case in conv_cases(15, strides=(1,), paddings=(0,)):
         reference = tf_conv2d(case["image"], case["kernel"], 1, 0)
         expect_close(conv2d, case, reference, hint)
@@ -231,7 +240,10 @@ def test_conv2d_matches_tensorflow_stride1(conv2d):
 @check(points=2, cell="conv2d")
 def test_conv2d_matches_tensorflow_strides_and_padding(conv2d):
     """스트라이드·패딩에서 TensorFlow와 일치 / strides and padding vs TensorFlow"""
-    hint = "pad first (P on every side), then move the window S pixels per step"
+    hint = (
+        "먼저 패딩하고(모든 면에 P), 윈도우를 한 번에 S픽셀씩 옮기세요 / "
+        "pad first (P on every side), then move the window S pixels per step"
+    )
     for case in conv_cases(25, strides=(1, 2, 3), paddings=(0, 1, 2)):
         reference = tf_conv2d(case["image"], case["kernel"], case["stride"], case["padding"])
         expect_close(conv2d, case, reference, hint)
@@ -247,7 +259,10 @@ def test_conv2d_returns_float_and_keeps_inputs(conv2d):
 @check(points=1, cell="conv2d")
 def test_conv2d_rejects_impossible_shapes(student):
     """불가능한 크기에 ValueError / ValueError for impossible shapes"""
-    hint = "raise ValueError when the kernel is larger than the padded image, or stride < 1"
+    hint = (
+        "커널이 패딩된 이미지보다 크거나 stride < 1이면 ValueError를 발생시키세요 / "
+        "raise ValueError when the kernel is larger than the padded image, or stride < 1"
+    )
     func = student.conv2d
     expect_raises(ValueError, func, np.ones((3, 3)), np.ones((4, 4)), hint=hint)
     expect_raises(ValueError, func, np.ones((3, 5)), np.ones((2, 6)), padding=0, hint=hint)
@@ -263,7 +278,8 @@ def test_max_pool_example(student):
         result.shape == (2, 2) and np.array_equal(result, POOL_EXAMPLE_OUTPUT),
         expected="[[6, 8], [3, 4]] for the 4x4 example with 2x2 pooling",
         found=f"{result.tolist()}" if result.size <= 16 else describe(result),
-        hint="the stride defaults to pool_size: windows do not overlap",
+        hint="stride의 기본값은 pool_size입니다: 윈도우가 겹치지 않습니다 / "
+        "the stride defaults to pool_size: windows do not overlap",
     )
 
 
@@ -271,7 +287,10 @@ def test_max_pool_example(student):
 def test_max_pool_matches_tensorflow(student):
     """무작위 입력에서 TensorFlow와 일치 / random inputs vs tf.nn.max_pool2d"""
     rng = np.random.default_rng(SEED)
-    hint = "out[i, j] = max of the window starting at (i*S, j*S); S = pool_size when None"
+    hint = (
+        "out[i, j] = (i*S, j*S)에서 시작하는 윈도우의 최댓값; None이면 S = pool_size / "
+        "out[i, j] = max of the window starting at (i*S, j*S); S = pool_size when None"
+    )
     for _ in range(25):
         # Positive values: negative maps have a check of their own.
         feature_map = rng.uniform(0.0, 10.0, size=tuple(rng.integers(3, 13, size=2)))
@@ -290,7 +309,8 @@ def test_max_pool_negative_values(student):
         result.shape == (3, 3) and np.array_equal(result, tf_max_pool(feature_map, 2, None)),
         expected="negative maxima for a map whose values are all negative",
         found=f"{result.tolist()}" if result.size <= 16 else describe(result),
-        hint="start each window's maximum from its values (or -inf), not from 0",
+        hint="각 윈도우의 최댓값은 0이 아니라 윈도우의 값(또는 -inf)에서 시작하세요 / "
+        "start each window's maximum from its values (or -inf), not from 0",
     )
 
 
@@ -303,7 +323,10 @@ def test_max_pool_returns_float_and_keeps_input(student):
 @check(points=1, cell="max_pool2d")
 def test_max_pool_rejects_impossible_shapes(student):
     """불가능한 크기에 ValueError / ValueError for impossible shapes"""
-    hint = "raise ValueError when the pool is larger than the map, or pool/stride < 1"
+    hint = (
+        "풀이 맵보다 크거나 pool/stride < 1이면 ValueError를 발생시키세요 / "
+        "raise ValueError when the pool is larger than the map, or pool/stride < 1"
+    )
     func = student.max_pool2d
     expect_raises(ValueError, func, np.ones((3, 3)), 4, hint=hint)
     expect_raises(ValueError, func, np.ones((4, 4)), 0, hint=hint)

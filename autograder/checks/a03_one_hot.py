@@ -39,7 +39,8 @@ def test_mnist_label_five(student):
         result.shape == (1, 10) and result.tolist() == [[0, 0, 0, 0, 0, 1, 0, 0, 0, 0]],
         expected="[[0 0 0 0 0 1 0 0 0 0]] for label 5 with 10 classes",
         found=f"{result.tolist()}" if result.size <= 20 else describe(result),
-        hint="row i has a single 1, in column labels[i]",
+        hint="i번째 행에는 labels[i] 열에만 1이 하나 있습니다 / "
+        "row i has a single 1, in column labels[i]",
     )
 
 
@@ -57,7 +58,8 @@ def test_matches_to_categorical(student):
             expected=f"one_hot(<{len(labels)} labels>, num_classes={given}) to equal "
             "keras.utils.to_categorical",
             found=f"shape {result.shape}" if result.shape != reference.shape else "other values",
-            hint="num_classes=None means max(labels) + 1, even if some classes never appear",
+            hint="num_classes=None이면 나오지 않는 클래스가 있어도 max(labels) + 1입니다 / "
+            "num_classes=None means max(labels) + 1, even if some classes never appear",
         )
 
 
@@ -69,7 +71,8 @@ def test_returns_float32(student):
         isinstance(result, np.ndarray) and result.dtype == np.float32,
         expected="a float32 array (what Keras models train on)",
         found=describe(result),
-        hint="np.zeros(..., dtype=np.float32) or .astype(np.float32)",
+        hint="np.zeros(..., dtype=np.float32)나 .astype(np.float32)를 쓰세요 / "
+        "np.zeros(..., dtype=np.float32) or .astype(np.float32)",
     )
 
 
@@ -86,14 +89,18 @@ def test_accepts_list_array_and_column(student):
             result.shape == (4, 4) and np.array_equal(result, np.eye(4)[labels]),
             expected=f"shape (4, 4) and the right rows for labels given as a {kind}",
             found=f"shape {result.shape}",
-            hint="flatten an (N, 1) column to (N,) first, e.g. np.asarray(labels).reshape(-1)",
+            hint="(N, 1) 열은 먼저 (N,)으로 펴세요. 예: np.asarray(labels).reshape(-1) / "
+            "flatten an (N, 1) column to (N,) first, e.g. np.asarray(labels).reshape(-1)",
         )
 
 
 @check(points=1, cell="one_hot")
 def test_rejects_bad_labels(student):
     """음수·범위 밖·정수가 아닌 레이블에 ValueError / ValueError for bad labels"""
-    hint = "validate before encoding: NumPy would silently wrap a negative index around"
+    hint = (
+        "인코딩하기 전에 검사하세요: NumPy는 음수 인덱스를 조용히 뒤에서부터 셉니다 / "
+        "validate before encoding: NumPy would silently wrap a negative index around"
+    )
     expect_raises(ValueError, student.one_hot, [0, -1, 2], 3, hint=hint)
     expect_raises(ValueError, student.one_hot, [0, 3], 3, hint=hint)
     expect_raises(ValueError, student.one_hot, [0.0, 1.5], 3, hint=hint)
@@ -110,7 +117,7 @@ def test_from_one_hot_round_trip(student):
             result.shape == labels.shape and np.array_equal(result, labels),
             expected=f"the {len(labels)} original labels back, shape ({len(labels)},)",
             found=f"shape {result.shape}" if result.shape != labels.shape else "other labels",
-            hint="take the argmax of each ROW (axis=1)",
+            hint="각 행(ROW)의 argmax를 구하세요 (axis=1) / take the argmax of each ROW (axis=1)",
         )
 
 
@@ -127,5 +134,6 @@ def test_from_probabilities_gives_integer_labels(student):
         and result.tolist() == [1, 0, 2, 1],
         expected="an integer array [1, 0, 2, 1] for four rows of probabilities",
         found=describe(result),
-        hint="np.argmax returns integer indices; do not round or cast to float",
+        hint="np.argmax는 정수 인덱스를 반환합니다; 반올림하거나 float로 바꾸지 마세요 / "
+        "np.argmax returns integer indices; do not round or cast to float",
     )

@@ -86,14 +86,17 @@ def expect_model(model: Any, name: str) -> None:
         isinstance(model, keras.Model),
         expected=f"{name} to be a keras.Model",
         found=describe(model),
-        hint="return the model object itself (keras.Sequential([...]) or keras.Model)",
+        hint="모델 객체 자체를 반환하세요 (keras.Sequential([...])나 keras.Model) / "
+        "return the model object itself (keras.Sequential([...]) or keras.Model)",
     )
     expect(
         # An uncompiled Keras 3 model has no `optimizer` attribute at all.
         getattr(model, "optimizer", None) is not None and getattr(model, "loss", None) is not None,
         expected=f"{name} to be compiled",
         found="a model without an optimizer or loss",
-        hint="call model.compile(optimizer=..., loss=..., metrics=['accuracy']) before returning",
+        hint="반환하기 전에 "
+        "model.compile(optimizer=..., loss=..., metrics=['accuracy'])를 호출하세요 / "
+        "call model.compile(optimizer=..., loss=..., metrics=['accuracy']) before returning",
     )
 
 
@@ -104,7 +107,8 @@ def expect_categorical_loss(model: Any, name: str) -> None:
         is_categorical_crossentropy(model.loss),
         expected=f"{name} compiled with loss='categorical_crossentropy' (one-hot labels)",
         found=f"loss={model.loss!r}",
-        hint="one-hot labels from encode_labels go with categorical crossentropy",
+        hint="encode_labels의 원-핫 레이블에는 categorical crossentropy를 씁니다 / "
+        "one-hot labels from encode_labels go with categorical crossentropy",
     )
 
 
@@ -116,7 +120,8 @@ def predict(model: Any, x: np.ndarray, name: str) -> np.ndarray:
         raise CheckFailed(
             expected=f"{name}.predict on preprocess(x_test) of shape {x.shape}",
             found=f"{type(error).__name__}: {str(error)[:200]}",
-            hint="the model's input must match preprocess's output, (N, 28, 28, 1)",
+            hint="모델의 입력은 preprocess의 출력 (N, 28, 28, 1)과 맞아야 합니다 / "
+            "the model's input must match preprocess's output, (N, 28, 28, 1)",
         ) from error
 
 
@@ -129,14 +134,15 @@ def measure_accuracy(student: Any, model_name: str) -> float:
         raise CheckFailed(
             "preprocess(x_test) to work, to measure the model",
             f"preprocess raised {type(error.error).__name__}: {error.error}",
-            "fix preprocess first",
+            "먼저 preprocess를 고치세요 / fix preprocess first",
         ) from error
     predictions = predict(getattr(student, model_name), x, model_name)
     expect(
         predictions.shape == (len(y_test), 10),
         expected=f"{model_name} to predict 10 class scores per image",
         found=f"predictions of shape {predictions.shape}",
-        hint="end the model with Dense(10, activation='softmax')",
+        hint="모델의 마지막 층을 Dense(10, activation='softmax')로 하세요 / "
+        "end the model with Dense(10, activation='softmax')",
     )
     return float(np.mean(predictions.argmax(axis=1) == y_test))
 
@@ -158,7 +164,8 @@ def expect_tier(accuracy: float, tier: float, model_name: str) -> None:
         accuracy >= tier,
         expected=f"{model_name} test accuracy >= {tier:.3f} on the 10,000 test images",
         found=f"{accuracy:.4f}",
-        hint="train longer within the time budget, or improve the model (see the notebook)",
+        hint="제한 시간 안에서 더 오래 학습하거나 모델을 개선하세요 (노트북 참고) / "
+        "train longer within the time budget, or improve the model (see the notebook)",
     )
 
 
@@ -171,13 +178,14 @@ def test_preprocess_shape_and_dtype(student):
         isinstance(result, np.ndarray) and result.shape == (5, 28, 28, 1),
         expected="shape (5, 28, 28, 1) for 5 images: Conv2D needs a channel axis",
         found=describe(result),
-        hint="x.reshape(-1, 28, 28, 1) or x[..., np.newaxis]",
+        hint="x.reshape(-1, 28, 28, 1)이나 x[..., np.newaxis]를 쓰세요 / "
+        "x.reshape(-1, 28, 28, 1) or x[..., np.newaxis]",
     )
     expect(
         result.dtype == np.float32,
         expected="dtype float32",
         found=f"dtype {result.dtype}",
-        hint=".astype('float32')",
+        hint=".astype('float32')를 쓰세요 / .astype('float32')",
     )
 
 
@@ -191,7 +199,7 @@ def test_preprocess_scales_pixels_to_unit_range(student):
         result.shape == scaled.shape and np.allclose(result, scaled, atol=1e-6),
         expected="every pixel divided by 255, so values lie in [0, 1]",
         found=f"values from {result.min():g} to {result.max():g}",
-        hint="divide by 255 after converting to float32",
+        hint="float32로 변환한 뒤 255로 나누세요 / divide by 255 after converting to float32",
     )
 
 
@@ -204,7 +212,8 @@ def test_encode_labels_one_hot(student):
         result.shape == (100, 10) and np.array_equal(result, np.eye(10)[labels]),
         expected="one-hot rows of shape (100, 10) for 100 labels",
         found=describe(result),
-        hint="keras.utils.to_categorical(y, 10), or your one_hot from assignment 3",
+        hint="keras.utils.to_categorical(y, 10)이나 과제 3의 one_hot을 쓰세요 / "
+        "keras.utils.to_categorical(y, 10), or your one_hot from assignment 3",
     )
 
 
@@ -218,7 +227,8 @@ def test_mlp_is_the_784_512_10_network(student):
         output.shape == (2, 10) and mlp.count_params() == MLP_PARAMETERS,
         expected=f"a 784-512-10 network: output (2, 10), {MLP_PARAMETERS:,} parameters",
         found=f"output {output.shape}, {mlp.count_params():,} parameters",
-        hint="Flatten() the (28, 28, 1) input, then Dense(512, relu) and Dense(10, softmax)",
+        hint="(28, 28, 1) 입력을 Flatten()한 뒤 Dense(512, relu)와 Dense(10, softmax)를 두세요 / "
+        "Flatten() the (28, 28, 1) input, then Dense(512, relu) and Dense(10, softmax)",
     )
 
 
@@ -241,7 +251,8 @@ def test_cnn_has_convolution_and_pooling(student):
         has_conv and has_pool,
         expected="at least one Conv2D and one pooling layer (MaxPooling2D, ...)",
         found=f"layers {sorted(kinds)}",
-        hint="a CNN is convolution + pooling; the lecture's model is a good start",
+        hint="CNN은 합성곱 + 풀링입니다; 강의의 모델에서 시작하면 좋습니다 / "
+        "a CNN is convolution + pooling; the lecture's model is a good start",
     )
 
 
@@ -257,7 +268,9 @@ def test_cnn_outputs_a_10_way_softmax(student):
         output.shape == (4, 10) and np.allclose(sums, 1.0, atol=1e-4) and output.min() >= 0,
         expected="10 probabilities per image that sum to 1 (softmax)",
         found=f"output {output.shape}, row sums {np.round(sums, 3).tolist()}",
-        hint="the last layer is Dense(10, activation='softmax'); sigmoid does not sum to 1",
+        hint="마지막 층은 Dense(10, activation='softmax')입니다; "
+        "sigmoid는 합이 1이 되지 않습니다 / "
+        "the last layer is Dense(10, activation='softmax'); sigmoid does not sum to 1",
     )
 
 

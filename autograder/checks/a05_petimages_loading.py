@@ -214,7 +214,7 @@ def unpack(result: Any) -> tuple[np.ndarray, np.ndarray, list[Any]]:
         isinstance(result, tuple) and len(result) == 3,
         expected="a tuple (images, labels, skipped)",
         found=describe(result),
-        hint="return images, labels, skipped",
+        hint="images, labels, skipped를 반환하세요 / return images, labels, skipped",
     )
     images, labels, skipped = result
     try:
@@ -223,7 +223,9 @@ def unpack(result: Any) -> tuple[np.ndarray, np.ndarray, list[Any]]:
         raise CheckFailed(
             expected="images as one array (every image the same size), labels, a list",
             found=f"values NumPy cannot turn into arrays ({error})",
-            hint="resize every image to (img_size, img_size) and return np.array(images)",
+            hint="모든 이미지를 (img_size, img_size)로 크기를 바꾸고 "
+            "np.array(images)를 반환하세요 / "
+            "resize every image to (img_size, img_size) and return np.array(images)",
         ) from error
 
 
@@ -264,19 +266,22 @@ def test_returns_uint8_images_integer_labels_and_path_list(loaded, pet_tree):
         images.ndim == 3 and images.shape[1:] == (50, 50) and images.dtype == np.uint8,
         expected="images of shape (N, 50, 50) and dtype uint8: one grey channel",
         found=describe(images),
-        hint="cv2.imread(path, cv2.IMREAD_GRAYSCALE), then cv2.resize; np.array(images)",
+        hint="cv2.imread(path, cv2.IMREAD_GRAYSCALE)로 읽고 cv2.resize; np.array(images) / "
+        "cv2.imread(path, cv2.IMREAD_GRAYSCALE), then cv2.resize; np.array(images)",
     )
     expect(
         labels.shape == (n,) and np.issubdtype(labels.dtype, np.integer),
         expected=f"labels of shape ({n},) with an integer dtype, one per image",
         found=describe(labels),
-        hint="append the class index (0, 1), not the folder name",
+        hint="폴더 이름이 아니라 클래스 번호(0, 1)를 추가하세요 / "
+        "append the class index (0, 1), not the folder name",
     )
     expect(
         all(isinstance(p, str) for p in skipped),
         expected="skipped to be a list of path strings",
         found=f"items of types {sorted({type(p).__name__ for p in skipped})}",
-        hint="append str(path) (or os.path.join(...)) for each file you could not read",
+        hint="읽지 못한 파일마다 str(path)(또는 os.path.join(...))를 추가하세요 / "
+        "append str(path) (or os.path.join(...)) for each file you could not read",
     )
 
 
@@ -290,7 +295,9 @@ def test_loads_every_readable_image(loaded, pet_tree):
         expected=f"{expected} images and labels: every readable JPEG, PNG and GIF, whatever "
         "its extension or letter case",
         found=f"{len(images)} images and {len(labels)} labels",
-        hint="try every regular, non-hidden file in each class folder; do not filter by "
+        hint="각 클래스 폴더의 숨김이 아닌 일반 파일을 모두 시도하세요; 확장자로 거르지 마세요 "
+        "(.JPG, .png, .jpg라는 이름의 GIF도 이미지입니다) / "
+        "try every regular, non-hidden file in each class folder; do not filter by "
         "extension (.JPG, .png and a GIF named .jpg are images too)",
     )
 
@@ -305,7 +312,8 @@ def test_labels_are_sorted_class_folder_indices(loaded, pet_tree):
         expected=f"{pet_tree.labels.count(0)} labels 0 (Cat) then {pet_tree.labels.count(1)} "
         "labels 1 (Dog)",
         found=f"{found}",
-        hint="label = index of the class folder in sorted(...) order: Cat 0, Dog 1",
+        hint="레이블 = sorted(...) 순서에서 클래스 폴더의 번호: Cat 0, Dog 1 / "
+        "label = index of the class folder in sorted(...) order: Cat 0, Dog 1",
     )
 
 
@@ -320,7 +328,9 @@ def test_images_are_the_files_in_grayscale_resized(loaded, pet_tree):
         found=f"{len(wrong)} of {len(pet_tree.valid)} images differ from their files"
         if images.shape[1:] == (50, 50)
         else describe(images),
-        hint="cv2.imread(path, cv2.IMREAD_GRAYSCALE) then cv2.resize(image, (img_size, img_size))",
+        hint="cv2.imread(path, cv2.IMREAD_GRAYSCALE)로 읽은 뒤 "
+        "cv2.resize(image, (img_size, img_size)) / "
+        "cv2.imread(path, cv2.IMREAD_GRAYSCALE) then cv2.resize(image, (img_size, img_size))",
     )
 
 
@@ -332,7 +342,8 @@ def test_img_size_sets_the_image_size(student, pet_tree):
         images.ndim >= 3 and images.shape[1:3] == (32, 32),
         expected="images of shape (N, 32, 32, ...) from load_pet_images(basedir, img_size=32)",
         found=describe(images),
-        hint="resize to (img_size, img_size), not to a fixed 50",
+        hint="고정된 50이 아니라 (img_size, img_size)로 크기를 바꾸세요 / "
+        "resize to (img_size, img_size), not to a fixed 50",
     )
 
 
@@ -347,7 +358,9 @@ def test_reports_every_unreadable_file(loaded, pet_tree):
         expected=f"the {len(pet_tree.unreadable)} damaged files (empty, truncated, not images, "
         "Thumbs.db) in skipped, and no readable image",
         found=f"{len(missing)} damaged files missing from skipped, {len(extra)} other paths in it",
-        hint="inside except Exception: skipped.append(path); a file cv2 cannot read gives None",
+        hint="except Exception: 안에서 skipped.append(path); "
+        "cv2가 읽지 못한 파일은 None이 됩니다 / "
+        "inside except Exception: skipped.append(path); a file cv2 cannot read gives None",
     )
 
 
@@ -362,7 +375,8 @@ def test_ignores_hidden_files_and_folders(loaded, pet_tree):
         not touched,
         expected="hidden files (.DS_Store, ._*) and sub-folders neither loaded nor reported",
         found=f"skipped lists {touched}",
-        hint="skip names starting with '.' and entries for which os.path.isfile(path) is False",
+        hint="'.'로 시작하는 이름과 os.path.isfile(path)가 False인 항목은 건너뛰세요 / "
+        "skip names starting with '.' and entries for which os.path.isfile(path) is False",
     )
 
 
@@ -381,13 +395,16 @@ def test_missing_folder_raises_file_not_found(student, pet_tree):
             isinstance(error, FileNotFoundError) and str(missing) in str(error),
             expected=f"{call} to raise FileNotFoundError naming the folder",
             found=f"{type(error).__name__}: {error}",
-            hint="raise FileNotFoundError(f'no such folder: {basedir}') before listing it",
+            hint="폴더를 나열하기 전에 "
+            "FileNotFoundError(f'no such folder: {basedir}')를 발생시키세요 / "
+            "raise FileNotFoundError(f'no such folder: {basedir}') before listing it",
         )
         return
     raise CheckFailed(
         expected=f"{call} to raise FileNotFoundError naming the folder",
         found=f"it returned {describe(result)}",
-        hint="a missing folder is the caller's mistake: say so rather than return nothing",
+        hint="없는 폴더는 호출한 쪽의 실수입니다: 아무것도 반환하지 말고 오류로 알리세요 / "
+        "a missing folder is the caller's mistake: say so rather than return nothing",
     )
 
 
@@ -427,12 +444,15 @@ def test_keyboard_interrupt_reaches_the_caller(student, pet_tree):
         os.path.abspath(target) in reads,
         expected=f"the loader to read {target.parent.name}/{target.name} with cv2.imread",
         found="it was never read with cv2.imread",
-        hint="read each file with cv2.imread(path, cv2.IMREAD_GRAYSCALE)",
+        hint="각 파일을 cv2.imread(path, cv2.IMREAD_GRAYSCALE)로 읽으세요 / "
+        "read each file with cv2.imread(path, cv2.IMREAD_GRAYSCALE)",
     )
     raise CheckFailed(
         expected="a KeyboardInterrupt raised while reading one file to stop the loader",
         found="the loader caught it and went on",
-        hint="catch `except Exception`, never a bare `except:` or `except BaseException`, "
+        hint="`except:`나 `except BaseException`이 아니라 `except Exception`으로 잡아야 "
+        "Ctrl-C로 긴 반복을 멈출 수 있습니다 / "
+        "catch `except Exception`, never a bare `except:` or `except BaseException`, "
         "so Ctrl-C still stops a long loop",
     )
 
@@ -447,7 +467,9 @@ def test_order_does_not_depend_on_the_listing(student, pet_tree, loaded):
         expected="the same images and labels, in the same order, when the file system lists "
         "the folders in another order",
         found="a different order (of the classes or of the files)",
-        hint="os.listdir gives no particular order: loop over sorted(os.listdir(...)) for both "
+        hint="os.listdir의 순서는 정해져 있지 않습니다: 클래스 폴더와 파일 모두 "
+        "sorted(os.listdir(...))로 반복하세요 / "
+        "os.listdir gives no particular order: loop over sorted(os.listdir(...)) for both "
         "the class folders and the files",
     )
 
@@ -461,7 +483,8 @@ def test_summarize_counts_classes_and_skipped(student):
         result == {"Cat": 2, "Dog": 3, "skipped": 2},
         expected="{'Cat': 2, 'Dog': 3, 'skipped': 2} for labels [0 1 1 0 1] and 2 skipped",
         found=repr(result),
-        hint="keys are the class names in CLASS_NAMES, plus 'skipped'; values are counts",
+        hint="키는 CLASS_NAMES의 클래스 이름과 'skipped', 값은 개수입니다 / "
+        "keys are the class names in CLASS_NAMES, plus 'skipped'; values are counts",
     )
 
 
@@ -473,5 +496,6 @@ def test_summarize_includes_an_empty_class(student):
         result == {"Cat": 3, "Dog": 0, "skipped": 0},
         expected="{'Cat': 3, 'Dog': 0, 'skipped': 0} for labels [0 0 0]",
         found=repr(result),
-        hint="every class name is a key, even with no images (np.bincount(..., minlength=...))",
+        hint="이미지가 없는 클래스도 키로 넣으세요 (np.bincount(..., minlength=...)) / "
+        "every class name is a key, even with no images (np.bincount(..., minlength=...))",
     )

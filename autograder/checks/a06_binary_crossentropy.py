@@ -93,7 +93,8 @@ def expect_loss(found: Any, reference: float, call: str, hint: str) -> None:
         raise CheckFailed(
             expected=f"{call} to return one number (the mean loss)",
             found=describe(found),
-            hint="average the per-sample losses with np.mean and return a float",
+            hint="샘플별 손실을 np.mean으로 평균해서 float로 반환하세요 / "
+            "average the per-sample losses with np.mean and return a float",
         ) from None
     expect(
         np.isfinite(value) and abs(value - reference) <= TOLERANCE,
@@ -121,6 +122,7 @@ def test_categorical_matches_keras_on_random_predictions(student):
             student.categorical_crossentropy(y_true, y_pred),
             keras_categorical(y_true, y_pred),
             f"categorical_crossentropy(<{y_true.shape} one-hot>, <{y_pred.shape} probabilities>)",
+            "클래스에 대한 -sum(y_true * log(y_pred))를 샘플에 대해 평균하세요 / "
             "mean over samples of -sum(y_true * log(y_pred)) over the classes",
         )
 
@@ -133,6 +135,7 @@ def test_categorical_handles_predictions_of_0_and_1(student):
         student.categorical_crossentropy(y_true, y_pred),
         keras_categorical(y_true, y_pred),
         "categorical_crossentropy on predictions that are exactly 0 or 1",
+        "log(0)은 -inf입니다: Keras처럼 먼저 y_pred를 [eps, 1 - eps]로 자르세요(clip) / "
         "log(0) is -inf: clip y_pred to [eps, 1 - eps] first, as Keras does",
     )
 
@@ -147,6 +150,7 @@ def test_binary_matches_keras_on_random_predictions(student):
             student.binary_crossentropy(y_true, y_pred),
             keras_binary(y_true, y_pred),
             f"binary_crossentropy(<{len(y_true)} labels>, <{len(y_pred)} probabilities>)",
+            "-(y log p + (1 - y) log(1 - p))의 평균: 두 항 모두 필요합니다 / "
             "mean of -(y log p + (1 - y) log(1 - p)): both terms",
         )
 
@@ -159,6 +163,7 @@ def test_binary_handles_predictions_of_0_and_1(student):
         student.binary_crossentropy(y_true, y_pred),
         keras_binary(y_true, y_pred),
         "binary_crossentropy on predictions that are exactly 0 or 1",
+        "log(0)은 -inf입니다: Keras처럼 먼저 y_pred를 [eps, 1 - eps]로 자르세요(clip) / "
         "log(0) is -inf: clip y_pred to [eps, 1 - eps] first, as Keras does",
     )
 
@@ -171,6 +176,7 @@ def test_binary_accepts_a_column_of_predictions(student):
         student.binary_crossentropy(y_true, y_pred[:, None]),
         keras_binary(y_true, y_pred),
         f"binary_crossentropy(<({len(y_true)},) labels>, <({len(y_pred)}, 1) predictions>)",
+        "(N,)과 (N, 1)은 (N, N)으로 브로드캐스트됩니다: 먼저 둘 다 np.ravel로 펴세요 / "
         "(N,) and (N, 1) broadcast to (N, N): flatten both with np.ravel first",
     )
 
@@ -184,7 +190,8 @@ def test_to_binary_labels(student):
         result.shape == labels.shape and np.array_equal(result, labels),
         expected="shape (25,) with 1 where the one-hot row is [0, 1] (Dog) and 0 for [1, 0]",
         found=describe(result) if result.shape != labels.shape else "other values",
-        hint="the index of the 1 in each row: y_onehot.argmax(axis=1)",
+        hint="각 행에서 1이 있는 위치: y_onehot.argmax(axis=1) / "
+        "the index of the 1 in each row: y_onehot.argmax(axis=1)",
     )
 
 
@@ -195,14 +202,16 @@ def expect_compiled_model(model: Any, name: str) -> None:
         isinstance(model, keras.Model),
         expected=f"{name} to be a keras.Model",
         found=describe(model),
-        hint="return the model object itself",
+        hint="모델 객체 자체를 반환하세요 / return the model object itself",
     )
     expect(
         # An uncompiled Keras 3 model has no `optimizer` attribute at all.
         getattr(model, "optimizer", None) is not None and getattr(model, "loss", None) is not None,
         expected=f"{name} to be compiled",
         found="a model without an optimizer or loss",
-        hint="call model.compile(optimizer=..., loss=..., metrics=['accuracy']) before returning",
+        hint="반환하기 전에 "
+        "model.compile(optimizer=..., loss=..., metrics=['accuracy'])를 호출하세요 / "
+        "call model.compile(optimizer=..., loss=..., metrics=['accuracy']) before returning",
     )
 
 
@@ -225,7 +234,7 @@ def model_outputs(model: Any, name: str) -> np.ndarray:
         raise CheckFailed(
             expected=f"{name}.predict on images of shape (4, 50, 50, 1)",
             found=f"{type(error).__name__}: {str(error)[:200]}",
-            hint="keep input_shape=(50, 50, 1)",
+            hint="input_shape=(50, 50, 1)을 유지하세요 / keep input_shape=(50, 50, 1)",
         ) from error
 
 
@@ -251,7 +260,8 @@ def test_categorical_model_outputs_a_2_way_softmax(student):
         output.shape == (4, 2) and np.allclose(sums, 1.0, atol=1e-5) and output.min() >= 0,
         expected="2 probabilities per image that sum to 1: Dense(2, activation='softmax')",
         found=f"output {output.shape}, row sums {np.round(sums, 3).tolist()}",
-        hint="the categorical head is Dense(2, activation='softmax')",
+        hint="categorical 출력층은 Dense(2, activation='softmax')입니다 / "
+        "the categorical head is Dense(2, activation='softmax')",
     )
 
 
@@ -262,6 +272,7 @@ def test_categorical_model_compiled_with_categorical_crossentropy(student):
         student.build_categorical_model(),
         "build_categorical_model()",
         "categorical_crossentropy",
+        "원-핫 레이블과 softmax에는 categorical crossentropy를 씁니다 / "
         "a softmax over one-hot labels goes with categorical crossentropy",
     )
 
@@ -276,7 +287,8 @@ def test_binary_model_outputs_one_sigmoid_probability(student):
         output.shape == (4, 1) and np.all((output > 0) & (output < 1)),
         expected="one probability strictly between 0 and 1 per image: Dense(1, 'sigmoid')",
         found=f"output {output.shape}, values {np.round(output.ravel()[:4], 3).tolist()}",
-        hint="a softmax over one unit is always exactly 1: use activation='sigmoid'",
+        hint="유닛 하나의 softmax는 항상 정확히 1입니다: activation='sigmoid'를 쓰세요 / "
+        "a softmax over one unit is always exactly 1: use activation='sigmoid'",
     )
 
 
@@ -287,6 +299,7 @@ def test_binary_model_compiled_with_binary_crossentropy(student):
         student.build_binary_model(),
         "build_binary_model()",
         "binary_crossentropy",
+        "sigmoid 유닛 하나에는 binary crossentropy와 0/1 레이블을 씁니다 / "
         "one sigmoid unit goes with binary crossentropy and 0/1 labels",
     )
 
@@ -333,6 +346,7 @@ def test_predict_labels_of_a_binary_model(student):
         student,
         fixed_models()[0],
         "binary (one sigmoid unit)",
+        "(N, 1) 출력은 P(Dog)입니다: 0.5보다 크면 1, (N,) 배열로 반환하세요 / "
         "an (N, 1) output is P(Dog): 1 where it is above 0.5, as a (N,) array",
     )
 
@@ -344,6 +358,7 @@ def test_predict_labels_of_a_categorical_model(student):
         student,
         fixed_models()[1],
         "categorical (2-way softmax)",
+        "(N, 2) 출력에는 클래스마다 확률이 하나씩 있습니다: argmax(axis=1) / "
         "an (N, 2) output has one probability per class: argmax(axis=1)",
     )
 
@@ -359,13 +374,15 @@ def holdout_accuracy(student) -> float:
         raise CheckFailed(
             expected="binary_model.predict on the hold-out images, shape (N, 50, 50, 1)",
             found=f"{type(error).__name__}: {str(error)[:200]}",
-            hint="binary_model must be the model returned by build_binary_model, trained",
+            hint="binary_model은 build_binary_model이 반환한 모델을 학습시킨 것이어야 합니다 / "
+            "binary_model must be the model returned by build_binary_model, trained",
         ) from error
     expect(
         output.shape == (len(y), 1),
         expected="binary_model to output one probability per image, (N, 1)",
         found=f"outputs of shape {output.shape}",
-        hint="binary_model is the sigmoid model of build_binary_model",
+        hint="binary_model은 build_binary_model의 sigmoid 모델입니다 / "
+        "binary_model is the sigmoid model of build_binary_model",
     )
     return float(np.mean((output[:, 0] > 0.5) == y))
 
@@ -375,7 +392,8 @@ def expect_tier(accuracy: float, tier: float) -> None:
         accuracy >= tier,
         expected=f"binary_model accuracy >= {tier:.2f} on the hold-out images",
         found=f"{accuracy:.4f}",
-        hint="train on to_binary_labels(Y_train) with binary crossentropy, for all the epochs",
+        hint="to_binary_labels(Y_train)과 binary crossentropy로 모든 에포크 동안 학습하세요 / "
+        "train on to_binary_labels(Y_train) with binary crossentropy, for all the epochs",
     )
 
 
