@@ -100,6 +100,7 @@ def autograde(
     this process; otherwise Dask runs them. A submission nbgrader cannot
     grade is reported as a failed :class:`Outcome`; the others go on.
     """
+    assignments = tuple(assignments)
     wanted = set(students) if students is not None else None
     tasks = [
         (assignment, student)
@@ -107,6 +108,9 @@ def autograde(
         for student in course.submitted_students(assignment)
         if wanted is None or student in wanted
     ]
+    if not tasks:
+        out(f"no submissions of {', '.join(assignments)} in {course.root / 'submitted'}")
+        return []
     course.add_students(sorted({student for _, student in tasks}))  # one writer, before the many
     progress = Progress(len(tasks), out)
     args = (str(course.root), course.db_url)

@@ -42,15 +42,20 @@ def submit_class(course: Course, assignment: str = ASSIGNMENT) -> dict[str, dict
     return expected
 
 
-def test_parallel_grading_gives_the_grades_of_sequential_grading(tmp_path):
-    course = Course.create(tmp_path / "course", (ASSIGNMENT,))
+@pytest.fixture(scope="module")
+def graded_class(tmp_path_factory):
+    """A class graded one notebook at a time, then all again with two workers."""
+    course = Course.create(tmp_path_factory.mktemp("class") / "course", (ASSIGNMENT,))
     expected = submit_class(course)
     lines: list[str] = []
-
     sequential = autograde(course, [ASSIGNMENT], workers=1, out=lines.append)
     first = course.cell_scores(ASSIGNMENT)
     parallel = autograde(course, [ASSIGNMENT], workers=2, out=lines.append)  # regrades, --force
+    return course, expected, first, sequential, parallel, lines
 
+
+def test_parallel_grading_gives_the_grades_of_sequential_grading(graded_class):
+    course, expected, first, sequential, parallel, lines = graded_class
     assert first == expected
     assert course.cell_scores(ASSIGNMENT) == first
     assert all(o.ok for o in sequential + parallel)
@@ -60,10 +65,8 @@ def test_parallel_grading_gives_the_grades_of_sequential_grading(tmp_path):
     assert len(course.grades()) == len(expected)  # no duplicated submissions
 
 
-def test_report_numbers_are_the_gradebooks(tmp_path):
-    course = Course.create(tmp_path / "course", (ASSIGNMENT,))
-    expected = submit_class(course)
-    autograde(course, [ASSIGNMENT], workers=2, out=lambda line: None)
+def test_report_numbers_are_the_gradebooks(graded_class, tmp_path):
+    course, expected, *_ = graded_class
     page, table = write_report(course, [ASSIGNMENT], tmp_path / "report")
 
     points = checks.check_points(ASSIGNMENT)
