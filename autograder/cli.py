@@ -43,6 +43,9 @@ def _parser() -> argparse.ArgumentParser:
     autograde = command("autograde", "autograde every submitted student (nbgrader autograde)")
     add_workers(autograde)
     autograde.add_argument("--student", action="append", help="only this student (repeatable)")
+    autograde.add_argument(
+        "--resume", action="store_true", help="skip submissions already graded (after a kill)"
+    )
     feedback = command("feedback", "write feedback HTML (nbgrader generate_feedback)")
     feedback.add_argument("--release", action="store_true", help="also nbgrader release_feedback")
     feedback.add_argument("--exchange", type=Path, help="nbgrader exchange folder for --release")
@@ -77,7 +80,12 @@ def main(argv: list[str] | None = None) -> int:
         from autograder.grading import autograde, summary_table
 
         outcomes = autograde(
-            course, chosen, workers=args.workers, scheduler=args.scheduler, students=args.student
+            course,
+            chosen,
+            workers=args.workers,
+            scheduler=args.scheduler,
+            students=args.student,
+            resume=args.resume,
         )
         print()
         print(summary_table(course, outcomes))

@@ -21,6 +21,7 @@ import nbformat
 from nbformat import NotebookNode
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+COURSE_ID = "cnn-course"  # CourseDirectory.course_id in nbgrader_config.py
 ASSIGNMENTS = (
     "01_output_size",
     "02_manual_convolution",
@@ -147,13 +148,31 @@ class Course:
         from nbgrader.api import Gradebook
 
         os.environ["PATH"] = tool_environment()["PATH"]  # Gradebook may run alembic
-        return Gradebook(self.gradebook_url, "cnn-course")
+        return Gradebook(self.gradebook_url, COURSE_ID)
 
     def add_students(self, students: list[str]) -> None:
         """Enter students in the gradebook (nbgrader would on first grading)."""
         with self.gradebook() as gradebook:
             for student in students:
                 gradebook.update_or_create_student(student)
+
+    def is_graded(self, assignment: str, student: str) -> bool:
+        """Whether the gradebook holds a finished autograde of this submission.
+
+        nbgrader enters a submission's grades empty when it starts grading and
+        fills them in at the end, so a run killed halfway leaves empty ones.
+        """
+        from nbgrader.api import MissingEntry
+
+        if not self.graded_path(student, assignment).exists():
+            return False
+        with self.gradebook() as gradebook:
+            try:
+                submission = gradebook.find_submission(assignment, student)
+            except MissingEntry:
+                return False
+            grades = [g for nb in submission.notebooks for g in nb.grades]
+            return bool(grades) and all(g.auto_score is not None for g in grades)
 
     def graded_path(self, student: str, assignment: str) -> Path:
         """A student's notebook as nbgrader executed and graded it."""

@@ -91,6 +91,7 @@ def autograde(
     workers: int = 1,
     scheduler: str | None = None,
     students: Iterable[str] | None = None,
+    resume: bool = False,
     options: tuple[str, ...] = (),
     out: Callable[[str], None] = print,
 ) -> list[Outcome]:
@@ -99,6 +100,8 @@ def autograde(
     ``workers=1`` without a scheduler grades one submission after another in
     this process; otherwise Dask runs them. A submission nbgrader cannot
     grade is reported as a failed :class:`Outcome`; the others go on.
+    ``resume`` skips the submissions the gradebook already holds finished
+    grades for: after a run was killed, only the rest are graded.
     """
     assignments = tuple(assignments)
     wanted = set(students) if students is not None else None
@@ -106,10 +109,12 @@ def autograde(
         (assignment, student)
         for assignment in assignments
         for student in course.submitted_students(assignment)
-        if wanted is None or student in wanted
+        if (wanted is None or student in wanted)
+        and not (resume and course.is_graded(assignment, student))
     ]
     if not tasks:
-        out(f"no submissions of {', '.join(assignments)} in {course.root / 'submitted'}")
+        why = "all graded already" if resume else f"none submitted in {course.root / 'submitted'}"
+        out(f"nothing to grade for {', '.join(assignments)}: {why}")
         return []
     course.add_students(sorted({student for _, student in tasks}))  # one writer, before the many
     progress = Progress(len(tasks), out)

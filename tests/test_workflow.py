@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import csv
 import os
+import signal
+import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
 
@@ -16,7 +19,7 @@ import pytest
 
 from autograder import checks, mistakes, samples
 from autograder.cli import main
-from autograder.course import Course
+from autograder.course import Course, tool_environment
 from autograder.grading import autograde, read_times
 from autograder.report import passed_checks, write_report
 from tests.helpers import expected_cell_scores, grade_id_of
@@ -94,6 +97,35 @@ def test_report_numbers_are_the_gradebooks(graded_class, tmp_path):
         assert int(r["failed"]) == len(failing), r["name"]
     mean = sum(sum(cells.values()) for cells in expected.values()) / len(expected)
     assert f"mean {mean:.1f} / 7" in page.read_text()
+
+
+def test_a_killed_grading_run_resumes_without_losing_grades(tmp_path):
+    course = Course.create(tmp_path / "course", (ASSIGNMENT,))
+    expected = submit_class(course)
+    command = [sys.executable, "-m", "autograder.cli", "autograde", "--course", str(course.root)]
+    env = {**tool_environment(), "PYTHONUNBUFFERED": "1"}
+    grading = subprocess.Popen(
+        [*command, ASSIGNMENT], stdout=subprocess.PIPE, text=True, env=env, start_new_session=True
+    )
+    finished = 0
+    for line in grading.stdout:
+        finished += ": ok in " in line
+        if finished == 3:
+            break
+    os.killpg(grading.pid, signal.SIGKILL)  # mid-way through the fourth notebook
+    grading.wait()
+    grading.stdout.close()
+
+    graded = {s for s in expected if course.is_graded(ASSIGNMENT, s)}
+    before = course.cell_scores(ASSIGNMENT)
+    assert 3 <= len(graded) < len(expected)
+    resumed = autograde(course, [ASSIGNMENT], resume=True, out=lambda line: None)
+    assert {o.student for o in resumed} == set(expected) - graded
+    after = course.cell_scores(ASSIGNMENT)
+    assert after == expected
+    assert {s: after[s] for s in graded} == {s: before[s] for s in graded}
+    assert len(course.grades()) == len(expected)
+    assert autograde(course, [ASSIGNMENT], resume=True, out=lambda line: None) == []
 
 
 def test_every_command_of_the_cli_on_a_course(tmp_path, capsys):

@@ -183,3 +183,36 @@ def load_mnist() -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.nd
 def pet_images_dir() -> Path:
     """The ``PetImages`` folder (``Cat/`` and ``Dog/``, damaged files included)."""
     return dataset_path("petimages")
+
+
+PET_SPLITS = {"train": "training", "holdout": "validation"}  # ours: Keras's subset names
+PET_SPLIT_SEED = 1337
+PET_HOLDOUT_SHARE = 0.2
+
+
+def load_pet_arrays(split: str, img_size: int = 50) -> tuple[np.ndarray, np.ndarray]:
+    """One side of a fixed 80/20 split of PetImages, ready for a model.
+
+    Returns ``(N, img_size, img_size, 1)`` float32 grayscale images in [0, 1]
+    and ``(N,)`` int64 labels (Cat 0, Dog 1). ``split`` is ``"train"`` or
+    ``"holdout"``: Keras's ``image_dataset_from_directory`` split with a fixed
+    seed, so the two never share a file. Files TensorFlow cannot decode (the
+    download's 0-byte JPEGs) are dropped. Keras is imported here only: the
+    rest of this file needs nothing beyond NumPy.
+    """
+    import keras
+
+    if split not in PET_SPLITS:
+        raise ValueError(f"split must be one of {sorted(PET_SPLITS)}, not {split!r}")
+    dataset = keras.utils.image_dataset_from_directory(
+        pet_images_dir(),
+        color_mode="grayscale",
+        image_size=(img_size, img_size),
+        batch_size=None,
+        seed=PET_SPLIT_SEED,
+        validation_split=PET_HOLDOUT_SHARE,
+        subset=PET_SPLITS[split],
+        verbose=False,
+    ).ignore_errors()
+    images, labels = zip(*dataset.as_numpy_iterator(), strict=True)
+    return np.stack(images).astype(np.float32) / 255.0, np.array(labels, dtype=np.int64)
