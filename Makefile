@@ -8,11 +8,11 @@ VENV := .venv
 # package: everything runs with the environment's bin/ first on PATH.
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: demo test
-demo: $(VENV)/.installed
+.PHONY: demo test sandbox-tools
+demo: $(VENV)/.installed sandbox-tools
 	cnn-grader demo
 
-test: $(VENV)/.installed
+test: $(VENV)/.installed sandbox-tools
 	ruff check .
 	ruff format --check .
 	pytest
@@ -22,3 +22,7 @@ $(VENV)/.installed: pyproject.toml
 	$(VENV)/bin/pip install --quiet --upgrade pip
 	$(VENV)/bin/pip install --quiet -e '.[dev]'
 	touch $@
+
+# Grading runs student code in a bubblewrap sandbox (autograder/sandbox.py).
+sandbox-tools:
+	@command -v bwrap >/dev/null || { echo "grading needs bubblewrap: sudo apt-get install bubblewrap (see the README's security note)"; exit 1; }

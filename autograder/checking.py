@@ -26,6 +26,8 @@ from typing import Any
 import numpy as np
 import pytest
 
+from autograder import probes
+
 
 def check(points: float, cell: str) -> pytest.MarkDecorator:
     """Mark a pytest test as a hidden check worth ``points`` in test cell ``cell``."""
@@ -92,20 +94,36 @@ class StudentFunction:
     Array arguments are copied first, so a function that writes into its
     input cannot change a check's data; a check that wants to see such
     writes uses ``dataclasses.replace(func, copy_inputs=False)``.
+
+    ``probes`` (see :mod:`autograder.probes`) are applied around each call
+    in the process the function lives in, the student's kernel when it is
+    judged from outside; what they saw is in ``observed`` afterwards.
     """
 
     name: str
     func: Callable[..., Any]
     copy_inputs: bool = True
+    probes: tuple[probes.Probe, ...] = ()
+    observed: dict[str, Any] = field(default_factory=dict, compare=False)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         if self.copy_inputs:
             args = tuple(_copied(a) for a in args)
             kwargs = {k: _copied(v) for k, v in kwargs.items()}
+        remote = getattr(self.func, "call_with_probes", None)
         try:
-            return self.func(*args, **kwargs)
-        except Exception as error:  # the student's own bug, reported as such
-            raise StudentCodeError(format_call(self.name, args, kwargs), error) from error
+            if remote is not None:
+                result, self.observed = remote(args, kwargs, self.probes)
+                return result
+            with probes.applied(self.probes) as observed:
+                self.observed = observed
+                return self.func(*args, **kwargs)
+        except BaseException as error:
+            if remote is not None:  # what the probes saw before the error
+                self.observed = getattr(error, "observed", {})
+            if isinstance(error, Exception):  # the student's own bug, reported as such
+                raise StudentCodeError(format_call(self.name, args, kwargs), error) from error
+            raise
 
 
 def _copied(value: Any) -> Any:
@@ -132,8 +150,10 @@ class Submission:
         if name not in objects:
             raise MissingDefinition(name)
         value = objects[name]
-        # Functions are wrapped; callable objects such as Keras models are not.
-        return StudentFunction(name, value) if inspect.isfunction(value) else value
+        # Functions (here or in the student's kernel) are wrapped; callable
+        # objects such as Keras models are not.
+        is_function = inspect.isfunction(value) or hasattr(value, "call_with_probes")
+        return StudentFunction(name, value) if is_function else value
 
     def raw(self, name: str) -> Any:
         """The object itself, for checks that inspect rather than call it."""

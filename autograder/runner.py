@@ -1,14 +1,18 @@
-"""The grading runner that nbgrader's test cells call.
+"""The grading runner: judges one test cell with its hidden checks.
 
 A hidden test cell ends with::
 
     from autograder import grade
     grade("02_manual_convolution", "conv2d", globals())
 
-:func:`grade` collects the student's objects from the notebook's namespace
-(:meth:`Submission.collect`), judges them with the hidden checks of that cell
-(:func:`judge`), prints a per-check report for the feedback and returns the
-points earned. nbgrader records that number as the cell's partial credit.
+Under nbgrader that call only serves the judge (:mod:`autograder.judge`),
+which runs :func:`judge` in a process of its own and calls the student's
+functions back in the kernel; nbgrader then takes the judge's report and
+points as the cell's output and partial credit (:mod:`autograder.sandbox`).
+Anywhere else (plain pytest, a kernel without the sandbox) :func:`grade`
+collects the student's objects from the notebook's namespace
+(:meth:`Submission.collect`), judges them here, prints the report and
+returns the points, which nbgrader records as the cell's partial credit.
 
 Two rules keep the score honest:
 
@@ -68,26 +72,35 @@ def grade(assignment: str, cell: str, namespace: dict[str, Any]) -> float:
     return earned_points(results)
 
 
+def feedback_figure(module: Any, cell: str, submission: Submission) -> bytes | None:
+    """The check module's picture for this cell (``FEEDBACK_FIGURES``) as PNG, if it has one.
+
+    A picture is a bonus: failing to draw one never costs a point.
+    """
+    make = getattr(module, "FEEDBACK_FIGURES", {}).get(cell)
+    if make is None:
+        return None
+    try:
+        with _silenced():
+            return make(submission)
+    except Exception:
+        return None
+
+
 def show_feedback_figure(module: Any, cell: str, submission: Submission) -> None:
-    """Show the check module's picture for this cell (``FEEDBACK_FIGURES``), in a kernel only.
+    """Show the cell's picture in the notebook, in a kernel only.
 
     The picture goes into the notebook as display data, which nbgrader shows in
     the feedback and never scores.
     """
-    make = getattr(module, "FEEDBACK_FIGURES", {}).get(cell)
-    if make is None:
-        return
     from IPython import get_ipython
     from IPython.display import Image, display
 
     if get_ipython() is None:
         return
-    try:
-        with _silenced():
-            png = make(submission)
-    except Exception:  # a picture is a bonus: failing to draw one never costs a point
-        return
-    display(Image(data=png))
+    png = feedback_figure(module, cell, submission)
+    if png is not None:
+        display(Image(data=png))
 
 
 def earned_points(results: list[CheckResult]) -> float:
@@ -98,9 +111,9 @@ def earned_points(results: list[CheckResult]) -> float:
 def judge(assignment: str, cell: str, submission: Submission) -> list[CheckResult]:
     """Run the hidden checks of one test cell against a submission.
 
-    This is the one place that decides where judging happens. It runs pytest
-    in this process today; running it in a fresh process on a serialized
-    submission changes this function only.
+    It runs pytest in this process: in the judge (:mod:`autograder.judge`)
+    when nbgrader grades, where the submission's functions run in the
+    student's kernel, or in the kernel itself without the sandbox.
     """
     # Keep TensorFlow's C++ start-up lines off stderr if a check is first to import it.
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")

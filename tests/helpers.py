@@ -16,8 +16,6 @@ from autograder.runner import CheckResult, judge
 # (tests/test_grading.py), since running each catalogued mistake here would train again.
 TRAINS_MODELS = {"04_mnist_cnn", "06_binary_crossentropy"}
 
-GRADE_CALL = re.compile(r'grade\("(?P<assignment>[^"]+)", "(?P<cell>[^"]+)", globals\(\)\)')
-
 
 QUICK_ASSIGNMENTS = tuple(a for a in ASSIGNMENTS if a not in TRAINS_MODELS)
 

@@ -12,11 +12,11 @@ import pytest
 
 from autograder import checks, grade, mistakes, notebook, samples
 from autograder.checking import Submission
-from autograder.checks.a02_manual_convolution import library_calls
 from autograder.course import ASSIGNMENTS, solution_path
+from autograder.probes import library_calls
 from autograder.runner import GradingError, explain, format_report, judge
+from autograder.sandbox import GRADE_CALL
 from tests.helpers import (
-    GRADE_CALL,
     QUICK_ASSIGNMENTS,
     TRAINS_MODELS,
     failed_checks,

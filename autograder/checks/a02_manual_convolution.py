@@ -7,15 +7,12 @@ agree to a relative error (CS231n's ``rel_error``) below ``TOLERANCE``; a
 correct loop or vectorised NumPy version lands near 1e-16.
 
 A ``conv2d`` that hands the work to a library convolution earns none of the
-value checks: every call to it runs under :func:`library_calls`.
+value checks: every call to it runs under the ``library_calls`` probe (:mod:`autograder.probes`).
 """
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
-import sys
-from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -30,6 +27,7 @@ from autograder.checking import (
     format_call,
     rel_error,
 )
+from autograder.probes import Probe
 
 STUDENT_NAMES = ("zero_pad", "conv2d", "max_pool2d")
 SEED = 20261123
@@ -44,45 +42,16 @@ LECTURE_OUTPUT = np.array([[32, 56, 34], [33, 49, 33], [33, 39, 39]])
 POOL_EXAMPLE = np.array([[1, 1, 2, 4], [5, 6, 7, 8], [3, 2, 1, 0], [1, 2, 3, 4]])
 POOL_EXAMPLE_OUTPUT = np.array([[6, 8], [3, 4]])
 
-# Modules whose functions compute a convolution for you, and NumPy's own 1-D ones.
-LIBRARY_MODULES = ("scipy.signal", "scipy.ndimage", "tensorflow", "keras", "torch", "jax", "cv2")
-LIBRARY_NUMPY_FUNCTIONS = ("convolve", "correlate", "correlate2")
 
-
-@contextlib.contextmanager
-def library_calls() -> Iterator[list[str]]:
-    """Record every library convolution called inside the block, however it was imported.
-
-    A profiler sees the functions actually called, so ``from scipy.signal
-    import correlate2d as c`` is caught as surely as ``scipy.signal.correlate2d``.
-    """
-    found: list[str] = []
-
-    def profiler(frame: Any, event: str, arg: Any) -> None:
-        if event == "call":
-            module, name = frame.f_globals.get("__name__") or "", frame.f_code.co_name
-        elif event == "c_call":
-            module, name = getattr(arg, "__module__", None) or "", getattr(arg, "__name__", "")
-        else:
-            return
-        numpy_conv = module.startswith("numpy") and name in LIBRARY_NUMPY_FUNCTIONS
-        if module.startswith(LIBRARY_MODULES) or numpy_conv:
-            found.append(f"{module}.{name}")
-
-    previous = sys.getprofile()
-    sys.setprofile(profiler)
-    try:
-        yield found
-    finally:
-        sys.setprofile(previous)
-
-
+@dataclasses.dataclass
 class ComputedByStudent(StudentFunction):
     """A student's function whose result only counts if no library convolution made it."""
 
+    probes: tuple[Probe, ...] = (("library_calls", {}),)
+
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        with library_calls() as found:
-            result = super().__call__(*args, **kwargs)
+        result = super().__call__(*args, **kwargs)
+        found = self.observed["library_calls"]
         expect(
             not found,
             expected=f"{self.name} to compute the convolution itself (loops or NumPy slicing)",

@@ -23,7 +23,7 @@ relies on the listing order fails that check only.
 
 from __future__ import annotations
 
-import contextlib
+import dataclasses
 import os
 import tempfile
 from collections.abc import Callable, Iterator
@@ -35,6 +35,7 @@ import numpy as np
 import pytest
 
 from autograder.checking import CheckFailed, StudentCodeError, check, describe, expect
+from autograder.probes import Probe, SimulatedInterrupt
 
 STUDENT_NAMES = ("load_pet_images", "summarize")
 SEED = 20261123
@@ -154,58 +155,21 @@ def pet_tree() -> Iterator[PetTree]:
     folders, which concurrent grading kernels would share and prune.
     """
     with tempfile.TemporaryDirectory(prefix="petimages-check-") as scratch:
+        os.chmod(scratch, 0o755)  # the student's kernel, another user, reads it
         yield build_pet_tree(Path(scratch) / "PetImages")
 
 
-class _Listing:
-    """What ``os.scandir`` returns (an iterator and a context manager), in a chosen order."""
-
-    def __init__(self, entries: list[os.DirEntry]) -> None:
-        self._entries = iter(entries)
-
-    def __iter__(self) -> _Listing:
-        return self
-
-    def __next__(self) -> os.DirEntry:
-        return next(self._entries)
-
-    def __enter__(self) -> _Listing:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        return None
-
-    def close(self) -> None:
-        return None
-
-
-@contextlib.contextmanager
-def listing_order(*, reverse: bool) -> Iterator[None]:
-    """List every directory sorted by name (or in reverse) inside the block.
-
-    ``os.listdir`` and ``os.scandir`` are what ``pathlib``, ``glob`` and
-    ``os.walk`` call underneath, so the order reaches every way of listing.
-    """
-    real_listdir, real_scandir = os.listdir, os.scandir
-
-    def listdir(path: Any = ".") -> list[Any]:
-        return sorted(real_listdir(path), reverse=reverse)
-
-    def scandir(path: Any = ".") -> _Listing:
-        with real_scandir(path) as entries:
-            return _Listing(sorted(entries, key=lambda e: e.name, reverse=reverse))
-
-    os.listdir, os.scandir = listdir, scandir
-    try:
-        yield
-    finally:
-        os.listdir, os.scandir = real_listdir, real_scandir
+def loader(student: Any, *, reverse: bool = False, interrupt: Path | None = None) -> Any:
+    """The student's loader, run with a fixed listing order (and a Ctrl-C on one file)."""
+    chosen: list[Probe] = [("listing_order", {"reverse": reverse})]
+    if interrupt is not None:
+        chosen.append(("interrupt_when_reading", {"path": str(interrupt)}))
+    return dataclasses.replace(student.load_pet_images, probes=tuple(chosen))
 
 
 def load(student: Any, root: Path, *, reverse: bool = False, **kwargs: Any) -> Any:
     """The student's loader on ``root`` with a fixed listing order; its result as returned."""
-    with listing_order(reverse=reverse):
-        return student.load_pet_images(str(root), **kwargs)
+    return loader(student, reverse=reverse)(str(root), **kwargs)
 
 
 def unpack(result: Any) -> tuple[np.ndarray, np.ndarray, list[Any]]:
@@ -408,40 +372,19 @@ def test_missing_folder_raises_file_not_found(student, pet_tree):
     )
 
 
-class SimulatedInterrupt(KeyboardInterrupt):
-    """Ctrl-C pressed while one file is being read (a real KeyboardInterrupt stops grading)."""
-
-
-@contextlib.contextmanager
-def interrupt_when_reading(path: Path) -> Iterator[list[str]]:
-    """Make ``cv2.imread`` raise :class:`SimulatedInterrupt` for ``path``; record the reads."""
-    cv2 = cv2_module()
-    real_imread, reads = cv2.imread, []
-
-    def imread(filename: Any, *args: Any, **kwargs: Any) -> Any:
-        reads.append(os.path.abspath(os.fspath(filename)))
-        if reads[-1] == os.path.abspath(path):
-            raise SimulatedInterrupt
-        return real_imread(filename, *args, **kwargs)
-
-    cv2.imread = imread
-    try:
-        yield reads
-    finally:
-        cv2.imread = real_imread
-
-
 @check(points=1, cell="robust_loading")
 def test_keyboard_interrupt_reaches_the_caller(student, pet_tree):
     """Ctrl-C(KeyboardInterrupt)는 삼키지 않기 / KeyboardInterrupt is not swallowed"""
     target = pet_tree.valid[0][0]  # Cat/1.jpg, which every loader reads
-    with interrupt_when_reading(target) as reads:
-        try:
-            load(student, pet_tree.root)
-        except SimulatedInterrupt:
+    interrupted = loader(student, interrupt=target)
+    try:
+        interrupted(str(pet_tree.root))
+    except KeyboardInterrupt as error:
+        if type(error).__name__ == SimulatedInterrupt.__name__:
             return
+        raise
     expect(
-        os.path.abspath(target) in reads,
+        os.path.abspath(target) in interrupted.observed["interrupt_when_reading"],
         expected=f"the loader to read {target.parent.name}/{target.name} with cv2.imread",
         found="it was never read with cv2.imread",
         hint="각 파일을 cv2.imread(path, cv2.IMREAD_GRAYSCALE)로 읽으세요 / "

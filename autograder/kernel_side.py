@@ -1,0 +1,79 @@
+"""The student kernel's half of grading: answer the judge's questions, decide nothing.
+
+When nbgrader grades a notebook in this course, the hidden checks run in a
+separate judge process (:mod:`autograder.judge`) that the student's code
+cannot reach. A test cell's ``grade(...)`` call connects to the judge and
+then only serves it: it hands over the objects the judge asks for, calls
+student functions with the arguments the judge sends, and returns what they
+return, all as data (:mod:`autograder.wire`). The score is the judge's, and
+nbgrader takes it from the judge, not from this kernel's output.
+
+This module runs in the student's kernel: it holds no check and no answer.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from autograder import probes, wire
+
+JUDGE_SOCKET = "CNN_GRADER_JUDGE"  # the judge's Unix socket
+OUTBOX = "CNN_GRADER_OUTBOX"  # where this kernel writes model files for the judge
+
+
+def judged_outside() -> bool:
+    """Whether a judge is waiting for this kernel (nbgrader grading in the sandbox)."""
+    return bool(os.environ.get(JUDGE_SOCKET))
+
+
+def serve(assignment: str, cell: str, namespace: dict[str, Any]) -> None:
+    """Serve the judge for one test cell until it has decided."""
+    codec = wire.Codec(Path(os.environ[OUTBOX]))
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+        sock.connect(os.environ[JUDGE_SOCKET])
+        wire.send(sock, {"op": "grade", "assignment": assignment, "cell": cell})
+        while True:
+            request = wire.receive(sock)
+            if request.get("op") == "done":
+                return  # nbgrader shows the judge's report and score, not this kernel's
+            wire.send(sock, answer(request, namespace, codec))
+
+
+def answer(request: dict[str, Any], namespace: dict[str, Any], codec: wire.Codec) -> dict:
+    """The reply to one request of the judge."""
+    op = request.get("op")
+    if op == "collect":
+        names = [n for n in request.get("names", []) if isinstance(n, str) and n in namespace]
+        return {"objects": {name: codec.encode(namespace[name]) for name in names}}
+    if op == "call":
+        return call(request, codec)
+    return {"failure": f"unknown request {op!r}"}
+
+
+def call(request: dict[str, Any], codec: wire.Codec) -> dict[str, Any]:
+    """Call a student function the judge holds a reference to; report result or error."""
+    function = codec.objects.get(request.get("id"))
+    if function is None:
+        return {"failure": "no such function"}
+    args = codec.decode(request.get("args", {"$": "tuple", "items": []}))
+    kwargs = codec.decode(request.get("kwargs", {"$": "dict", "items": []}))
+    chosen = [(str(name), dict(options)) for name, options in request.get("probes", [])]
+    reply: dict[str, Any] = {}
+    with probes.applied(chosen) as observed:
+        try:
+            reply["value"] = codec.encode(function(*args, **kwargs))
+        except KeyboardInterrupt as error:
+            if not isinstance(error, probes.SimulatedInterrupt):
+                raise  # nbgrader's time limit: stop grading this cell
+            reply["error"] = wire.describe_error(error)
+        except BaseException as error:  # the student's error (SystemExit too) is a finding
+            reply["error"] = wire.describe_error(error)
+    reply["observed"] = codec.encode(observed)
+    # Arrays as they are after the call, for checks that look for writes into inputs.
+    reply["args_after"] = [codec.encode(a) if isinstance(a, np.ndarray) else None for a in args]
+    return reply
