@@ -109,19 +109,28 @@ class Course:
         self.nbgrader("generate_assignment", assignment, "--force")
         return release_path(assignment, self.root)
 
-    def submit(self, student: str, assignment: str, notebook: NotebookNode | bytes) -> Path:
+    def submit(
+        self,
+        student: str,
+        assignment: str,
+        notebook: NotebookNode | bytes | None,
+        filename: str | None = None,
+    ) -> Path:
         """Place a student's notebook (or raw file content) as ``nbgrader collect`` leaves it.
 
         Beside it go the ``timestamp.txt`` and ``submission_secret.txt`` that
         ``nbgrader submit`` writes, which ``release_feedback`` needs to release
-        feedback that only this submission's student can fetch.
+        feedback that only this submission's student can fetch. ``filename``
+        replaces the notebook's expected name; ``None`` submits no notebook.
         """
         folder = self.root / "submitted" / student / assignment
         folder.mkdir(parents=True, exist_ok=True)
         now = datetime.datetime.now(datetime.UTC)
         (folder / "timestamp.txt").write_text(now.strftime("%Y-%m-%d %H:%M:%S.%f %Z"))
         (folder / "submission_secret.txt").write_text(secrets.token_hex(64))
-        path = folder / f"{assignment}.ipynb"
+        path = folder / (filename or f"{assignment}.ipynb")
+        if notebook is None:
+            return path
         if isinstance(notebook, bytes):
             path.write_bytes(notebook)
         else:

@@ -28,6 +28,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from autograder import intake
 from autograder.course import Course
 
 
@@ -116,6 +117,8 @@ def autograde(
         why = "all graded already" if resume else f"none submitted in {course.root / 'submitted'}"
         out(f"nothing to grade for {', '.join(assignments)}: {why}")
         return []
+    for assignment, student in tasks:
+        intake.prepare(course.root, assignment, student)  # unreadable or misnamed notebooks
     course.add_students(sorted({student for _, student in tasks}))  # one writer, before the many
     progress = Progress(len(tasks), out)
     args = (str(course.root), course.db_url)
