@@ -340,21 +340,21 @@ class SandboxedKernelManager(AsyncKernelManager):
         self.kernel_spec.interrupt_mode = "message"
         kernel_cmd, kw = await super()._async_pre_start_kernel(**kw)
         workdir = Path(kw.get("cwd") or os.getcwd()).resolve()
-        writable = [workdir, self.runtime_dir]
-        readable = readable_paths()
+        owned = [workdir, self.runtime_dir]  # folders the kernel writes in
+        shared: list[Path] = []  # the judge's socket folder and the files it writes
         environment = kernel_environment(kw.get("env") or dict(os.environ))
         if self.judge is not None:
-            writable += [self.judge.socket_dir, self.judge.outbox]
-            readable += [self.judge.exchange]
+            owned.append(self.judge.outbox)
+            shared = [self.judge.socket_dir, self.judge.exchange]
             environment[kernel_side.JUDGE_SOCKET] = str(self.judge.socket)
             environment[kernel_side.OUTBOX] = str(self.judge.outbox)
-        self._hand_over([workdir, self.runtime_dir, *([self.judge.outbox] if self.judge else [])])
+        self._hand_over(owned)
         command = sandbox_command(
             kernel_cmd,
             workdir=workdir,
-            writable=writable,
+            writable=owned,
             hidden=hidden_paths(self.course_root),
-            readable=readable,
+            readable=[*readable_paths(), *shared],
             uid=self.uid,
         )
         kw["env"] = environment
@@ -375,22 +375,27 @@ class SandboxedKernelManager(AsyncKernelManager):
 
 
 class SandboxedExecute(Execute):
-    """nbgrader's Execute, in a sandboxed kernel, scoring cells a dead kernel never ran as zero.
+    """nbgrader's Execute: a sandboxed kernel, a judge beside it, the judge's scores.
 
-    nbgrader gives full marks to a test cell with no error output, and a cell
-    that never ran has none; so once the kernel is gone every remaining
-    test cell gets an error output that says why.
+    Per notebook it starts a :class:`Judge` and a kernel in the sandbox,
+    runs the cells, and after each test cell replaces what the kernel showed
+    with the judge's verdict (:func:`apply_verdict`). nbgrader gives full
+    marks to a test cell with no error output, and a cell that never ran has
+    none; so once the kernel is gone every remaining test cell gets an error
+    output that says why.
     """
 
     sandbox = Bool(
         True,
-        help="Run kernels in the bubblewrap sandbox. Turn off only to debug the grader itself.",
+        help="Run kernels in the bubblewrap sandbox and judge outside them. Off, the checks "
+        "run in the student's kernel: only to debug the grader itself.",
     ).tag(config=True)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("kernel_manager_class", SandboxedKernelManager)
         super().__init__(*args, **kwargs)
         self.kernel_gone: str | None = None
+        self.judge: Judge | None = None
 
     def preprocess(self, nb: NotebookNode, resources: Any = None, km: Any = None) -> Any:
         self.kernel_gone = None

@@ -117,7 +117,8 @@ class Codec:
             kind = "array" if isinstance(value, np.ndarray) else "scalar"
             return {"$": kind, "npy": _npy(array)}
         if isinstance(value, list | tuple | set | frozenset):
-            kind = {list: "list", tuple: "tuple"}.get(type(value), "set")
+            kind = "list" if isinstance(value, list) else "tuple"
+            kind = "set" if isinstance(value, set | frozenset) else kind
             return {"$": kind, "items": [self.encode(item) for item in value]}
         if isinstance(value, dict):
             return {

@@ -83,6 +83,7 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run]:
 def test_catalogue_covers_every_assignment_with_at_least_25_submissions():
     assert len(CATALOGUE) >= 25
     assert len({entry.name for entry in CATALOGUE}) == len(CATALOGUE)
+    assert all(entry.reason for entry in CATALOGUE)  # each must show the student why
     assert set(ASSIGNMENTS) == {
         "01_output_size",
         "02_manual_convolution",
@@ -135,7 +136,6 @@ def test_nothing_reaches_the_network_or_the_course_files(run: Run):
 def test_enormous_output_is_cut_down_in_the_feedback(run: Run):
     page = run.course.feedback_path("enormous_output", "03_one_hot")
     assert page.stat().st_size < 2_000_000
-    assert "Output truncated" in page.read_text()
 
 
 def test_no_notebook_outlives_the_wall_clock_limit(run: Run):
