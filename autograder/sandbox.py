@@ -68,7 +68,7 @@ GiB = 1024**3
 class Limits:
     """What one student kernel may use; each is enforced by the operating system."""
 
-    address_space: int = 8 * GiB  # per process; TensorFlow reserves ~3 GiB of it
+    address_space: int = 8 * GiB  # per process; beyond it allocations raise MemoryError
     processes: int = 256  # tasks (threads included) of the kernel's own user id
     cpu_seconds: int = 1800  # per process, summed over its threads
     wall_seconds: int = 2400  # the kernel's whole life
