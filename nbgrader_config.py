@@ -58,18 +58,18 @@ c.IgnorePattern.pattern = (
     r"|.*:\d+: \w*Warning: )"  # warnings.formatwarning: "file:line: Category: message"
 )
 
-# Student code runs in a sandbox (autograder/sandbox.py): bubblewrap hides the
+# Student code runs in a sandbox (autograder/sandbox/): bubblewrap hides the
 # course, the repository and the network, prlimit and timeout bound memory,
 # processes, CPU and wall time; the hidden checks run in a judge process
 # outside it. A kernel that dies costs only the cells it could not run, each
 # scored zero with the reason. LimitOutputSize cuts outputs of one enormous
 # line, which LimitOutput (lines only) lets through.
 c.Autograde.autograde_preprocessors = [
-    "autograder.sandbox.SandboxedExecute",
+    "autograder.sandbox.execute.SandboxedExecute",
     "nbgrader.preprocessors.IgnorePattern",
     "nbconvert.preprocessors.ClearMetadataPreprocessor",
     "nbgrader.preprocessors.LimitOutput",
-    "autograder.sandbox.LimitOutputSize",
+    "autograder.sandbox.outputs.LimitOutputSize",
     "nbgrader.preprocessors.SaveAutoGrades",
     "nbgrader.preprocessors.AssignLatePenalties",
     "nbgrader.preprocessors.CheckCellMetadata",

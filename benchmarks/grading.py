@@ -19,9 +19,11 @@ import tempfile
 import time
 from pathlib import Path
 
-from autograder import mistakes, samples
-from autograder.course import ASSIGNMENTS, Course
-from autograder.grading import autograde
+from autograder import mistakes
+from autograder.assignments import IDS
+from autograder.course import samples
+from autograder.course.directory import Course
+from autograder.course.grading import autograde
 
 NUMPY_ASSIGNMENTS = ("01_output_size", "02_manual_convolution", "03_one_hot")
 
@@ -35,11 +37,11 @@ def timed_autograde(course: Course, assignments: tuple[str, ...], workers: int) 
 
 def whole_reference(scratch: Path) -> float:
     """Seconds to autograde the six reference notebooks of one student."""
-    course = Course.create(scratch / "reference", ASSIGNMENTS)
-    for assignment in ASSIGNMENTS:
+    course = Course.create(scratch / "reference", IDS)
+    for assignment in IDS:
         course.generate(assignment)
         course.submit("reference", assignment, samples.submission(assignment))
-    return timed_autograde(course, ASSIGNMENTS, workers=1)
+    return timed_autograde(course, IDS, workers=1)
 
 
 def numpy_class(scratch: Path) -> tuple[float, float, bool]:

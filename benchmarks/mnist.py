@@ -22,8 +22,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from autograder import notebook, samples
-from autograder.course import Course
+from autograder import notebooks as notebook
+from autograder.course import samples
+from autograder.course.directory import Course
 
 ASSIGNMENT = "04_mnist_cnn"
 

@@ -17,8 +17,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from autograder import checks, notebook, samples
-from autograder.course import Course
+from autograder import notebooks as notebook
+from autograder.course import samples
+from autograder.course.directory import Course
+from autograder.judge.runner import check_points
 
 FULL_MARKS_TIER = 0.68  # the highest tier of autograder/checks/a06_binary_crossentropy.py
 
@@ -37,7 +39,7 @@ def autograde_one(course: Course, student: str, assignment: str) -> dict[str, st
     training = re.findall(r"model trained in (\d+) s", text)
     accuracy = re.search(r"binary hold-out accuracy: ([\d.]+)", text)
     scores = course.cell_scores(assignment)[student]
-    full = sum(sum(p.values()) for p in checks.check_points(assignment).values())
+    full = sum(sum(p.values()) for p in check_points(assignment).values())
     return {
         "training s": " + ".join(training) or "-",
         "hold-out accuracy": accuracy.group(1) if accuracy else "-",

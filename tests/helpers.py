@@ -2,59 +2,80 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
+from functools import cache
+from typing import Any
 
+import nbformat
+import numpy as np
 from nbformat import NotebookNode
 
-from autograder import checks, notebook
-from autograder.checking import Submission
-from autograder.course import ASSIGNMENTS, release_path
-from autograder.runner import CheckResult, judge
+from autograder import assignments, notebooks
+from autograder.assignments import grade_id_for, release_path
+from autograder.judge.runner import check_points
+from autograder.judge.service import judge_in_process
+from autograder.mistakes import Mistake
 
-# Notebooks that train models: their checks are proven through nbgrader only
-# (tests/test_grading.py), since running each catalogued mistake here would train again.
-TRAINS_MODELS = {"04_mnist_cnn", "06_binary_crossentropy"}
-
-
-QUICK_ASSIGNMENTS = tuple(a for a in ASSIGNMENTS if a not in TRAINS_MODELS)
+Verdict = dict[str, Any]
 
 
-def grade_id_of(cell: str) -> str:
-    """The grade_id of the notebook test cell that grades check cell ``cell``."""
-    return f"test_{cell}"
+def untrained_cells(assignment: str) -> set[str]:
+    """Check cells that can be judged without training a model (all, for the NumPy ones)."""
+    return set(check_points(assignment)) - set(assignments.get(assignment).accuracy_cells)
 
 
-def judge_notebook(assignment: str, nb: NotebookNode) -> dict[str, list[CheckResult]]:
-    """Run a notebook's answer cells here and judge every test cell's checks."""
-    namespace = notebook.run_answer_cells(nb, release_path(assignment).parent)
-    submission = Submission.collect(namespace, checks.load(assignment).STUDENT_NAMES)
-    return {cell: judge(assignment, cell, submission) for cell in checks.check_points(assignment)}
+def judge_notebook(assignment: str, nb: NotebookNode) -> dict[str, Verdict]:
+    """Judge every test cell that needs no trained model, as the production path does.
+
+    The answer cells (not the training ones) run in this process; each test
+    cell is then judged by the real judge over a socket pair, talking to the
+    real kernel side that serves the notebook's objects. The notebook's
+    set-up cells (loading data) ran once, in :func:`set_up`.
+    """
+    namespace = notebooks.run_answer_cells(
+        split_at_first_answer(nb)[1],
+        release_path(assignment).parent,
+        skip=set(assignments.get(assignment).training_cells),
+        namespace=set_up(assignment),
+    )
+    cells = untrained_cells(assignment)
+    return {cell: judge_in_process(assignment, cell, namespace) for cell in cells}
 
 
-def failed_checks(results: dict[str, list[CheckResult]]) -> set[str]:
-    """Names of the checks that did not pass."""
-    return {r.name for cell in results.values() for r in cell if not r.passed}
+def split_at_first_answer(nb: NotebookNode) -> tuple[NotebookNode, NotebookNode]:
+    """The notebook's set-up cells (before its first answer cell), and the rest."""
+    first = next(i for i, c in enumerate(nb.cells) if notebooks.nbgrader_meta(c).get("solution"))
+    return (
+        nbformat.from_dict({**nb, "cells": nb.cells[:first]}),
+        nbformat.from_dict({**nb, "cells": nb.cells[first:]}),
+    )
 
 
-TIER = re.compile(r"test_(?P<model>cnn|mlp|binary)_accuracy_at_least_(?P<tier>\d{4})")
-PRINTED_ACCURACY = re.compile(
-    r"(?P<model>CNN|MLP|binary) (?:test|hold-out) accuracy: (?P<accuracy>[\d.]+)"
-)
+def set_up(assignment: str) -> dict[str, Any]:
+    """A fresh copy of the namespace the released notebook's set-up cells leave behind."""
+    return {k: v.copy() if isinstance(v, np.ndarray) else v for k, v in _set_up(assignment).items()}
 
 
-def tiers_missed(assignment: str, printed: str) -> set[str]:
-    """The accuracy-tier checks that accuracies printed in a graded notebook do not reach."""
-    accuracy = {
-        m["model"].lower(): float(m["accuracy"]) for m in PRINTED_ACCURACY.finditer(printed)
-    }
+@cache
+def _set_up(assignment: str) -> dict[str, Any]:
+    setup = split_at_first_answer(notebooks.read(release_path(assignment)))[0]
+    return notebooks.run_answer_cells(setup, release_path(assignment).parent)
+
+
+def failed_checks(verdicts: dict[str, Verdict]) -> set[str]:
+    """Names of the checks that did not earn their points."""
     return {
-        name
-        for cell in checks.check_points(assignment).values()
-        for name in cell
-        if (tier := TIER.fullmatch(name))
-        and accuracy.get(tier["model"], 0.0) < int(tier["tier"]) / 1000
+        check["name"]
+        for verdict in verdicts.values()
+        for check in verdict["checks"]
+        if check["earned"] < check["points"]
     }
+
+
+def checks_of(assignment: str, cells: Iterable[str] | None = None) -> set[str]:
+    """Names of an assignment's checks (of some check cells only, if given)."""
+    points = check_points(assignment)
+    return {name for cell in (points if cells is None else cells) for name in points[cell]}
 
 
 def expected_cell_scores(
@@ -63,8 +84,14 @@ def expected_cell_scores(
     """nbgrader's score per test cell when these checks fail and these cells' self-checks fail."""
     fails, zeroes = set(fails), set(zeroes)
     return {
-        grade_id_of(cell): 0.0
-        if grade_id_of(cell) in zeroes
+        grade_id_for(cell): 0.0
+        if grade_id_for(cell) in zeroes
         else sum(p for name, p in points.items() if name not in fails)
-        for cell, points in checks.check_points(assignment).items()
+        for cell, points in check_points(assignment).items()
     }
+
+
+def changes_a_trained_model(mistake: Mistake) -> bool:
+    """Whether a mistake must cost accuracy tiers, which only real training shows."""
+    accuracy = checks_of(mistake.assignment, assignments.get(mistake.assignment).accuracy_cells)
+    return bool(mistake.fails & accuracy)

@@ -20,7 +20,8 @@ from dataclasses import dataclass
 import nbformat
 from nbformat import NotebookNode
 
-from autograder import mistakes, notebook, samples
+from autograder import mistakes, notebooks
+from autograder.course import samples
 
 ALL = "every test cell"
 
@@ -89,7 +90,7 @@ def edited(change: Callable[[NotebookNode], None]) -> Callable[[Hostile, int], N
 
 def cell_index(nb: NotebookNode, grade_id: str) -> int:
     return next(
-        i for i, c in enumerate(nb.cells) if notebook.nbgrader_meta(c).get("grade_id") == grade_id
+        i for i, c in enumerate(nb.cells) if notebooks.nbgrader_meta(c).get("grade_id") == grade_id
     )
 
 

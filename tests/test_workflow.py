@@ -17,12 +17,16 @@ from collections.abc import Iterator
 
 import pytest
 
-from autograder import checks, mistakes, samples
-from autograder.cli import main
-from autograder.course import Course, tool_environment
-from autograder.grading import autograde, read_times
-from autograder.report import passed_checks, write_report
-from tests.helpers import expected_cell_scores, grade_id_of
+from autograder import mistakes
+from autograder.assignments import grade_id_for
+from autograder.course import samples
+from autograder.course.cli import main
+from autograder.course.demo import run_demo
+from autograder.course.directory import Course, tool_environment
+from autograder.course.grading import autograde, read_times
+from autograder.course.report import passed_checks, write_report
+from autograder.judge.runner import check_points
+from tests.helpers import expected_cell_scores
 
 pytestmark = pytest.mark.slow
 
@@ -65,30 +69,29 @@ def test_parallel_grading_gives_the_grades_of_sequential_grading(graded_class):
     assert [o.student for o in parallel] == [o.student for o in sequential]
     assert len(lines) == 2 * len(expected) and "failures so far 0" in lines[-1]
     assert {r["student"] for r in read_times(course)} == set(expected)
-    assert len(course.grades()) == len(expected)  # no duplicated submissions
+    assert len(course.scores()) == len(expected)  # no duplicated submissions
 
 
 def test_report_numbers_are_the_gradebooks(graded_class, tmp_path):
     course, expected, *_ = graded_class
     page, table = write_report(course, [ASSIGNMENT], tmp_path / "report")
 
-    points = checks.check_points(ASSIGNMENT)
+    points = check_points(ASSIGNMENT)
     with table.open(newline="") as handle:
         rows = list(csv.DictReader(handle))
     assert {(r["cell"], r["name"]) for r in rows} == {
         (cell, name) for cell, names in points.items() for name in names
     }
     # Each student's passed checks, as the report reads them, add up to the gradebook's scores.
-    titles = {(r["cell"], r["name"]): r["title"] for r in rows}
     scores = course.cell_scores(ASSIGNMENT)
     for student in expected:
         passed = passed_checks(course.graded_path(student, ASSIGNMENT))
         for cell, names in points.items():
-            earned = sum(p for name, p in names.items() if (cell, titles[cell, name]) in passed)
-            assert earned == scores[student][grade_id_of(cell)], (student, cell)
+            earned = sum(p for name, p in names.items() if (cell, name) in passed)
+            assert earned == scores[student][grade_id_for(cell)], (student, cell)
     # The failure counts are the catalogue's: the stub fails every check.
     for r in rows:
-        failing = {s for s, cells in expected.items() if cells[grade_id_of(r["cell"])] == 0.0}
+        failing = {s for s, cells in expected.items() if cells[grade_id_for(r["cell"])] == 0.0}
         failing |= {
             f"student-{i:02d}"
             for i, m in enumerate(mistakes.for_assignment(ASSIGNMENT))
@@ -102,7 +105,14 @@ def test_report_numbers_are_the_gradebooks(graded_class, tmp_path):
 def test_a_killed_grading_run_resumes_without_losing_grades(tmp_path):
     course = Course.create(tmp_path / "course", (ASSIGNMENT,))
     expected = submit_class(course)
-    command = [sys.executable, "-m", "autograder.cli", "autograde", "--course", str(course.root)]
+    command = [
+        sys.executable,
+        "-m",
+        "autograder.course.cli",
+        "autograde",
+        "--course",
+        str(course.root),
+    ]
     env = {**tool_environment(), "PYTHONUNBUFFERED": "1"}
     grading = subprocess.Popen(
         [*command, ASSIGNMENT], stdout=subprocess.PIPE, text=True, env=env, start_new_session=True
@@ -116,7 +126,7 @@ def test_a_killed_grading_run_resumes_without_losing_grades(tmp_path):
     grading.wait()
     grading.stdout.close()
 
-    graded = {s for s in expected if course.is_graded(ASSIGNMENT, s)}
+    graded = {s for s in expected if course.has_finished_grades(ASSIGNMENT, s)}
     before = course.cell_scores(ASSIGNMENT)
     assert 3 <= len(graded) < len(expected)
     resumed = autograde(course, [ASSIGNMENT], resume=True, out=lambda line: None)
@@ -124,7 +134,7 @@ def test_a_killed_grading_run_resumes_without_losing_grades(tmp_path):
     after = course.cell_scores(ASSIGNMENT)
     assert after == expected
     assert {s: after[s] for s in graded} == {s: before[s] for s in graded}
-    assert len(course.grades()) == len(expected)
+    assert len(course.scores()) == len(expected)
     assert autograde(course, [ASSIGNMENT], resume=True, out=lambda line: None) == []
 
 
@@ -172,3 +182,16 @@ def test_grading_into_a_postgresql_gradebook(tmp_path, postgres_url):
     assert all(o.ok for o in outcomes)
     assert course.cell_scores(ASSIGNMENT) == expected
     assert not (course.root / "gradebook.db").exists()  # nothing went to SQLite
+
+
+def test_demo_grades_reference_full_stub_zero_and_mistakes_in_between(tmp_path, capsys):
+    rows = run_demo(tmp_path / "demo", (ASSIGNMENT,))
+    score = {row.student: row.score for row in rows}
+    assert score["reference"] == rows[0].max_score == 7.0
+    assert score["untouched-stub"] == 0.0
+    assert 0.0 < score["typical-mistakes"] < 7.0
+    out = capsys.readouterr().out
+    assert "typical-mistakes" in out and "grades.csv" in out and "report:" in out
+    assert (tmp_path / "demo" / "grades.csv").exists()
+    assert (tmp_path / "demo" / "report" / "index.html").exists()
+    assert len(list((tmp_path / "demo" / "exchange").rglob("*.html"))) == 3  # released

@@ -1,19 +1,20 @@
 """Hidden checks for 01_output_size: the conv/pool output-size formula.
 
-The reference is Keras itself: every generated case asks ``Conv2D``,
-``ZeroPadding2D`` and ``MaxPooling2D`` for the shape they produce, and
-``Conv2D.count_params`` for the parameter count, so the checks agree with the
-library the course trains with rather than with a second hand-written formula.
+The reference is Keras itself: every random case is compared with the shape
+``Conv2D``, ``ZeroPadding2D`` and ``MaxPooling2D`` produce, and with
+``Conv2D.count_params``, so the checks agree with the library the course
+trains with rather than with a second hand-written formula. Keras's answers
+were recorded once for every case the checks can draw
+(:mod:`.keras_values`), so grading never imports TensorFlow. The cases are
+drawn afresh at every grading (the ``rng`` fixture).
 """
 
 from __future__ import annotations
 
-import random
-from functools import cache
-
 import numpy as np
 
-from autograder.checking import (
+from autograder.checks import keras_values
+from autograder.checks.api import (
     CheckFailed,
     StudentCodeError,
     StudentFunction,
@@ -24,45 +25,15 @@ from autograder.checking import (
     format_call,
 )
 
-STUDENT_NAMES = ("conv_output_size", "same_padding", "pool_output_size", "conv_param_count")
-SEED = 20261123
 
-
-@cache
-def keras_layers():
-    """Keras's layers module, imported on first use (TensorFlow takes seconds to load)."""
-    from keras import layers
-
-    return layers
-
-
-def keras_conv_size(size: int, kernel: int, stride: int, padding: int) -> int:
-    """Output size of ZeroPadding2D(padding) then Conv2D(kernel, strides=stride, 'valid')."""
-    layers = keras_layers()
-    padded = layers.ZeroPadding2D(padding).compute_output_shape((None, size, size, 1))
-    return layers.Conv2D(1, kernel, strides=stride).compute_output_shape(padded)[1]
-
-
-def keras_pool_size(size: int, pool: int, stride: int | None) -> int:
-    """Output size of MaxPooling2D(pool, strides=stride, 'valid')."""
-    layer = keras_layers().MaxPooling2D(pool, strides=stride)
-    return layer.compute_output_shape((None, size, size, 1))[1]
-
-
-def keras_param_count(in_channels: int, filters: int, kernel: int | tuple[int, int]) -> int:
-    """Conv2D(filters, kernel).count_params() on an input with ``in_channels`` channels."""
-    layer = keras_layers().Conv2D(filters, kernel)
-    layer.build((None, 32, 32, in_channels))
-    return layer.count_params()
-
-
-def conv_cases(count: int, paddings: range, strides: range) -> list[tuple[int, int, int, int]]:
-    """Seeded (input_size, filter_size, stride, padding) cases that Keras accepts."""
-    rng = random.Random(SEED + paddings.stop * 10 + strides.stop)
-    cases = []
+def conv_cases(
+    rng: np.random.Generator, count: int, paddings: range, strides: range
+) -> list[tuple[int, int, int, int]]:
+    """Random (input_size, filter_size, stride, padding) cases that Keras accepts."""
+    cases: list[tuple[int, int, int, int]] = []
     while len(cases) < count:
-        size, kernel = rng.randint(1, 64), rng.randint(1, 7)
-        stride, padding = rng.choice(strides), rng.choice(paddings)
+        size, kernel = int(rng.integers(1, 65)), int(rng.integers(1, 8))
+        stride, padding = int(rng.choice(strides)), int(rng.choice(paddings))
         if kernel <= size + 2 * padding:
             cases.append((size, kernel, stride, padding))
     return cases
@@ -107,26 +78,26 @@ def test_lecture_conv_shapes(student):
 
 
 @check(points=1, cell="conv_output_size")
-def test_conv_strides_match_keras(student):
+def test_conv_strides_match_keras(student, rng):
     """스트라이드가 있는 경우 Keras Conv2D와 일치 / strides agree with Keras Conv2D"""
-    cases = conv_cases(120, paddings=range(1), strides=range(1, 5))
+    cases = conv_cases(rng, 120, paddings=range(1), strides=range(1, 5))
     hint = (
         "스트라이드가 S이면 필터는 한 번에 S픽셀씩 움직입니다; "
         "1을 더하기 전에 (W - F) / S를 내림하세요 / "
         "with stride S the filter moves S pixels at a time; floor (W - F) / S before adding 1"
     )
-    expect_matches(student.conv_output_size, cases, keras_conv_size, hint)
+    expect_matches(student.conv_output_size, cases, keras_values.conv_size, hint)
 
 
 @check(points=1, cell="conv_output_size")
-def test_conv_padding_matches_keras(student):
+def test_conv_padding_matches_keras(student, rng):
     """패딩이 있는 경우 Keras와 일치 / padding agrees with ZeroPadding2D + Conv2D"""
-    cases = conv_cases(120, paddings=range(1, 4), strides=range(1, 4))
+    cases = conv_cases(rng, 120, paddings=range(1, 4), strides=range(1, 4))
     hint = (
         "패딩 P는 양쪽 모두에 P픽셀을 더합니다: 패딩 후 크기는 W + 2P입니다 / "
         "padding P adds P pixels on BOTH sides: the padded size is W + 2P"
     )
-    expect_matches(student.conv_output_size, cases, keras_conv_size, hint)
+    expect_matches(student.conv_output_size, cases, keras_values.conv_size, hint)
 
 
 @check(points=1, cell="conv_output_size")
@@ -162,10 +133,8 @@ def test_conv_rejects_invalid_arguments(student):
 @check(points=1, cell="same_padding")
 def test_same_padding_keeps_size(student):
     """'same' 패딩이 크기를 유지 / the padding keeps the size, as Keras padding='same'"""
-    layers = keras_layers()
     for kernel in (1, 3, 5, 7, 9, 11):
         padding = student.same_padding(kernel)
-        same = layers.Conv2D(1, kernel, padding="same").compute_output_shape((None, 20, 20, 1))
         expect(
             isinstance(padding, int | np.integer) and padding >= 0,
             expected=f"same_padding({kernel}) to be a non-negative int",
@@ -174,7 +143,9 @@ def test_same_padding_keeps_size(student):
             "P = (F - 1) / 2 for an odd filter size F",
         )
         expect(
-            keras_conv_size(20, kernel, 1, int(padding)) == same[1],
+            # Keras's padding='same' keeps the size at stride 1: 20 stays 20.
+            padding in keras_values.PADDINGS
+            and keras_values.conv_size(20, kernel, 1, padding) == 20,
             expected=f"padding that keeps a 20x20 input 20x20 under a {kernel}x{kernel} filter",
             found=f"same_padding({kernel}) returned {padding}",
             hint="출력 W - F + 2P + 1이 W와 같아야 합니다 / the output W - F + 2P + 1 must equal W",
@@ -204,20 +175,19 @@ def test_lecture_pool_shapes(student):
 
 
 @check(points=1, cell="pool_output_size")
-def test_pool_matches_keras(student):
+def test_pool_matches_keras(student, rng):
     """Keras MaxPooling2D와 일치 / agrees with Keras MaxPooling2D"""
-    rng = random.Random(SEED)
-    cases = []
+    cases: list[tuple[int, int, int | None]] = []
     while len(cases) < 120:
-        size, pool = rng.randint(1, 64), rng.randint(1, 5)
-        stride = rng.choice([None, 1, 2, 3, 4])
+        size, pool = int(rng.integers(1, 65)), int(rng.integers(1, 6))
+        stride = [None, 1, 2, 3, 4][int(rng.integers(0, 5))]
         if pool <= size:
             cases.append((size, pool, stride))
     hint = (
         "(W - F) // S + 1, stride가 None이면 S = pool_size / "
         "(W - F) // S + 1, with S = pool_size when stride is None"
     )
-    expect_matches(student.pool_output_size, cases, keras_pool_size, hint)
+    expect_matches(student.pool_output_size, cases, keras_values.pool_size, hint)
 
 
 @check(points=1, cell="pool_output_size")
@@ -245,13 +215,15 @@ def test_lecture_parameter_counts(student):
 
 
 @check(points=1, cell="conv_param_count")
-def test_parameter_counts_match_keras(student):
+def test_parameter_counts_match_keras(student, rng):
     """Keras count_params()와 일치 / agrees with Conv2D.count_params()"""
-    rng = random.Random(SEED)
-    cases = [(rng.randint(1, 64), rng.randint(1, 128), rng.randint(1, 7)) for _ in range(20)]
+    cases: list[tuple[int, int, int | tuple[int, int]]] = [
+        (int(rng.integers(1, 65)), int(rng.integers(1, 129)), int(rng.integers(1, 8)))
+        for _ in range(20)
+    ]
     cases += [(3, 16, (3, 5)), (8, 4, (1, 7))]
     hint = (
         "kernel_size는 int이거나 (height, width)일 수 있습니다; 필터마다 편향 1개를 더하세요 / "
         "kernel_size may be an int or (height, width); add one bias per filter"
     )
-    expect_matches(student.conv_param_count, cases, keras_param_count, hint)
+    expect_matches(student.conv_param_count, cases, keras_values.param_count, hint)

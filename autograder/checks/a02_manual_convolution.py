@@ -1,10 +1,13 @@
 """Hidden checks for 02_manual_convolution: zero padding, conv2d and max pooling in NumPy.
 
 References are independent of the student's approach: ``np.pad`` for
-padding, TensorFlow's ``tf.nn.conv2d`` (cross-correlation, as CNN layers
-compute it) and ``tf.nn.max_pool2d`` in float64 for the rest. Values must
-agree to a relative error (CS231n's ``rel_error``) below ``TOLERANCE``; a
-correct loop or vectorised NumPy version lands near 1e-16.
+padding, and for the rest what TensorFlow's ``tf.nn.conv2d``
+(cross-correlation, as CNN layers compute it) and ``tf.nn.max_pool2d``
+compute, here in NumPy over sliding windows in float64 so that grading never
+imports TensorFlow (``tests/test_references.py`` holds them equal to
+TensorFlow's). Values must agree to a relative error (CS231n's
+``rel_error``) below ``TOLERANCE``; a correct loop or vectorised NumPy
+version lands near 1e-16. Random cases are drawn afresh at every grading.
 
 A ``conv2d`` that hands the work to a library convolution earns none of the
 value checks: every call to it runs under the ``library_calls`` probe (:mod:`autograder.probes`).
@@ -17,8 +20,9 @@ from typing import Any
 
 import numpy as np
 import pytest
+from numpy.lib.stride_tricks import sliding_window_view
 
-from autograder.checking import (
+from autograder.checks.api import (
     StudentFunction,
     check,
     describe,
@@ -27,10 +31,8 @@ from autograder.checking import (
     format_call,
     rel_error,
 )
-from autograder.probes import Probe
+from autograder.kernel.probes import Probe
 
-STUDENT_NAMES = ("zero_pad", "conv2d", "max_pool2d")
-SEED = 20261123
 TOLERANCE = 1e-9
 
 LECTURE_IMAGE = np.array(
@@ -68,30 +70,27 @@ def conv2d(student) -> StudentFunction:
     return ComputedByStudent("conv2d", student.raw("conv2d"))
 
 
-def tf_conv2d(image: np.ndarray, kernel: np.ndarray, stride: int, padding: int) -> np.ndarray:
+def reference_conv2d(
+    image: np.ndarray, kernel: np.ndarray, stride: int, padding: int
+) -> np.ndarray:
     """TensorFlow's 2-D cross-correlation of one single-channel image, in float64."""
-    import tensorflow as tf
-
-    pads = [[0, 0], [padding, padding], [padding, padding], [0, 0]]
-    images = tf.constant(image[None, :, :, None], dtype=tf.float64)
-    kernels = tf.constant(kernel[:, :, None, None], dtype=tf.float64)
-    out = tf.nn.conv2d(images, kernels, stride, pads)
-    return out.numpy()[0, :, :, 0]
+    padded = np.pad(np.asarray(image, dtype=np.float64), padding)
+    windows = sliding_window_view(padded, np.shape(kernel))[::stride, ::stride]
+    return np.einsum("ijkl,kl->ij", windows, np.asarray(kernel, dtype=np.float64))
 
 
-def tf_max_pool(feature_map: np.ndarray, pool: int, stride: int | None) -> np.ndarray:
+def reference_max_pool(feature_map: np.ndarray, pool: int, stride: int | None) -> np.ndarray:
     """TensorFlow's 'VALID' max pooling of one single-channel map, in float64."""
-    import tensorflow as tf
-
-    maps = tf.constant(feature_map[None, :, :, None], dtype=tf.float64)
-    out = tf.nn.max_pool2d(maps, pool, stride or pool, "VALID")
-    return out.numpy()[0, :, :, 0]
+    step = stride or pool
+    windows = sliding_window_view(np.asarray(feature_map, dtype=np.float64), (pool, pool))
+    return windows[::step, ::step].max(axis=(2, 3))
 
 
-def conv_cases(count: int, strides: tuple[int, ...], paddings: tuple[int, ...]) -> list[dict]:
-    """Seeded random images and kernels (rectangular, with negative values) that fit."""
-    rng = np.random.default_rng(SEED + len(strides) * 7 + len(paddings))
-    cases = []
+def conv_cases(
+    rng: np.random.Generator, count: int, strides: tuple[int, ...], paddings: tuple[int, ...]
+) -> list[dict]:
+    """Random images and kernels (rectangular, with negative values) that fit."""
+    cases: list[dict[str, Any]] = []
     while len(cases) < count:
         image = rng.normal(size=tuple(rng.integers(3, 13, size=2)))
         kernel = rng.normal(size=tuple(rng.integers(1, 6, size=2)))
@@ -146,9 +145,8 @@ def expect_inputs_kept(func: StudentFunction, *inputs: np.ndarray, **kwargs: Any
 
 
 @check(points=1, cell="zero_pad")
-def test_zero_pad_matches_np_pad(student):
+def test_zero_pad_matches_np_pad(student, rng):
     """np.pad와 같은 값 / same values as np.pad with zeros"""
-    rng = np.random.default_rng(SEED)
     for _ in range(20):
         image = rng.normal(size=tuple(rng.integers(1, 9, size=2)))
         pad = int(rng.integers(0, 4))
@@ -195,26 +193,26 @@ def test_conv2d_lecture_example(conv2d):
 
 
 @check(points=1, cell="conv2d")
-def test_conv2d_matches_tensorflow_stride1(conv2d):
+def test_conv2d_matches_tensorflow_stride1(conv2d, rng):
     """무작위 입력에서 TensorFlow와 일치 (스트라이드 1) / random inputs vs TensorFlow, stride 1"""
     hint = (
         "F×F 윈도우마다 커널과 원소별로 곱해서 더하세요; 커널은 뒤집지 마세요 / "
         "multiply each F×F window by the kernel element-wise and sum; do not flip the kernel"
     )
-    for case in conv_cases(15, strides=(1,), paddings=(0,)):
-        reference = tf_conv2d(case["image"], case["kernel"], 1, 0)
+    for case in conv_cases(rng, 15, strides=(1,), paddings=(0,)):
+        reference = reference_conv2d(case["image"], case["kernel"], 1, 0)
         expect_close(conv2d, case, reference, hint)
 
 
 @check(points=2, cell="conv2d")
-def test_conv2d_matches_tensorflow_strides_and_padding(conv2d):
+def test_conv2d_matches_tensorflow_strides_and_padding(conv2d, rng):
     """스트라이드·패딩에서 TensorFlow와 일치 / strides and padding vs TensorFlow"""
     hint = (
         "먼저 패딩하고(모든 면에 P), 윈도우를 한 번에 S픽셀씩 옮기세요 / "
         "pad first (P on every side), then move the window S pixels per step"
     )
-    for case in conv_cases(25, strides=(1, 2, 3), paddings=(0, 1, 2)):
-        reference = tf_conv2d(case["image"], case["kernel"], case["stride"], case["padding"])
+    for case in conv_cases(rng, 25, strides=(1, 2, 3), paddings=(0, 1, 2)):
+        reference = reference_conv2d(case["image"], case["kernel"], case["stride"], case["padding"])
         expect_close(conv2d, case, reference, hint)
 
 
@@ -253,9 +251,8 @@ def test_max_pool_example(student):
 
 
 @check(points=1, cell="max_pool2d")
-def test_max_pool_matches_tensorflow(student):
+def test_max_pool_matches_tensorflow(student, rng):
     """무작위 입력에서 TensorFlow와 일치 / random inputs vs tf.nn.max_pool2d"""
-    rng = np.random.default_rng(SEED)
     hint = (
         "out[i, j] = (i*S, j*S)에서 시작하는 윈도우의 최댓값; None이면 S = pool_size / "
         "out[i, j] = max of the window starting at (i*S, j*S); S = pool_size when None"
@@ -266,7 +263,7 @@ def test_max_pool_matches_tensorflow(student):
         pool = int(rng.integers(1, 4))
         stride = [None, 1, 2, 3][int(rng.integers(0, 4))]
         case = {"feature_map": feature_map, "pool_size": pool, "stride": stride}
-        expect_close(student.max_pool2d, case, tf_max_pool(feature_map, pool, stride), hint)
+        expect_close(student.max_pool2d, case, reference_max_pool(feature_map, pool, stride), hint)
 
 
 @check(points=1, cell="max_pool2d")
@@ -275,7 +272,7 @@ def test_max_pool_negative_values(student):
     feature_map = -np.arange(1.0, 37.0).reshape(6, 6)
     result = np.asarray(student.max_pool2d(feature_map, 2))
     expect(
-        result.shape == (3, 3) and np.array_equal(result, tf_max_pool(feature_map, 2, None)),
+        result.shape == (3, 3) and np.array_equal(result, reference_max_pool(feature_map, 2, None)),
         expected="negative maxima for a map whose values are all negative",
         found=f"{result.tolist()}" if result.size <= 16 else describe(result),
         hint="각 윈도우의 최댓값은 0이 아니라 윈도우의 값(또는 -inf)에서 시작하세요 / "

@@ -8,23 +8,35 @@ Two ways in, one fixture:
   notebook's answer cells in this process and collects from its namespace.
 
 ``--cell NAME`` keeps only the checks of one test cell.
+
+Checks that draw random cases take them from the ``rng`` fixture: a stream
+of its own per check, from the grading's ``seed``, which is fresh at every
+grading (so a list of one grading's cases is worthless at the next) and
+named in the report, so that ``--seed N`` replays the very same cases.
 """
 
 from __future__ import annotations
 
+import secrets
+import zlib
+
+import numpy as np
 import pytest
 
-from autograder import notebook
-from autograder.checking import Submission
+from autograder import assignments, notebooks
+from autograder.checks import assignment_of
+from autograder.checks.api import Submission
 
 SUBMISSION = pytest.StashKey[Submission]()
 CELL = pytest.StashKey[str]()
+SEED = pytest.StashKey[int]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("autograder")
     group.addoption("--notebook", help="run this notebook's answer cells and check them")
     group.addoption("--cell", help="only the checks of this test cell (its grade_id)")
+    group.addoption("--seed", type=int, help="the random cases' seed a report names (replay)")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -33,6 +45,8 @@ def pytest_configure(config: pytest.Config) -> None:
     )
     if config.getoption("--cell"):
         config.stash[CELL] = config.getoption("--cell")
+    if config.getoption("--seed") is not None:
+        config.stash[SEED] = config.getoption("--seed")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -54,12 +68,30 @@ def cell_of(item: pytest.Item) -> str | None:
 
 @pytest.fixture(scope="module")
 def student(request: pytest.FixtureRequest) -> Submission:
-    """The student's objects that this module's ``STUDENT_NAMES`` lists (``student.conv2d``)."""
+    """The student's objects the module's assignment lists in the registry (``student.conv2d``)."""
     config = request.config
     if SUBMISSION not in config.stash:
         path = config.getoption("--notebook")
         if not path:
             pytest.fail("no submission: pass --notebook PATH (or grade through the runner)")
-        namespace = notebook.run_answer_cells(path)
-        config.stash[SUBMISSION] = Submission.collect(namespace, request.module.STUDENT_NAMES)
+        namespace = notebooks.run_answer_cells(path)
+        names = assignments.get(assignment_of(request.module)).student_names
+        config.stash[SUBMISSION] = Submission.collect(namespace, names)
     return config.stash[SUBMISSION]
+
+
+def fresh_seed() -> int:
+    """A seed no one can guess before grading."""
+    return secrets.randbits(32)
+
+
+@pytest.fixture(scope="session")
+def seed(request: pytest.FixtureRequest) -> int:
+    """This grading's seed of the random cases (fresh, unless the runner or --seed set it)."""
+    return request.config.stash.setdefault(SEED, fresh_seed())
+
+
+@pytest.fixture
+def rng(seed: int, request: pytest.FixtureRequest) -> np.random.Generator:
+    """The random cases of one check: its own stream, from the grading's seed and its name."""
+    return np.random.default_rng([seed, zlib.crc32(request.node.name.encode())])

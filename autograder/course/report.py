@@ -1,10 +1,11 @@
 """The instructor's item analysis: how the class did on each assignment and each check.
 
-Scores come from the gradebook (``nbgrader export``), so the report's numbers
-are nbgrader's. Per-check results come from the report that ``grade()``
-printed in each graded notebook's test cells; a check whose cell never
-printed one (the self-check above it failed, or the cell ran out of time)
-counts as failed, as it earned nothing. Grading times come from
+Scores come from the gradebook, so the report's numbers are nbgrader's.
+Per-check results come from the judge's verdict that grading keeps in each
+graded test cell's metadata (``cnn_grader``, written by
+:func:`autograder.sandbox.execute.apply_verdict`); a check whose cell has no
+verdict (the self-check above it failed, or the cell ran out of time) counts
+as failed, as it earned nothing. Grading times come from
 ``grading_times.csv``, which ``cnn-grader autograde`` keeps.
 
 Writes ``index.html`` (plots embedded, one file to mail around) and
@@ -17,18 +18,17 @@ import base64
 import csv
 import html
 import io
-import re
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from autograder import checks, notebook
-from autograder.course import Course
-from autograder.grading import read_times
+from autograder import notebooks
+from autograder.course.directory import Course, Score
+from autograder.course.grading import read_times
+from autograder.judge.runner import collect_checks
+from autograder.sandbox.execute import VERDICT_KEY
 
 NEARLY_EVERYONE = 0.8  # a check failed by at least this share of the class is flagged
-REPORT_HEADER = re.compile(r"^\[(?P<cell>[^\]]+)\] [\d.]+ / [\d.]+ ", re.MULTILINE)
-REPORT_LINE = re.compile(r"^  (?P<mark>[✓✗]) [\d.]+/[\d.]+  (?P<title>.+)$", re.MULTILINE)
 
 
 @dataclass(frozen=True)
@@ -52,54 +52,32 @@ class CheckStats:
         return self.students > 0 and self.share_failed >= NEARLY_EVERYONE
 
 
-def check_titles(assignment: str) -> dict[str, dict[str, str]]:
-    """Each check's title (its docstring's first line, as the report prints it), by cell."""
-    module = checks.load(assignment)
-    return {
-        cell: {name: getattr(module, name).__doc__.strip().splitlines()[0] for name in names}
-        for cell, names in checks.check_points(assignment).items()
-    }
-
-
 def passed_checks(graded: Path) -> set[tuple[str, str]]:
-    """(cell, title) of every check a graded notebook's printed reports mark as passed."""
+    """(cell, check name) of every check the judge passed in a graded notebook."""
     passed = set()
-    for cell in notebook.test_cells(notebook.read(graded)):
-        text = "".join(
-            "".join(o.get("text", "")) for o in cell.get("outputs", []) if o.get("name") == "stdout"
-        )
-        for cell_name, body in _blocks(text):
-            marks = REPORT_LINE.finditer(body)
-            passed |= {(cell_name, m["title"]) for m in marks if m["mark"] == "✓"}
+    for cell in notebooks.test_cells(notebooks.read(graded)):
+        verdict = cell.get("metadata", {}).get(VERDICT_KEY) or {}
+        for result in verdict.get("checks", []):
+            if result["earned"] == result["points"]:
+                passed.add((verdict["cell"], result["name"]))
     return passed
-
-
-def _blocks(text: str) -> list[tuple[str, str]]:
-    """The (cell, body) of each report printed in a cell's output."""
-    starts = list(REPORT_HEADER.finditer(text))
-    return [
-        (m["cell"], text[m.end() : starts[i + 1].start() if i + 1 < len(starts) else len(text)])
-        for i, m in enumerate(starts)
-    ]
 
 
 def check_stats(course: Course, assignment: str, students: Iterable[str]) -> list[CheckStats]:
     """Per check: how many graded students failed it."""
     students = [s for s in students if course.graded_path(s, assignment).exists()]
     passed = {s: passed_checks(course.graded_path(s, assignment)) for s in students}
-    points = checks.check_points(assignment)
     return [
         CheckStats(
             assignment,
-            cell,
-            name,
-            title,
-            points[cell][name],
+            info.cell,
+            info.name,
+            info.title,
+            info.points,
             len(students),
-            sum((cell, title) not in passed[s] for s in students),
+            sum((info.cell, info.name) not in passed[s] for s in students),
         )
-        for cell, titles in check_titles(assignment).items()
-        for name, title in titles.items()
+        for info in collect_checks(assignment)
     ]
 
 
@@ -123,14 +101,18 @@ def score_histogram(scores: list[float], maximum: float, title: str) -> str:
 def write_report(course: Course, assignments: Iterable[str], out: Path) -> tuple[Path, Path]:
     """Write ``index.html`` and ``item_analysis.csv`` into ``out``; return their paths."""
     out.mkdir(parents=True, exist_ok=True)
-    grades = course.grades()
+    assignments = tuple(assignments)
+    scores = course.scores(assignments)
     sections, stats = [], []
     for assignment in assignments:
-        rows = [r for r in grades if r["assignment"] == assignment]
-        graded = [r for r in rows if course.graded_path(r["student_id"], assignment).exists()]
+        graded = [
+            r
+            for r in scores
+            if r.assignment == assignment and course.graded_path(r.student, assignment).exists()
+        ]
         if not graded:
             continue
-        mine = check_stats(course, assignment, [r["student_id"] for r in graded])
+        mine = check_stats(course, assignment, [r.student for r in graded])
         stats += mine
         sections.append(_section(assignment, graded, mine))
     table = out / "item_analysis.csv"
@@ -148,9 +130,9 @@ def write_report(course: Course, assignments: Iterable[str], out: Path) -> tuple
     return page, table
 
 
-def _section(assignment: str, graded: list[dict[str, str]], stats: list[CheckStats]) -> str:
-    scores = [float(r["score"]) for r in graded]
-    maximum = float(graded[0]["max_score"])
+def _section(assignment: str, graded: list[Score], stats: list[CheckStats]) -> str:
+    scores = [r.score for r in graded]
+    maximum = graded[0].max_score
     mean = sum(scores) / len(scores)
     image = score_histogram(scores, maximum, assignment)
     rows = "".join(

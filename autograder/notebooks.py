@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+import shutil
 import sys
+import tempfile
+from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +17,16 @@ from nbformat import NotebookNode
 def nbgrader_meta(cell: NotebookNode) -> dict[str, Any]:
     """The cell's nbgrader metadata, empty for a plain cell."""
     return dict(cell.get("metadata", {}).get("nbgrader", {}))
+
+
+def grade_id_of(cell: NotebookNode) -> str | None:
+    """The cell's nbgrader ``grade_id``, or None for a plain cell."""
+    return nbgrader_meta(cell).get("grade_id")
+
+
+def is_graded_cell(cell: NotebookNode) -> bool:
+    """A cell nbgrader gives points to (a test cell, or an answer cell graded by hand)."""
+    return bool(nbgrader_meta(cell).get("grade"))
 
 
 def is_test_cell(cell: NotebookNode) -> bool:
@@ -49,34 +62,46 @@ def _without_magics(source: str) -> str:
 
 
 def run_answer_cells(
-    source: str | Path | NotebookNode, folder: str | Path | None = None
+    source: str | Path | NotebookNode,
+    folder: str | Path | None = None,
+    *,
+    skip: Collection[str] = (),
+    namespace: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Run a notebook's code cells except its test cells and return the namespace.
 
-    This is how plain pytest gets a student's objects from a notebook without
-    nbgrader: the test cells (which call the grader) are left out, and a cell
-    that raises is reported and skipped, as nbgrader's ``allow_errors`` does.
-    Like Jupyter, the cells run in the notebook's folder (``folder`` for a
-    notebook given as a node), so the files released beside it import.
+    This is how a student's objects are had from a notebook without nbgrader:
+    the test cells (which call the grader) are left out, so are the cells
+    whose ``grade_id`` is in ``skip`` (training, say), and a cell that raises
+    is reported and skipped, as nbgrader's ``allow_errors`` does. Like
+    Jupyter, the cells run beside the files released with the notebook (its
+    folder, or ``folder`` for a notebook given as a node), so they import; but
+    from a scratch copy of them, so that nothing (bytecode, a cache) is ever
+    written into the notebook's own folder. ``namespace`` is where the cells
+    run (a fresh one by default).
     """
     if isinstance(source, NotebookNode):
         nb = source
     else:
         nb, folder = read(source), Path(source).resolve().parent
+    namespace = {"__name__": "__main__"} if namespace is None else namespace
     if folder is None:
-        return _run(nb)
-    sys.path.insert(0, str(folder))
-    try:
-        with contextlib.chdir(folder):
-            return _run(nb)
-    finally:
-        sys.path.remove(str(folder))
+        return _run(nb, skip, namespace)
+    with tempfile.TemporaryDirectory(prefix="cnn-answers-") as scratch:
+        for path in Path(folder).iterdir():
+            if path.is_file() and path.suffix != ".ipynb":
+                shutil.copyfile(path, Path(scratch) / path.name)
+        sys.path.insert(0, scratch)
+        try:
+            with contextlib.chdir(scratch):
+                return _run(nb, skip, namespace)
+        finally:
+            sys.path.remove(scratch)
 
 
-def _run(nb: NotebookNode) -> dict[str, Any]:
-    namespace: dict[str, Any] = {"__name__": "__main__"}
+def _run(nb: NotebookNode, skip: Collection[str], namespace: dict[str, Any]) -> dict[str, Any]:
     for index, cell in enumerate(nb.cells):
-        if cell.cell_type != "code" or is_test_cell(cell):
+        if cell.cell_type != "code" or is_test_cell(cell) or grade_id_of(cell) in skip:
             continue
         code = compile(_without_magics(cell.source), f"<notebook cell {index}>", "exec")
         try:

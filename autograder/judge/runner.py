@@ -5,14 +5,12 @@ A hidden test cell ends with::
     from autograder import grade
     grade("02_manual_convolution", "conv2d", globals())
 
-Under nbgrader that call only serves the judge (:mod:`autograder.judge`),
-which runs :func:`judge` in a process of its own and calls the student's
+Under nbgrader that call only serves the judge (:mod:`autograder.judge.service`),
+which runs :func:`judge_cell` in a process of its own and calls the student's
 functions back in the kernel; nbgrader then takes the judge's report and
 points as the cell's output and partial credit (:mod:`autograder.sandbox`).
-Anywhere else (plain pytest, a kernel without the sandbox) :func:`grade`
-collects the student's objects from the notebook's namespace
-(:meth:`Submission.collect`), judges them here, prints the report and
-returns the points, which nbgrader records as the cell's partial credit.
+Anywhere else (plain Jupyter, the tests) the same judge runs in the
+notebook's own process (:func:`autograder.judge.service.grade_here`).
 
 Two rules keep the score honest:
 
@@ -31,18 +29,30 @@ import io
 import os
 import sys
 import warnings
-from dataclasses import dataclass
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+from functools import cache
 from typing import Any
 
 import pytest
 
 from autograder import checks
-from autograder.checking import CheckFailed, MissingDefinition, StudentCodeError, Submission
-from autograder.checks.conftest import CELL, SUBMISSION
+from autograder.checks.api import CheckFailed, MissingDefinition, StudentCodeError, Submission
+from autograder.checks.conftest import CELL, SEED, SUBMISSION, cell_of, fresh_seed
 
 
 class GradingError(Exception):
     """The hidden checks could not be run; the cell scores zero with this reason."""
+
+
+@dataclass(frozen=True)
+class CheckInfo:
+    """One hidden check as pytest collects it: its name, test cell, points and title."""
+
+    name: str
+    cell: str
+    points: float
+    title: str
 
 
 @dataclass(frozen=True)
@@ -62,22 +72,57 @@ class CheckResult:
         return self.earned == self.points
 
 
-def grade(assignment: str, cell: str, namespace: dict[str, Any]) -> float:
-    """Grade one test cell of a notebook; print the report and return the points earned."""
-    module = checks.load(assignment)
-    submission = Submission.collect(namespace, module.STUDENT_NAMES)
-    results = judge(assignment, cell, submission)
-    print(format_report(cell, results))
-    show_feedback_figure(module, cell, submission)
-    return earned_points(results)
+@dataclass
+class Verdict:
+    """The judge's decision on one test cell: what each check found, the points, the report."""
+
+    assignment: str
+    cell: str
+    seed: int  # of the random cases, so that a TA can replay them
+    results: list[CheckResult] = field(default_factory=list)
+    figure: bytes | None = None
+    error: str | None = None  # why no check could run (the cell then scores zero)
+
+    @property
+    def earned(self) -> float:
+        return earned_points(self.results)
+
+    @property
+    def report(self) -> str:
+        if self.error is not None:
+            return f"[{self.cell}] 0 점 points: {self.error}"
+        return format_report(self.cell, self.results, self.seed)
+
+    def checks_as_data(self) -> list[dict[str, Any]]:
+        """Per check: name, title, points and points earned, for the graded cell's metadata."""
+        keep = ("name", "title", "points", "earned")
+        return [{k: v for k, v in asdict(r).items() if k in keep} for r in self.results]
 
 
-def feedback_figure(module: Any, cell: str, submission: Submission) -> bytes | None:
+def judge_cell(
+    assignment: str, cell: str, submission: Submission, seed: int | None = None
+) -> Verdict:
+    """Run a test cell's hidden checks on a submission; its verdict, with the cell's picture.
+
+    Random cases come from ``seed`` (a fresh one by default). A reason the
+    checks could not run at all becomes the verdict's ``error``.
+    """
+    verdict = Verdict(assignment, cell, fresh_seed() if seed is None else seed)
+    try:
+        verdict.results = run_checks(assignment, cell, submission, verdict.seed)
+    except GradingError as error:
+        verdict.error = str(error)
+        return verdict
+    verdict.figure = feedback_figure(assignment, cell, submission)
+    return verdict
+
+
+def feedback_figure(assignment: str, cell: str, submission: Submission) -> bytes | None:
     """The check module's picture for this cell (``FEEDBACK_FIGURES``) as PNG, if it has one.
 
     A picture is a bonus: failing to draw one never costs a point.
     """
-    make = getattr(module, "FEEDBACK_FIGURES", {}).get(cell)
+    make = getattr(checks.load(assignment), "FEEDBACK_FIGURES", {}).get(cell)
     if make is None:
         return None
     try:
@@ -87,49 +132,39 @@ def feedback_figure(module: Any, cell: str, submission: Submission) -> bytes | N
         return None
 
 
-def show_feedback_figure(module: Any, cell: str, submission: Submission) -> None:
-    """Show the cell's picture in the notebook, in a kernel only.
-
-    The picture goes into the notebook as display data, which nbgrader shows in
-    the feedback and never scores.
-    """
-    from IPython import get_ipython
-    from IPython.display import Image, display
-
-    if get_ipython() is None:
-        return
-    png = feedback_figure(module, cell, submission)
-    if png is not None:
-        display(Image(data=png))
-
-
 def earned_points(results: list[CheckResult]) -> float:
     """The cell's score: the sum of the points of the checks that passed."""
     return float(sum(result.earned for result in results))
 
 
-def judge(assignment: str, cell: str, submission: Submission) -> list[CheckResult]:
+def _pytest_args(assignment: str, *extra: str) -> list[str]:
+    return [
+        str(checks.check_module_path(assignment)),
+        "-c",
+        str(checks.PYTEST_INI),
+        "--rootdir",
+        str(checks.CHECKS_DIR),
+        "-q",
+        *extra,
+    ]
+
+
+def run_checks(
+    assignment: str, cell: str, submission: Submission, seed: int | None = None
+) -> list[CheckResult]:
     """Run the hidden checks of one test cell against a submission.
 
-    It runs pytest in this process: in the judge (:mod:`autograder.judge`)
-    when nbgrader grades, where the submission's functions run in the
-    student's kernel, or in the kernel itself without the sandbox.
+    It runs pytest in this process: in the judge when nbgrader grades, where
+    the submission's functions run in the student's kernel, or wherever
+    ``grade()`` is called without a judge. Random cases come from ``seed``.
     """
     # Keep TensorFlow's C++ start-up lines off stderr if a check is first to import it.
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     collector = _ResultCollector()
-    args = [
-        str(checks.check_module_path(assignment)),
-        "-c",
-        str(checks.CHECKS_DIR / "pytest.ini"),
-        "--rootdir",
-        str(checks.CHECKS_DIR),
-        "--capture=sys",
-        "-q",
-    ]
-    seed = _SubmissionPlugin(submission, cell)
+    plugin = _SubmissionPlugin(submission, cell, fresh_seed() if seed is None else seed)
+    args = _pytest_args(assignment, "--capture=sys")
     with _silenced():
-        exit_code = pytest.main(args, plugins=[seed, collector])
+        exit_code = pytest.main(args, plugins=[plugin, collector])
     if collector.broken or exit_code in (
         pytest.ExitCode.INTERNAL_ERROR,
         pytest.ExitCode.USAGE_ERROR,
@@ -149,8 +184,31 @@ def judge(assignment: str, cell: str, submission: Submission) -> list[CheckResul
     return collector.results
 
 
+@cache
+def collect_checks(assignment: str) -> tuple[CheckInfo, ...]:
+    """Every hidden check of an assignment, in file order, as pytest collects it.
+
+    Parametrised checks (an accuracy tier ladder, say) count once per
+    parameter, each with its own points.
+    """
+    collector = _ItemCollector()
+    with _silenced():
+        exit_code = pytest.main(_pytest_args(assignment, "--collect-only"), plugins=[collector])
+    if exit_code != pytest.ExitCode.OK:
+        raise GradingError(f"the hidden checks of {assignment!r} could not be collected")
+    return tuple(collector.checks)
+
+
+def check_points(assignment: str) -> dict[str, dict[str, float]]:
+    """Points of every hidden check of an assignment, by check cell then check name."""
+    cells: dict[str, dict[str, float]] = {}
+    for info in collect_checks(assignment):
+        cells.setdefault(info.cell, {})[info.name] = info.points
+    return cells
+
+
 @contextlib.contextmanager
-def _silenced():
+def _silenced() -> Iterator[None]:
     """Swallow stdout, stderr and warnings, from Python and from C libraries alike.
 
     TensorFlow writes its start-up lines to file descriptor 2 before its log
@@ -179,16 +237,41 @@ def _silenced():
 
 
 class _SubmissionPlugin:
-    """Hands the submission and the selected cell to the checks' conftest."""
+    """Hands the submission, the selected cell and the seed to the checks' conftest."""
 
-    def __init__(self, submission: Submission, cell: str) -> None:
+    def __init__(self, submission: Submission, cell: str, seed: int) -> None:
         self.submission = submission
         self.cell = cell
+        self.seed = seed
 
     @pytest.hookimpl(trylast=True)
     def pytest_configure(self, config: pytest.Config) -> None:
         config.stash[SUBMISSION] = self.submission
         config.stash[CELL] = self.cell
+        config.stash[SEED] = self.seed
+
+
+def _info(item: pytest.Item) -> CheckInfo:
+    """A collected check's name, cell, points and title (its docstring's first line).
+
+    A parametrised check's docstring may name its parameters, ``{tier}``.
+    """
+    marker = item.get_closest_marker("check")
+    points = float(marker.kwargs["points"]) if marker else 0.0
+    function = getattr(item, "obj", None)
+    doc = ((function.__doc__ if function else None) or item.name).strip().splitlines()[0]
+    params = getattr(getattr(item, "callspec", None), "params", {})
+    return CheckInfo(item.name, cell_of(item) or "", points, doc.format(**params))
+
+
+class _ItemCollector:
+    """Records the checks pytest collects."""
+
+    def __init__(self) -> None:
+        self.checks: list[CheckInfo] = []
+
+    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
+        self.checks = [_info(item) for item in items if item.get_closest_marker("check")]
 
 
 class _ResultCollector:
@@ -213,14 +296,11 @@ class _ResultCollector:
 
     @staticmethod
     def _result(item: pytest.Item, error: BaseException | None) -> CheckResult:
-        marker = item.get_closest_marker("check")
-        points = float(marker.kwargs["points"]) if marker else 0.0
-        function = getattr(item, "obj", None)
-        doc = ((function.__doc__ if function else None) or item.name).strip().splitlines()[0]
+        info = _info(item)
         if error is None:
-            return CheckResult(item.name, doc, points, points)
+            return CheckResult(info.name, info.title, info.points, info.points)
         expected, found, hint = explain(error)
-        return CheckResult(item.name, doc, points, 0.0, expected, found, hint)
+        return CheckResult(info.name, info.title, info.points, 0.0, expected, found, hint)
 
 
 def explain(error: BaseException) -> tuple[str, str, str]:
@@ -259,8 +339,12 @@ def explain(error: BaseException) -> tuple[str, str, str]:
     )
 
 
-def format_report(cell: str, results: list[CheckResult]) -> str:
-    """The per-check report printed in the test cell and shown in the feedback."""
+def format_report(cell: str, results: list[CheckResult], seed: int | None = None) -> str:
+    """The per-check report shown under the test cell in the feedback.
+
+    With ``seed``, the last line names the random cases' seed, so that a TA
+    can replay them (``pytest <checks> --notebook <nb> --seed <seed>``).
+    """
     total = sum(r.points for r in results)
     lines = [f"[{cell}] {earned_points(results):g} / {total:g} 점 points"]
     for r in results:
@@ -271,4 +355,6 @@ def format_report(cell: str, results: list[CheckResult]) -> str:
             lines.append(f"        found    결과: {r.found}")
             if r.hint:
                 lines.append(f"        hint     힌트: {r.hint}")
+    if seed is not None:
+        lines.append(f"  (무작위 사례의 시드 / random cases' seed: {seed})")
     return "\n".join(lines)

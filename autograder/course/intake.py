@@ -27,8 +27,8 @@ from pathlib import Path
 import nbformat
 from nbformat import NotebookNode
 
-from autograder import notebook
-from autograder.course import release_path
+from autograder import notebooks
+from autograder.assignments import release_path
 
 NOTE_TITLE = "⚠️ 채점 안내 / Grading note"
 
@@ -113,10 +113,10 @@ def repair_cells(nb: NotebookNode, release: NotebookNode) -> list[str]:
     cell that precedes it in the released notebook, so it runs and scores
     what the answers earn. Deleted answer cells stay deleted.
     """
-    released = {grade_id_of(c): c for c in release.cells if grade_id_of(c)}
+    released = {notebooks.grade_id_of(c): c for c in release.cells if notebooks.grade_id_of(c)}
     repairs, seen = [], set()
     for cell in nb.cells:
-        grade_id = grade_id_of(cell)
+        grade_id = notebooks.grade_id_of(cell)
         if not grade_id:
             continue
         if grade_id not in released or grade_id in seen:
@@ -126,7 +126,7 @@ def repair_cells(nb: NotebookNode, release: NotebookNode) -> list[str]:
         seen.add(grade_id)
     previous = None
     for grade_id, cell in released.items():
-        fixed = notebook.nbgrader_meta(cell).get("locked") or notebook.is_test_cell(cell)
+        fixed = notebooks.nbgrader_meta(cell).get("locked") or notebooks.is_test_cell(cell)
         if grade_id not in seen and fixed:
             at = _index_of(nb, previous) + 1 if previous else 0
             nb.cells.insert(at, nbformat.from_dict(json.loads(json.dumps(cell))))
@@ -136,13 +136,8 @@ def repair_cells(nb: NotebookNode, release: NotebookNode) -> list[str]:
     return repairs
 
 
-def grade_id_of(cell: NotebookNode) -> str | None:
-    """The cell's nbgrader ``grade_id``, or None for a plain cell."""
-    return notebook.nbgrader_meta(cell).get("grade_id")
-
-
 def _index_of(nb: NotebookNode, grade_id: str) -> int:
-    return next(i for i, c in enumerate(nb.cells) if grade_id_of(c) == grade_id)
+    return next(i for i, c in enumerate(nb.cells) if notebooks.grade_id_of(c) == grade_id)
 
 
 def _grade_stub_instead(course_root: Path, assignment: str, path: Path, note: str) -> str:

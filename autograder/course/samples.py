@@ -13,8 +13,8 @@ from collections.abc import Mapping
 
 from nbformat import NotebookNode
 
-from autograder import notebook
-from autograder.course import release_path, solution_path
+from autograder import notebooks
+from autograder.assignments import release_path, solution_path
 
 _SOLUTION_MARKER = re.compile(r"^[ \t]*### (BEGIN|END) SOLUTION[ \t]*(\n|\Z)", re.MULTILINE)
 
@@ -22,15 +22,15 @@ _SOLUTION_MARKER = re.compile(r"^[ \t]*### (BEGIN|END) SOLUTION[ \t]*(\n|\Z)", r
 def answer_cells(nb: NotebookNode) -> dict[str, NotebookNode]:
     """The student's answer cells (nbgrader solution cells) by ``grade_id``."""
     return {
-        notebook.nbgrader_meta(cell)["grade_id"]: cell
+        notebooks.nbgrader_meta(cell)["grade_id"]: cell
         for cell in nb.cells
-        if notebook.nbgrader_meta(cell).get("solution")
+        if notebooks.nbgrader_meta(cell).get("solution")
     }
 
 
 def reference_answers(assignment: str) -> dict[str, str]:
     """The reference answer of each answer cell, without nbgrader's solution markers."""
-    solution = notebook.read(solution_path(assignment))
+    solution = notebooks.read(solution_path(assignment))
     return {
         grade_id: _SOLUTION_MARKER.sub("", cell.source).rstrip() + "\n"
         for grade_id, cell in answer_cells(solution).items()
@@ -45,7 +45,7 @@ def submission(
     ``solved`` fills every answer cell with the reference answer first;
     ``answers`` then replaces the named cells' sources (a student's own code).
     """
-    nb = notebook.read(release_path(assignment))
+    nb = notebooks.read(release_path(assignment))
     filled = {**(reference_answers(assignment) if solved else {}), **(answers or {})}
     cells = answer_cells(nb)
     unknown = set(filled) - set(cells)
@@ -58,4 +58,4 @@ def submission(
 
 def stub(assignment: str) -> NotebookNode:
     """The released stub exactly as a student receives it."""
-    return notebook.read(release_path(assignment))
+    return notebooks.read(release_path(assignment))

@@ -28,8 +28,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from autograder import intake
-from autograder.course import Course
+from autograder.course import intake
+from autograder.course.directory import Course
 
 
 @dataclass(frozen=True)
@@ -111,7 +111,7 @@ def autograde(
         for assignment in assignments
         for student in course.submitted_students(assignment)
         if (wanted is None or student in wanted)
-        and not (resume and course.is_graded(assignment, student))
+        and not (resume and course.has_finished_grades(assignment, student))
     ]
     if not tasks:
         why = "all graded already" if resume else f"none submitted in {course.root / 'submitted'}"
@@ -200,31 +200,32 @@ def read_times(course: Course) -> list[dict[str, str]]:
 
 def summary_table(course: Course, outcomes: list[Outcome]) -> str:
     """Per assignment: submissions graded, failures, mean score, and the slowest notebook."""
-    scores = {(r["assignment"], r["student_id"]): r for r in course.grades()}
+    graded = tuple(dict.fromkeys(o.assignment for o in outcomes))
+    scores = {(r.assignment, r.student): r for r in course.scores(graded)}
     lines = [["assignment", "graded", "failed", "mean score", "slowest notebook"]]
-    for assignment in dict.fromkeys(o.assignment for o in outcomes):
+    for assignment in graded:
         mine = [o for o in outcomes if o.assignment == assignment]
         rows = [scores[assignment, o.student] for o in mine if (assignment, o.student) in scores]
-        mean = sum(float(r["score"]) for r in rows) / len(rows) if rows else 0.0
-        top = rows[0]["max_score"] if rows else "0"
+        mean = sum(r.score for r in rows) / len(rows) if rows else 0.0
         slowest = max(mine, key=lambda o: o.seconds)
         lines.append(
             [
                 assignment,
                 str(len(mine)),
                 str(sum(not o.ok for o in mine)),
-                f"{mean:.1f} / {float(top):g}" if rows else "-",
+                f"{mean:.1f} / {rows[0].max_score:g}" if rows else "-",
                 f"{slowest.student} ({format_duration(slowest.seconds)})",
             ]
         )
-    failed = [o for o in outcomes if not o.ok]
-    table = _aligned(lines)
-    for o in failed:
-        table += f"\n\nnbgrader could not grade {o.assignment} for {o.student}:\n{o.log}"
+    table = text_table(lines)
+    for o in outcomes:
+        if not o.ok:
+            table += f"\n\nnbgrader could not grade {o.assignment} for {o.student}:\n{o.log}"
     return table
 
 
-def _aligned(lines: list[list[str]]) -> str:
+def text_table(lines: list[list[str]]) -> str:
+    """Rows of strings as left-aligned columns, the first row a header."""
     widths = [max(len(line[i]) for line in lines) for i in range(len(lines[0]))]
     return "\n".join(
         "  ".join(c.ljust(w) for c, w in zip(line, widths, strict=True)).rstrip() for line in lines

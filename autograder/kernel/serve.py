@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from autograder import probes, wire
+from autograder.kernel import probes, wire
 
 JUDGE_SOCKET = "CNN_GRADER_JUDGE"  # the judge's Unix socket
 OUTBOX = "CNN_GRADER_OUTBOX"  # where this kernel writes model files for the judge
@@ -36,12 +36,19 @@ def serve(assignment: str, cell: str, namespace: dict[str, Any]) -> None:
     codec = wire.Codec(Path(os.environ[OUTBOX]))
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
         sock.connect(os.environ[JUDGE_SOCKET])
-        wire.send(sock, {"op": "grade", "assignment": assignment, "cell": cell})
-        while True:
-            request = wire.receive(sock)
-            if request.get("op") == "done":
-                return  # nbgrader shows the judge's report and score, not this kernel's
-            wire.send(sock, answer(request, namespace, codec))
+        serve_on(sock, assignment, cell, namespace, codec)
+
+
+def serve_on(
+    sock: socket.socket, assignment: str, cell: str, namespace: dict[str, Any], codec: wire.Codec
+) -> None:
+    """Ask the judge at the other end of ``sock`` to judge one cell; answer it until it is done."""
+    wire.send(sock, {"op": "grade", "assignment": assignment, "cell": cell})
+    while True:
+        request = wire.receive(sock)
+        if request.get("op") == "done":
+            return  # nbgrader shows the judge's report and score, not this kernel's
+        wire.send(sock, answer(request, namespace, codec))
 
 
 def answer(request: dict[str, Any], namespace: dict[str, Any], codec: wire.Codec) -> dict:

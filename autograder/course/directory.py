@@ -7,7 +7,6 @@ students never enter the instructor's real gradebook.
 
 from __future__ import annotations
 
-import csv
 import datetime
 import os
 import secrets
@@ -20,26 +19,7 @@ from pathlib import Path
 import nbformat
 from nbformat import NotebookNode
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-COURSE_ID = "cnn-course"  # CourseDirectory.course_id in nbgrader_config.py
-ASSIGNMENTS = (
-    "01_output_size",
-    "02_manual_convolution",
-    "03_one_hot",
-    "04_mnist_cnn",
-    "05_petimages_loading",
-    "06_binary_crossentropy",
-)
-
-
-def solution_path(assignment: str, root: Path = REPO_ROOT) -> Path:
-    """The instructor's notebook (nbgrader's source) of an assignment."""
-    return root / "solutions" / assignment / f"{assignment}.ipynb"
-
-
-def release_path(assignment: str, root: Path = REPO_ROOT) -> Path:
-    """The student version (nbgrader's release) of an assignment."""
-    return root / "assignments" / assignment / f"{assignment}.ipynb"
+from autograder.assignments import COURSE_ID, IDS, REPO_ROOT, release_path
 
 
 def tool_environment() -> dict[str, str]:
@@ -52,6 +32,16 @@ def tool_environment() -> dict[str, str]:
     env = dict(os.environ)
     env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
     return env
+
+
+@dataclass(frozen=True)
+class Score:
+    """One student's total on one assignment, as the gradebook holds it."""
+
+    assignment: str
+    student: str
+    score: float
+    max_score: float
 
 
 class NbgraderFailed(RuntimeError):
@@ -77,7 +67,7 @@ class Course:
 
     @classmethod
     def create(
-        cls, root: Path, assignments: tuple[str, ...] = ASSIGNMENTS, db_url: str | None = None
+        cls, root: Path, assignments: tuple[str, ...] = IDS, db_url: str | None = None
     ) -> Course:
         """Copy the course's configuration and solutions into a new, empty course at ``root``."""
         root = Path(root)
@@ -165,7 +155,7 @@ class Course:
             for student in students:
                 gradebook.update_or_create_student(student)
 
-    def is_graded(self, assignment: str, student: str) -> bool:
+    def has_finished_grades(self, assignment: str, student: str) -> bool:
         """Whether the gradebook holds a finished autograde of this submission.
 
         nbgrader enters a submission's grades empty when it starts grading and
@@ -208,10 +198,21 @@ class Course:
         self.nbgrader("export", "--to", str(path))
         return path
 
-    def grades(self) -> list[dict[str, str]]:
-        """The rows of the exported ``grades.csv``."""
-        with self.export().open(newline="") as handle:
-            return list(csv.DictReader(handle))
+    def scores(self, assignments: tuple[str, ...] | None = None) -> list[Score]:
+        """Every graded submission's total, from the gradebook (the one reader of grades)."""
+        rows = []
+        with self.gradebook() as gradebook:
+            for assignment in assignments or [a.name for a in gradebook.assignments]:
+                for submission in gradebook.assignment_submissions(assignment):
+                    rows.append(
+                        Score(
+                            assignment,
+                            submission.student_id,
+                            float(submission.score),
+                            float(submission.max_score),
+                        )
+                    )
+        return sorted(rows, key=lambda r: (r.assignment, r.student))
 
     def cell_scores(self, assignment: str) -> dict[str, dict[str, float]]:
         """Autograded score of every test cell, by student then cell ``grade_id``."""

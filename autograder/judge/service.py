@@ -22,14 +22,18 @@ import json
 import os
 import socket
 import tempfile
+import threading
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from autograder import checks, runner, wire
-from autograder.checking import Submission
-from autograder.course import ASSIGNMENTS
+from autograder import assignments
+from autograder.assignments import IDS
+from autograder.checks.api import Submission
+from autograder.checks.conftest import fresh_seed
+from autograder.judge import runner
+from autograder.kernel import serve, wire
 
 
 class Kernel:
@@ -101,7 +105,9 @@ class RemoteFunction:
         return decode(reply["value"]), observed
 
 
-def judge_connection(sock: socket.socket, folder: Path) -> dict[str, Any] | None:
+def judge_connection(
+    sock: socket.socket, folder: Path, seed: int | None = None
+) -> dict[str, Any] | None:
     """Judge the one test cell a connecting kernel asks for; its verdict, or None.
 
     A verdict is ``complete`` when the kernel answered every question and
@@ -111,30 +117,84 @@ def judge_connection(sock: socket.socket, folder: Path) -> dict[str, Any] | None
     """
     hello = wire.receive(sock)
     assignment, cell = hello.get("assignment"), hello.get("cell")
-    if assignment not in ASSIGNMENTS or not isinstance(cell, str):
+    if assignment not in IDS or not isinstance(cell, str):
         wire.send(sock, {"op": "done", "report": f"no hidden checks for {assignment!r}"})
         return None
-    module = checks.load(assignment)
     kernel = Kernel(sock, folder)
-    submission = Submission(kernel.collect(tuple(module.STUDENT_NAMES)))
-    verdict: dict[str, Any] = {"assignment": assignment, "cell": cell, "figure": None}
+    names = assignments.get(assignment).student_names
+    verdict = runner.judge_cell(assignment, cell, Submission(kernel.collect(names)), seed)
     try:
-        results = runner.judge(assignment, cell, submission)
-        verdict.update(earned=runner.earned_points(results))
-        verdict.update(report=runner.format_report(cell, results))
-        png = runner.feedback_figure(module, cell, submission)
-        verdict["figure"] = base64.b64encode(png).decode() if png else None
-    except runner.GradingError as error:
-        verdict.update(earned=0.0, report=f"[{cell}] 0 점 points: {error}", error=str(error))
-    try:
-        wire.send(sock, {"op": "done", "report": verdict["report"]})
+        wire.send(sock, {"op": "done", "report": verdict.report})
     except OSError:
         kernel.lost = True
-    verdict["complete"] = not kernel.lost
+    figure = base64.b64encode(verdict.figure).decode() if verdict.figure else None
+    return {
+        "assignment": assignment,
+        "cell": cell,
+        "earned": verdict.earned,
+        "report": verdict.report,
+        "checks": verdict.checks_as_data(),
+        "seed": verdict.seed,
+        "figure": figure,
+        "error": verdict.error,
+        "complete": not kernel.lost,
+    }
+
+
+def judge_in_process(
+    assignment: str, cell: str, namespace: dict[str, Any], seed: int | None = None
+) -> dict[str, Any]:
+    """Judge one test cell of a notebook's namespace here, over the wire as under nbgrader.
+
+    The kernel's side (:func:`autograder.kernel.serve.serve_on`) runs in a
+    thread of this process, talking to the judge over a socket pair: the same
+    questions, answers and data format as a sandboxed kernel and its judge.
+    """
+    judge_end, kernel_end = socket.socketpair()
+    failures: list[BaseException] = []
+
+    def kernel_side(codec_folder: Path) -> None:
+        try:
+            serve.serve_on(kernel_end, assignment, cell, namespace, wire.Codec(codec_folder))
+        except BaseException as error:  # reported below, as the judge saw it
+            failures.append(error)
+
+    with tempfile.TemporaryDirectory(prefix="cnn-judge-") as scratch, judge_end, kernel_end:
+        thread = threading.Thread(target=kernel_side, args=(Path(scratch),), daemon=True)
+        thread.start()
+        verdict = judge_connection(judge_end, Path(scratch), seed)
+        thread.join()
+    if verdict is None or failures:
+        raise runner.GradingError(f"cell {cell!r} of {assignment!r} was not judged: {failures}")
     return verdict
 
 
-def serve(listener: socket.socket, results: Path, busy: Path, folder: Path) -> None:
+def grade_here(assignment: str, cell: str, namespace: dict[str, Any]) -> float:
+    """Grade one test cell without a judge process; print the report, return the points.
+
+    This is ``grade()`` outside nbgrader's sandbox (plain Jupyter, tests).
+    """
+    verdict = judge_in_process(assignment, cell, namespace)
+    if verdict["error"] is not None:
+        raise runner.GradingError(verdict["error"])
+    print(verdict["report"])
+    if verdict["figure"]:
+        _show_figure(base64.b64decode(verdict["figure"]))
+    return float(verdict["earned"])
+
+
+def _show_figure(png: bytes) -> None:
+    """Show a feedback picture in the notebook, in a kernel only (nbgrader never scores it)."""
+    from IPython import get_ipython
+    from IPython.display import Image, display
+
+    if get_ipython() is not None:
+        display(Image(data=png))
+
+
+def judge_kernels(
+    listener: socket.socket, results: Path, busy: Path, folder: Path, seed: int
+) -> None:
     """Judge connection after connection, appending each verdict to ``results``.
 
     ``busy`` exists while a connection is being judged, so that nbgrader
@@ -154,7 +214,7 @@ def serve(listener: socket.socket, results: Path, busy: Path, folder: Path) -> N
         busy.touch()
         try:
             with conn:
-                verdict = judge_connection(conn, folder)
+                verdict = judge_connection(conn, folder, seed)
             if verdict is not None:
                 with results.open("a") as handle:
                     handle.write(json.dumps(verdict) + "\n")
@@ -176,7 +236,9 @@ def main(argv: list[str] | None = None) -> None:
     listener.bind(str(args.socket))
     os.chmod(args.socket, 0o666)  # the kernel runs as a user of its own
     listener.listen(4)
-    serve(listener, args.results, args.results.with_name("busy"), args.exchange)
+    # One seed per notebook: every cell's random cases differ from the last grading's.
+    seed = fresh_seed()
+    judge_kernels(listener, args.results, args.results.with_name("busy"), args.exchange, seed)
 
 
 if __name__ == "__main__":

@@ -8,10 +8,13 @@ from pathlib import Path
 
 from nbformat import NotebookNode
 
-from autograder import mistakes, samples
-from autograder.course import ASSIGNMENTS, Course
-from autograder.grading import autograde, format_duration, summary_table
-from autograder.report import write_report
+from autograder import assignments as registry
+from autograder import mistakes
+from autograder.assignments import IDS
+from autograder.course import samples
+from autograder.course.directory import Course, Score
+from autograder.course.grading import autograde, format_duration, summary_table, text_table
+from autograder.course.report import write_report
 from source_data import course_data
 
 SAMPLE_STUDENTS: dict[str, Callable[[str], NotebookNode]] = {
@@ -23,14 +26,14 @@ SAMPLE_STUDENTS: dict[str, Callable[[str], NotebookNode]] = {
 
 def run_demo(
     directory: Path,
-    assignments: tuple[str, ...] = ASSIGNMENTS,
+    assignments: tuple[str, ...] = IDS,
     *,
     workers: int = 1,
     scheduler: str | None = None,
-) -> list[dict[str, str]]:
+) -> list[Score]:
     """Generate, submit, autograde, release feedback, export grades and write the report.
 
-    Returns the exported grade rows.
+    Returns every sample student's score on every assignment, from the gradebook.
     """
     assignments = tuple(a for a in assignments if data_is_available(a))
     course = Course.create(directory, assignments)
@@ -45,7 +48,8 @@ def run_demo(
     for assignment in assignments:
         course.generate_feedback(assignment)
         course.release_feedback(assignment, exchange)
-    rows = course.grades()
+    course.export()
+    rows = course.scores(assignments)
     page, table = write_report(course, assignments, course.root / "report")
     print()
     print(score_table(rows, assignments))
@@ -60,40 +64,27 @@ def run_demo(
     return rows
 
 
-NEEDS_DATA = {
-    "04_mnist_cnn": "mnist",
-    "05_petimages_loading": "petimages",
-    "06_binary_crossentropy": "petimages",
-}
-
-
 def data_is_available(assignment: str) -> bool:
-    """Whether an assignment's data set can be had; says why not, and how to fix it."""
-    if assignment not in NEEDS_DATA:
-        return True
+    """Whether an assignment's data sets can be had; says why not, and how to fix it."""
     try:
-        course_data.dataset_path(NEEDS_DATA[assignment])
+        for name in registry.get(assignment).data:
+            course_data.dataset_path(name)
     except (course_data.DataUnavailable, course_data.ChecksumMismatch) as error:
         print(f"skipping {assignment}: {error}")
         return False
     return True
 
 
-def score_table(rows: list[dict[str, str]], assignments: tuple[str, ...]) -> str:
+def score_table(scores: list[Score], assignments: tuple[str, ...]) -> str:
     """Students by assignments, each cell 'score / max', with a total column."""
-    by_student: dict[str, dict[str, tuple[float, float]]] = {}
-    for row in rows:
-        scores = by_student.setdefault(row["student_id"], {})
-        scores[row["assignment"]] = (float(row["score"]), float(row["max_score"]))
-    header = ["student", *assignments, "total"]
-    lines = [header]
-    for student, scores in sorted(by_student.items()):
+    by_student: dict[str, dict[str, Score]] = {}
+    for row in scores:
+        by_student.setdefault(row.student, {})[row.assignment] = row
+    lines = [["student", *assignments, "total"]]
+    for student, mine in sorted(by_student.items()):
         cells = [
-            f"{scores[a][0]:g} / {scores[a][1]:g}" if a in scores else "-" for a in assignments
+            f"{mine[a].score:g} / {mine[a].max_score:g}" if a in mine else "-" for a in assignments
         ]
-        total = sum(s for s, _ in scores.values()), sum(m for _, m in scores.values())
+        total = sum(r.score for r in mine.values()), sum(r.max_score for r in mine.values())
         lines.append([student, *cells, f"{total[0]:g} / {total[1]:g}"])
-    widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
-    return "\n".join(
-        "  ".join(c.ljust(w) for c, w in zip(line, widths, strict=True)).rstrip() for line in lines
-    )
+    return text_table(lines)

@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from autograder import probes
+from autograder.kernel import probes
 
 
 def check(points: float, cell: str) -> pytest.MarkDecorator:

@@ -19,7 +19,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from autograder.course import ASSIGNMENTS, REPO_ROOT, Course
+from autograder.assignments import IDS, REPO_ROOT
+from autograder.course.directory import Course
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -68,16 +69,16 @@ def main(argv: list[str] | None = None) -> int:
     """Run one ``cnn-grader`` command; return its exit status."""
     parser = _parser()
     args = parser.parse_args(argv)
-    chosen = tuple(getattr(args, "assignments", ()) or ASSIGNMENTS)
-    unknown = set(chosen) - set(ASSIGNMENTS)
+    chosen = tuple(getattr(args, "assignments", ()) or IDS)
+    unknown = set(chosen) - set(IDS)
     if unknown:
-        parser.error(f"unknown assignments {sorted(unknown)}; choose from {', '.join(ASSIGNMENTS)}")
+        parser.error(f"unknown assignments {sorted(unknown)}; choose from {', '.join(IDS)}")
     course = Course(args.course.resolve(), args.db_url)
     if args.command == "generate":
         for assignment in chosen:
             print(course.generate(assignment))
     elif args.command == "autograde":
-        from autograder.grading import autograde, summary_table
+        from autograder.course.grading import autograde, summary_table
 
         outcomes = autograde(
             course,
@@ -99,12 +100,12 @@ def main(argv: list[str] | None = None) -> int:
     elif args.command == "export":
         print(course.export(args.to))
     elif args.command == "report":
-        from autograder.report import write_report
+        from autograder.course.report import write_report
 
         html, table = write_report(course, chosen, args.out or course.root / "report")
         print(f"report: {html}\ntable:  {table}")
     elif args.command == "demo":
-        from autograder.demo import run_demo
+        from autograder.course.demo import run_demo
 
         run_demo(args.dir, chosen, workers=args.workers, scheduler=args.scheduler)
     return 0

@@ -1,0 +1,1 @@
+"""The course team's side: the course directory, intake, parallel grading, reports, the CLI."""

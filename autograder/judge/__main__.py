@@ -1,0 +1,5 @@
+"""``python -m autograder.judge``: the judge process of one notebook."""
+
+from autograder.judge.service import main
+
+main()

@@ -1,0 +1,232 @@
+"""The sandbox a student's kernel runs in: bubblewrap, setpriv, prlimit and timeout.
+
+A kernel starts under a command of the form::
+
+    bwrap <namespaces, mounts> -- [setpriv <own uid>] prlimit <limits> -- \\
+        timeout <wall> python -m ipykernel_launcher -f <connection file>
+
+* **bubblewrap** (``bwrap``, Flatpak's sandbox, a Debian package) gives the
+  kernel a network namespace of its own (a loopback with nothing listening,
+  no route out), a PID namespace (everything it starts dies with it), a
+  read-only view of the system, and empty folders in place of the course
+  directory, the repository and the grader's home: solutions, the
+  gradebook, other students' work and the exchange are not there.
+* **prlimit** (util-linux) sets kernel-enforced limits: address space,
+  processes, CPU seconds, file size, no core dumps.
+* **timeout** (coreutils) bounds the kernel's whole life in wall-clock time.
+* **setpriv** (util-linux): when grading as root, the kernel runs as an
+  unprivileged user id of its own, so it has no root powers over files and
+  the process limit counts this kernel's processes only.
+
+What the sandbox does not hide is said in the README's security note.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from autograder.assignments import REPO_ROOT
+
+GiB = 1024**3
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What one student kernel may use; each is enforced by the operating system."""
+
+    address_space: int = 8 * GiB  # per process; beyond it allocations raise MemoryError
+    processes: int = 256  # tasks (threads included) of the kernel's own user id
+    cpu_seconds: int = 1800  # per process, summed over its threads
+    wall_seconds: int = 2400  # the kernel's whole life
+    file_size: int = 1 * GiB  # largest file it may write
+
+
+LIMITS = Limits()
+
+# Environment variables a kernel keeps; everything else (database URLs,
+# tokens, the grader's paths) stays outside.
+KEPT_ENVIRONMENT = (
+    "PATH",
+    "LANG",
+    "LC_ALL",
+    "LC_CTYPE",
+    "TZ",
+    "TF_CPP_MIN_LOG_LEVEL",
+    "CNN_COURSE_DATA",
+    "CNN_COURSE_CACHE",
+    "NBGRADER_EXECUTION",
+    "PYTHONHASHSEED",
+)
+
+REQUIRED_TOOLS = ("bwrap", "prlimit", "timeout")
+SETPRIV_CAPABILITIES = ("CAP_SETUID", "CAP_SETGID", "CAP_SETPCAP")
+
+
+class SandboxUnavailable(RuntimeError):
+    """The sandbox's tools are missing; grading stops rather than run unconfined."""
+
+
+def missing_tools() -> list[str]:
+    """The sandbox's command-line tools that are not on PATH."""
+    tools = [*REQUIRED_TOOLS, *(["setpriv"] if os.geteuid() == 0 else [])]
+    return [tool for tool in tools if shutil.which(tool) is None]
+
+
+def kernel_uid() -> int | None:
+    """The user id a kernel runs as when grading as root, distinct per nbgrader process.
+
+    ``RLIMIT_NPROC`` counts all tasks of a user id, so kernels graded side
+    by side each get their own id and one student's fork bomb cannot starve
+    another student's kernel. Not root: the kernel keeps the grader's id.
+    """
+    if os.geteuid() != 0:
+        return None
+    return 200_000 + os.getpid() % 100_000
+
+
+def hidden_paths(course_root: Path) -> list[Path]:
+    """Folders replaced by empty ones in the sandbox: the course, the repository, the home."""
+    return _outermost(p.resolve() for p in [course_root, REPO_ROOT, Path.home()])
+
+
+# The part of this package a kernel may import: grade() and the kernel package.
+KERNEL_PATHS = ("__init__.py", "kernel")
+
+
+def readable_paths() -> list[Path]:
+    """Paths bound back, read-only, inside the hidden ones, for the kernel to work at all.
+
+    The interpreter and its packages; the few modules of this package the
+    test cells import (never the checks, which run in the judge); the
+    course's data.
+    """
+    package = REPO_ROOT / "autograder"
+    candidates = [Path(sys.prefix), Path(sys.base_prefix), *(package / p for p in KERNEL_PATHS)]
+    for variable in ("CNN_COURSE_DATA", "CNN_COURSE_CACHE"):
+        if os.environ.get(variable):
+            candidates.append(Path(os.environ[variable]))
+    candidates.append(Path.home() / ".cache" / "cnn-course")
+    # As named, not resolved: the kernel reaches them by these names (a data
+    # folder behind a symbolic link is bound where the variable says).
+    return _outermost(p.absolute() for p in candidates if p.exists())
+
+
+def _outermost(paths: Iterable[Path]) -> list[Path]:
+    """The paths without any that lies inside another, shallowest first."""
+    kept: list[Path] = []
+    for path in sorted(set(paths), key=lambda p: len(p.parts)):
+        if not any(path.is_relative_to(k) for k in kept):
+            kept.append(path)
+    return kept
+
+
+def sandbox_command(
+    command: list[str],
+    *,
+    workdir: Path,
+    writable: Iterable[Path],
+    hidden: Iterable[Path],
+    readable: Iterable[Path],
+    uid: int | None,
+    limits: Limits = LIMITS,
+) -> list[str]:
+    """Wrap a kernel's command line in bubblewrap, setpriv, prlimit and timeout."""
+    bwrap = [
+        "bwrap",
+        "--die-with-parent",
+        "--new-session",  # no access to the grader's terminal
+        "--unshare-net",
+        "--unshare-pid",
+        "--unshare-ipc",
+        "--unshare-uts",
+        "--ro-bind", "/", "/",
+        "--dev", "/dev",
+        "--proc", "/proc",
+        "--perms", "1777", "--tmpfs", "/tmp",
+        "--perms", "1777", "--tmpfs", "/dev/shm",  # multiprocessing's semaphores
+    ]  # fmt: skip
+    hidden, readable, writable = list(hidden), list(readable), list(writable)
+    for path in hidden:
+        bwrap += ["--perms", "0755", "--tmpfs", str(path)]
+    # bwrap would create the folders between a hidden one (or /tmp) and a path
+    # bound inside it as 0700 root: make them traversable for the kernel's user.
+    for folder in _folders_between([*hidden, Path("/tmp")], [*readable, *writable]):
+        bwrap += ["--perms", "0755", "--dir", str(folder)]
+    for path in readable:
+        bwrap += ["--ro-bind", str(path), str(path)]
+    for path in writable:
+        bwrap += ["--bind", str(path), str(path)]
+    bwrap += ["--chdir", str(workdir)]
+    user: list[str] = []
+    if uid is not None:
+        # Run as root, bwrap keeps every capability unless told otherwise.
+        # setpriv needs SETPRIV_CAPABILITIES to change to the kernel's own id, and drops
+        # them, the inheritable and bounding sets, and setuid programs' powers.
+        bwrap += ["--cap-drop", "ALL"]
+        for capability in SETPRIV_CAPABILITIES:
+            bwrap += ["--cap-add", capability]
+        user = [
+            "setpriv",
+            f"--reuid={uid}",
+            f"--regid={uid}",
+            "--clear-groups",
+            "--inh-caps=-all",
+            "--bounding-set=-all",
+            "--no-new-privs",
+            "--",
+        ]
+    # RLIMIT_NPROC counts every task of the user id: a kernel without an id
+    # of its own may start `processes` more than the grader's user runs now.
+    processes = limits.processes + (tasks_of_this_user() if uid is None else 0)
+    prlimit = [
+        "prlimit",
+        f"--as={limits.address_space}",
+        f"--nproc={processes}",
+        f"--cpu={limits.cpu_seconds}",
+        f"--fsize={limits.file_size}",
+        "--core=0",
+        "--",
+    ]
+    timeout = ["timeout", "--signal=KILL", str(limits.wall_seconds)]
+    return [*bwrap, "--", *user, *prlimit, *timeout, *command]
+
+
+def tasks_of_this_user() -> int:
+    """Processes and threads running under this process's real user id."""
+    uid, count = str(os.getuid()), 0
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            fields = dict(line.split(":", 1) for line in status.read_text().splitlines())
+        except (OSError, ValueError):
+            continue  # the process ended while we looked
+        if fields.get("Uid", "").split()[:1] == [uid]:
+            count += int(fields.get("Threads", "1"))
+    return count
+
+
+def _folders_between(hidden: list[Path], readable: list[Path]) -> list[Path]:
+    """Folders strictly between a hidden path and a readable path inside it, shallowest first."""
+    folders: set[Path] = set()
+    for path in readable:
+        for top in hidden:
+            if path != top and path.is_relative_to(top):
+                folders.update(a for a in path.parents if a != top and a.is_relative_to(top))
+    return sorted(folders, key=lambda p: len(p.parts))
+
+
+def kernel_environment(environment: dict[str, str]) -> dict[str, str]:
+    """The kernel's environment: the kept variables, and a home in the sandbox's /tmp."""
+    kept = {k: v for k, v in environment.items() if k in KEPT_ENVIRONMENT}
+    return {
+        **kept,
+        "HOME": "/tmp",
+        "USER": "student",
+        "LOGNAME": "student",
+        "MPLCONFIGDIR": "/tmp/matplotlib",
+        "KERAS_HOME": "/tmp/keras",
+    }
