@@ -74,3 +74,22 @@ c.Autograde.autograde_preprocessors = [
     "nbgrader.preprocessors.AssignLatePenalties",
     "nbgrader.preprocessors.CheckCellMetadata",
 ]
+
+# Feedback pages render the student's own notebook, which students and TAs open
+# in a browser: nothing in it may run (autograder/course/feedback.py). Only text
+# and pictures of the outputs are kept, Markdown is cleaned, and the page's
+# Content-Security-Policy lets no script run and nothing load.
+from autograder.course import feedback  # noqa: E402
+
+c.GenerateFeedback.preprocessors = [
+    "nbgrader.preprocessors.GetGrades",
+    "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
+    "autograder.course.feedback.SanitizeFeedback",
+]
+c.HTMLExporter.sanitize_html = True
+c.HTMLExporter.template_name = feedback.TEMPLATE_NAME
+c.HTMLExporter.template_file = feedback.TEMPLATE_FILE
+c.HTMLExporter.extra_template_basedirs = [
+    str(feedback.nbgrader_templates()),
+    str(feedback.TEMPLATES),
+]

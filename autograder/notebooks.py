@@ -15,8 +15,10 @@ from nbformat import NotebookNode
 
 
 def nbgrader_meta(cell: NotebookNode) -> dict[str, Any]:
-    """The cell's nbgrader metadata, empty for a plain cell."""
-    return dict(cell.get("metadata", {}).get("nbgrader", {}))
+    """The cell's nbgrader metadata, empty for a plain cell (or metadata that is no mapping)."""
+    metadata = cell.get("metadata")
+    meta = metadata.get("nbgrader") if isinstance(metadata, dict) else None
+    return dict(meta) if isinstance(meta, dict) else {}
 
 
 def grade_id_of(cell: NotebookNode) -> str | None:

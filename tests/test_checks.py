@@ -90,10 +90,11 @@ def test_report_says_expected_found_and_hint_for_a_failure():
     mistake = next(m for m in mistakes.CATALOGUE if m.name == "padding counted on one side only")
     namespace = run_answer_cells(samples.submission("01_output_size", mistake.answers))
     names = ("conv_output_size",)
-    results = run_checks("01_output_size", "conv_output_size", Submission.collect(namespace, names))
-    report = format_report("conv_output_size", results)
-    assert "4 / 5" in report
-    assert "expected" in report and "raised ValueError" in report and "BOTH sides" in report
+    submission = Submission.collect(namespace, names)
+    results = run_checks("01_output_size", "conv_output_size", submission, seed=1)
+    report = format_report("conv_output_size", results, seed=1)
+    assert "4 / 5" in report and "seed: 1)" in report
+    assert "expected 기대: the value Keras computes" in report and "BOTH sides" in report
 
 
 def test_unexpected_errors_in_a_check_do_not_leak_their_message():

@@ -22,20 +22,25 @@ from autograder.sandbox.command import Limits
 def run_sandboxed(
     tmp_path: Path, code: str, limits: Limits = sandbox.LIMITS
 ) -> subprocess.CompletedProcess[str]:
-    """Run ``code`` with this interpreter inside the sandbox that hides ``tmp_path/course``."""
+    """Run ``code`` with this interpreter inside the sandbox that hides ``tmp_path/course``.
+
+    The notebook's folder is ``course/autograded/s/a``, with ``notebook.ipynb`` in
+    it; the kernel is handed one file, ``course_data.py``.
+    """
     course, workdir = tmp_path / "course", tmp_path / "course" / "autograded" / "s" / "a"
-    workdir.mkdir(parents=True)
+    workdir.mkdir(parents=True, exist_ok=True)
     (course / "gradebook.db").write_text("grades")
-    uid = sandbox.kernel_uid()
-    if uid is not None:
-        os.chown(workdir, uid, uid)
+    (workdir / "notebook.ipynb").write_text("{}")
+    handed = tmp_path / "handed.py"
+    handed.write_text("ANSWER = 42\n")
     command = sandbox.sandbox_command(
         [sys.executable, "-c", code],
         workdir=workdir,
-        writable=[workdir],
+        handed={"course_data.py": handed},
+        writable=[],
         hidden=sandbox.hidden_paths(course),
         readable=sandbox.readable_paths(),
-        uid=uid,
+        uid=sandbox.kernel_uid(),
         limits=limits,
     )
     environment = sandbox.kernel_environment(dict(os.environ))
@@ -52,7 +57,7 @@ def test_course_files_and_hidden_checks_are_out_of_sight(tmp_path):
     result = run_sandboxed(
         tmp_path,
         "import json, os, autograder, pathlib\n"
-        "course = pathlib.Path.cwd().parents[2]\n"
+        f"course = pathlib.Path({str(tmp_path / 'course')!r})\n"
         "package = pathlib.Path(autograder.__file__).parent\n"
         "print(json.dumps([os.listdir(course), os.listdir(package)]))\n",
     )
@@ -119,3 +124,49 @@ def test_process_limit_stops_a_fork_loop(tmp_path):
 def test_wall_clock_limit_kills_a_sleeper(tmp_path):
     result = run_sandboxed(tmp_path, "import time\ntime.sleep(60)\n", Limits(wall_seconds=2))
     assert result.returncode == -9 or result.returncode == 137
+
+
+@needs_tools
+def test_the_kernel_writes_only_to_its_own_memory_and_reads_its_handed_files(tmp_path):
+    result = run_sandboxed(
+        tmp_path,
+        "import os\n"
+        "listed = sorted(os.listdir('.'))\n"
+        "import course_data\n"
+        "print(course_data.ANSWER, listed)\n"
+        "os.symlink('/etc/passwd', 'notebook.ipynb')\n"
+        "os.mkfifo('pipe')\n"
+        "open('big', 'wb').write(b'x' * 1000)\n"
+        "for target in ('course_data.py', '../../../gradebook.db', '../../../new.txt'):\n"
+        "    try:\n"
+        "        open(target, 'w').write('hacked')\n"
+        "    except OSError as error:\n"
+        "        print(type(error).__name__)\n",
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split("\n")[0] == "42 ['course_data.py']"
+    refusals = result.stdout.split("\n")[1:-1]
+    assert len(refusals) == 3 and set(refusals) <= {"OSError", "FileNotFoundError"}
+    workdir = tmp_path / "course" / "autograded" / "s" / "a"
+    assert sorted(p.name for p in workdir.iterdir()) == ["notebook.ipynb"]  # untouched
+    assert (tmp_path / "course" / "gradebook.db").read_text() == "grades"
+
+
+@needs_tools
+def test_everything_the_kernel_writes_fits_one_quota(tmp_path):
+    result = run_sandboxed(
+        tmp_path,
+        "import os\n"
+        "written = 0\n"
+        "try:\n"
+        "    for i in range(100):\n"
+        "        for place in ('.', '/tmp'):\n"
+        "            with open(f'{place}/f{i}', 'wb') as f:\n"
+        "                f.write(b'x' * 2**20)\n"
+        "            written += 1\n"
+        "except OSError as error:\n"
+        "    print(written, error.errno)\n",
+        Limits(writable_bytes=16 * 2**20),
+    )
+    written, errno = result.stdout.split()
+    assert int(written) <= 16 and errno == "28", result.stderr  # ENOSPC

@@ -23,7 +23,7 @@ import zlib
 import numpy as np
 import pytest
 
-from autograder import assignments, notebooks
+from autograder import assignments
 from autograder.checks import assignment_of
 from autograder.checks.api import Submission
 
@@ -74,6 +74,8 @@ def student(request: pytest.FixtureRequest) -> Submission:
         path = config.getoption("--notebook")
         if not path:
             pytest.fail("no submission: pass --notebook PATH (or grade through the runner)")
+        from autograder import notebooks  # only here: the judge never reads a notebook
+
         namespace = notebooks.run_answer_cells(path)
         names = assignments.get(assignment_of(request.module)).student_names
         config.stash[SUBMISSION] = Submission.collect(namespace, names)

@@ -1,17 +1,22 @@
 """The judge: runs the hidden checks in a process of its own, on data from the student's kernel.
 
-nbgrader (through :class:`autograder.sandbox.SandboxedExecute`) starts one
-judge per notebook, outside the sandbox, listening on a Unix socket that
-only the notebook's kernel can reach. When a test cell calls ``grade(...)``
-the kernel connects (:mod:`autograder.kernel_side`); the judge asks for the
-student's objects, runs that cell's checks with pytest, and calls student
-functions back in the kernel whenever a check calls them. Only data comes
-back (:mod:`autograder.wire`), so nothing the student's code does to its
+nbgrader (through :class:`autograder.sandbox.execute.SandboxedExecute`)
+starts one judge per notebook, outside the sandbox, listening on a Unix
+socket that only the notebook's kernel can reach. Before each test cell,
+nbgrader tells the judge (on its standard input) which cell it is about to
+run; when that cell's ``grade(...)`` call connects
+(:mod:`autograder.kernel.serve`), the judge asks for the student's objects,
+runs that cell's checks with pytest, and calls student functions back in
+the kernel whenever a check calls them. Only data comes back
+(:mod:`autograder.kernel.wire`), so nothing the student's code does to its
 own process (patching NumPy, Keras or the runner, printing a score) reaches
-the checks. Each verdict goes to a results file that nbgrader reads; the
-kernel's own output never decides a score.
+the checks. A kernel that asks for another assignment or cell, or connects
+when no test cell runs, is refused before any check runs. Each verdict goes
+to a results file that nbgrader reads; the kernel's own output never decides
+a score.
 
-Run as ``python -m autograder.judge --socket PATH --results PATH --exchange DIR``.
+Run as ``python -m autograder.judge --socket PATH --results PATH --handout DIR
+--scratch DIR --assignment ID``, with nbgrader's expectations on standard input.
 """
 
 from __future__ import annotations
@@ -20,50 +25,75 @@ import argparse
 import base64
 import json
 import os
+import select
 import socket
+import sys
 import tempfile
 import threading
+import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from autograder import assignments
-from autograder.assignments import IDS
 from autograder.checks.api import Submission
 from autograder.checks.conftest import fresh_seed
 from autograder.judge import runner
 from autograder.kernel import serve, wire
 
+MAX_FIGURE = 2 * 2**20  # bytes of PNG kept for a cell's feedback picture
+
+
+@dataclass(frozen=True)
+class Expectation:
+    """The test cell nbgrader runs now, the only one the judge will judge."""
+
+    assignment: str
+    cell: str
+    token: int
+
 
 class Kernel:
     """The student's kernel at the other end of one connection."""
 
-    def __init__(self, sock: socket.socket, codec_folder: Path) -> None:
+    def __init__(self, sock: socket.socket, scratch: Path, deadline: float | None) -> None:
         self.sock = sock
-        self.codec = wire.Codec(codec_folder, resolve=self._resolve)
-        self.lost = False  # the kernel hung up (interrupted, died) while being judged
+        self.deadline = deadline
+        self.codec = wire.Codec(scratch, resolve=self._resolve)
+        self.lost = False  # the kernel hung up (interrupted, died) or broke the wire's rules
 
     def _resolve(self, ref: dict[str, Any]) -> Any:
-        if ref.get("kind") == "function":
-            return RemoteFunction(self, int(ref["id"]), str(ref.get("type", "function")))
+        if ref.get("kind") == "function" and isinstance(ref.get("id"), int):
+            return RemoteFunction(self, ref["id"], str(ref.get("type", "function"))[:100])
         return wire.Opaque(str(ref.get("type", "object")))
 
-    def ask(self, request: dict[str, Any]) -> dict[str, Any]:
+    def ask(
+        self, request: dict[str, Any], blobs: list[bytes] | None = None
+    ) -> tuple[dict[str, Any], list[bytes]]:
+        """Send a request, wait for the reply (within the connection's deadline)."""
         try:
-            wire.send(self.sock, request)
-            reply = wire.receive(self.sock)
+            wire.send(self.sock, request, blobs or [])
+            reply, reply_blobs = wire.receive(self.sock, self.deadline)
         except (wire.WireError, OSError):
             self.lost = True
             raise
         if "failure" in reply:
-            raise wire.WireError(str(reply["failure"]))
-        return reply
+            raise wire.WireError(str(reply["failure"])[: wire.MAX_TEXT])
+        return reply, reply_blobs
 
     def collect(self, names: tuple[str, ...]) -> dict[str, Any]:
         """The student's objects of these names that the notebook defines."""
-        objects = self.ask({"op": "collect", "names": list(names)})["objects"]
-        return {str(name): self.codec.decode(value) for name, value in objects.items()}
+        reply, blobs = self.ask({"op": "collect", "names": list(names)})
+        objects = reply.get("objects")
+        if not isinstance(objects, dict):
+            raise wire.WireError("the kernel's objects are not a mapping")
+        return {
+            str(name): self.codec.decode(value, blobs)
+            for name, value in objects.items()
+            if name in names
+        }
 
 
 class RemoteFunction:
@@ -82,62 +112,85 @@ class RemoteFunction:
         self, args: tuple[Any, ...], kwargs: dict[str, Any], probes: tuple[Any, ...]
     ) -> tuple[Any, dict[str, Any]]:
         """Call it in the kernel with these probes applied; its result and what they saw."""
-        encode, decode = self.kernel.codec.encode, self.kernel.codec.decode
-        reply = self.kernel.ask(
-            {
-                "op": "call",
-                "id": self.number,
-                "args": encode(tuple(args)),
-                "kwargs": encode(dict(kwargs)),
-                "probes": [[name, options] for name, options in probes],
-            }
-        )
-        observed = decode(reply.get("observed", {"$": "dict", "items": []}))
-        for original, after in zip(args, reply.get("args_after", []), strict=False):
-            if isinstance(original, np.ndarray) and after is not None:
-                after = decode(after)
-                if isinstance(after, np.ndarray) and after.shape == original.shape:
-                    np.copyto(original, after, casting="unsafe")
+        codec, blobs = self.kernel.codec, []
+        request = {
+            "op": "call",
+            "id": self.number,
+            "args": codec.encode(tuple(args), blobs),
+            "kwargs": codec.encode(dict(kwargs), blobs),
+            "probes": [[name, options] for name, options in probes],
+        }
+        reply, reply_blobs = self.kernel.ask(request, blobs)
+        observed = codec.decode(reply.get("observed", {"$": "dict", "items": []}), reply_blobs)
+        if not isinstance(observed, dict):
+            raise wire.WireError("the probes' observations are not a mapping")
+        after = reply.get("args_after", [])
+        for original, encoded in zip(args, after if isinstance(after, list) else [], strict=False):
+            if isinstance(original, np.ndarray) and encoded is not None:
+                value = codec.decode(encoded, reply_blobs)
+                if isinstance(value, np.ndarray) and value.shape == original.shape:
+                    np.copyto(original, value, casting="unsafe")
         if "error" in reply:
-            error = wire.rebuild_error(reply["error"])
+            error = wire.rebuild_error(reply["error"] if isinstance(reply["error"], dict) else {})
             error.observed = observed  # type: ignore[attr-defined]
             raise error
-        return decode(reply["value"]), observed
+        return codec.decode(reply.get("value"), reply_blobs), observed
 
 
 def judge_connection(
-    sock: socket.socket, folder: Path, seed: int | None = None
+    sock: socket.socket,
+    scratch: Path,
+    expected: Expectation | None,
+    seed: int | None = None,
+    deadline: float | None = None,
 ) -> dict[str, Any] | None:
-    """Judge the one test cell a connecting kernel asks for; its verdict, or None.
+    """Judge the test cell a connecting kernel asks for, if it is the expected one.
 
-    A verdict is ``complete`` when the kernel answered every question and
-    heard the result; one whose kernel hung up halfway (nbgrader's time
-    limit, a crash) is kept for the log but never scores: the cell's error
-    decides, the same on every run.
+    Returns the verdict, or None when the kernel asked for another cell (or
+    for none) and was refused. A verdict is ``complete`` when the kernel
+    answered every question and heard the result; one whose kernel hung up
+    halfway (nbgrader's time limit, a crash) or broke the wire's bounds is
+    kept for the log but never scores: the cell's error decides, the same on
+    every run.
     """
-    hello = wire.receive(sock)
-    assignment, cell = hello.get("assignment"), hello.get("cell")
-    if assignment not in IDS or not isinstance(cell, str):
-        wire.send(sock, {"op": "done", "report": f"no hidden checks for {assignment!r}"})
+    hello, _ = wire.receive(sock, deadline)
+    asked = (hello.get("assignment"), hello.get("cell"))
+    if expected is None or asked != (expected.assignment, expected.cell):
+        wire.send(sock, {"op": "done", "report": "no test cell of this notebook is running now"})
         return None
-    kernel = Kernel(sock, folder)
-    names = assignments.get(assignment).student_names
-    verdict = runner.judge_cell(assignment, cell, Submission(kernel.collect(names)), seed)
+    kernel = Kernel(sock, scratch, deadline)
+    names = assignments.get(expected.assignment).student_names
+    try:
+        submission = Submission(kernel.collect(names))
+    except (wire.WireError, OSError) as error:
+        return _lost(expected, f"the kernel's answer broke the grader's rules: {error}")
+    verdict = runner.judge_cell(expected.assignment, expected.cell, submission, seed)
     try:
         wire.send(sock, {"op": "done", "report": verdict.report})
     except OSError:
         kernel.lost = True
-    figure = base64.b64encode(verdict.figure).decode() if verdict.figure else None
+    figure = verdict.figure if verdict.figure and len(verdict.figure) <= MAX_FIGURE else None
     return {
-        "assignment": assignment,
-        "cell": cell,
+        "token": expected.token,
+        "assignment": expected.assignment,
+        "cell": expected.cell,
         "earned": verdict.earned,
         "report": verdict.report,
         "checks": verdict.checks_as_data(),
         "seed": verdict.seed,
-        "figure": figure,
+        "figure": base64.b64encode(figure).decode() if figure else None,
         "error": verdict.error,
         "complete": not kernel.lost,
+    }
+
+
+def _lost(expected: Expectation, why: str) -> dict[str, Any]:
+    return {
+        "token": expected.token,
+        "assignment": expected.assignment,
+        "cell": expected.cell,
+        "error": why,
+        "complete": False,
     }
 
 
@@ -153,16 +206,22 @@ def judge_in_process(
     judge_end, kernel_end = socket.socketpair()
     failures: list[BaseException] = []
 
-    def kernel_side(codec_folder: Path) -> None:
+    def kernel_side(scratch: Path) -> None:
         try:
-            serve.serve_on(kernel_end, assignment, cell, namespace, wire.Codec(codec_folder))
+            serve.serve_on(kernel_end, assignment, cell, namespace, wire.Codec(scratch))
         except BaseException as error:  # reported below, as the judge saw it
             failures.append(error)
 
-    with tempfile.TemporaryDirectory(prefix="cnn-judge-") as scratch, judge_end, kernel_end:
-        thread = threading.Thread(target=kernel_side, args=(Path(scratch),), daemon=True)
+    with (
+        tempfile.TemporaryDirectory(prefix="cnn-judge-") as judge_scratch,
+        tempfile.TemporaryDirectory(prefix="cnn-kernel-") as kernel_scratch,
+        judge_end,
+        kernel_end,
+    ):
+        thread = threading.Thread(target=kernel_side, args=(Path(kernel_scratch),), daemon=True)
         thread.start()
-        verdict = judge_connection(judge_end, Path(scratch), seed)
+        expected = Expectation(assignment, cell, 0)
+        verdict = judge_connection(judge_end, Path(judge_scratch), expected, seed)
         thread.join()
     if verdict is None or failures:
         raise runner.GradingError(f"cell {cell!r} of {assignment!r} was not judged: {failures}")
@@ -192,34 +251,70 @@ def _show_figure(png: bytes) -> None:
         display(Image(data=png))
 
 
+class Expectations:
+    """What nbgrader says about the cell it runs: a JSON line at a time, on the judge's stdin.
+
+    Read from the raw file descriptor, so that no line waits in a buffer
+    that ``select`` cannot see.
+    """
+
+    def __init__(self, fd: int, assignment: str) -> None:
+        self.fd, self.assignment = fd, assignment
+        self.current: Expectation | None = None
+        self.closed = False  # nbgrader has gone: the judge ends too
+        self._pending = b""
+
+    def read_waiting(self) -> None:
+        """Take in every line nbgrader has written so far."""
+        while not self.closed and select.select([self.fd], [], [], 0)[0]:
+            data = os.read(self.fd, 1 << 16)
+            if not data:
+                self.closed = True
+                return
+            *lines, self._pending = (self._pending + data).split(b"\n")
+            for line in lines:
+                said = json.loads(line)
+                self.current = None if said is None else Expectation(self.assignment, **said)
+
+    def take(self) -> Expectation | None:
+        """The expected cell, which one connection uses up."""
+        self.read_waiting()
+        expected, self.current = self.current, None
+        return expected
+
+
 def judge_kernels(
-    listener: socket.socket, results: Path, busy: Path, folder: Path, seed: int
+    listener: socket.socket,
+    expectations: Expectations,
+    results: Path,
+    busy: Path,
+    scratch: Path,
+    seed: int,
+    connection_seconds: float,
 ) -> None:
     """Judge connection after connection, appending each verdict to ``results``.
 
     ``busy`` exists while a connection is being judged, so that nbgrader
-    reads the verdicts only once the judge is done with a cell. The judge
-    ends when nbgrader, its parent, does (even killed), rather than linger.
+    reads the verdicts only once the judge is done with a cell. Each
+    connection has ``connection_seconds`` to finish. The judge ends when
+    nbgrader closes its standard input (nbgrader ended, even killed).
     """
-    parent = os.getppid()
-    listener.settimeout(2.0)
-    while True:
-        try:
-            conn, _ = listener.accept()
-        except TimeoutError:
-            if os.getppid() != parent:
-                return
+    while not expectations.closed:
+        ready = select.select([listener, expectations.fd], [], [], 5.0)[0]
+        expectations.read_waiting()
+        if listener not in ready:
             continue
-        conn.settimeout(None)
+        conn, _ = listener.accept()
         busy.touch()
         try:
             with conn:
-                verdict = judge_connection(conn, folder, seed)
+                deadline = time.monotonic() + connection_seconds
+                verdict = judge_connection(conn, scratch, expectations.take(), seed, deadline)
             if verdict is not None:
                 with results.open("a") as handle:
                     handle.write(json.dumps(verdict) + "\n")
         except (wire.WireError, OSError):
-            pass  # the kernel hung up before asking for anything
+            pass  # the kernel hung up, or broke the wire's bounds, before asking for anything
         finally:
             busy.unlink(missing_ok=True)
 
@@ -228,18 +323,25 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--socket", required=True, type=Path)
     parser.add_argument("--results", required=True, type=Path)
-    parser.add_argument("--exchange", required=True, type=Path, help="kernel-readable folder")
+    parser.add_argument("--handout", required=True, type=Path, help="kernel-readable folder")
+    parser.add_argument("--scratch", required=True, type=Path, help="the judge's own folder")
+    parser.add_argument("--assignment", required=True, choices=assignments.IDS)
+    parser.add_argument("--connection-seconds", type=float, default=600.0)
     args = parser.parse_args(argv)
     # The checks' temporary files (05's image trees) go where the kernel can read them.
-    os.environ["TMPDIR"] = tempfile.tempdir = str(args.exchange)
+    os.environ["TMPDIR"] = tempfile.tempdir = str(args.handout)
+    args.socket.unlink(missing_ok=True)  # a judge started again binds the same path
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     listener.bind(str(args.socket))
     os.chmod(args.socket, 0o666)  # the kernel runs as a user of its own
     listener.listen(4)
     # One seed per notebook: every cell's random cases differ from the last grading's.
-    seed = fresh_seed()
-    judge_kernels(listener, args.results, args.results.with_name("busy"), args.exchange, seed)
-
-
-if __name__ == "__main__":
-    main()
+    judge_kernels(
+        listener,
+        Expectations(sys.stdin.fileno(), args.assignment),
+        args.results,
+        args.results.with_name("busy"),
+        args.scratch,
+        fresh_seed(),
+        args.connection_seconds,
+    )

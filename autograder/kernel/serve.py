@@ -1,12 +1,12 @@
 """The student kernel's half of grading: answer the judge's questions, decide nothing.
 
 When nbgrader grades a notebook in this course, the hidden checks run in a
-separate judge process (:mod:`autograder.judge`) that the student's code
-cannot reach. A test cell's ``grade(...)`` call connects to the judge and
-then only serves it: it hands over the objects the judge asks for, calls
+separate judge process (:mod:`autograder.judge.service`) that the student's
+code cannot reach. A test cell's ``grade(...)`` call connects to the judge
+and then only serves it: it hands over the objects the judge asks for, calls
 student functions with the arguments the judge sends, and returns what they
-return, all as data (:mod:`autograder.wire`). The score is the judge's, and
-nbgrader takes it from the judge, not from this kernel's output.
+return, all as data (:mod:`autograder.kernel.wire`). The score is the
+judge's, and nbgrader takes it from the judge, not from this kernel's output.
 
 This module runs in the student's kernel: it holds no check and no answer.
 """
@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import socket
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +24,6 @@ import numpy as np
 from autograder.kernel import probes, wire
 
 JUDGE_SOCKET = "CNN_GRADER_JUDGE"  # the judge's Unix socket
-OUTBOX = "CNN_GRADER_OUTBOX"  # where this kernel writes model files for the judge
 
 
 def judged_outside() -> bool:
@@ -33,10 +33,12 @@ def judged_outside() -> bool:
 
 def serve(assignment: str, cell: str, namespace: dict[str, Any]) -> None:
     """Serve the judge for one test cell until it has decided."""
-    codec = wire.Codec(Path(os.environ[OUTBOX]))
-    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+    with (
+        tempfile.TemporaryDirectory(prefix="cnn-kernel-") as scratch,
+        socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock,
+    ):
         sock.connect(os.environ[JUDGE_SOCKET])
-        serve_on(sock, assignment, cell, namespace, codec)
+        serve_on(sock, assignment, cell, namespace, wire.Codec(Path(scratch)))
 
 
 def serve_on(
@@ -45,42 +47,53 @@ def serve_on(
     """Ask the judge at the other end of ``sock`` to judge one cell; answer it until it is done."""
     wire.send(sock, {"op": "grade", "assignment": assignment, "cell": cell})
     while True:
-        request = wire.receive(sock)
+        request, blobs = wire.receive(sock)
         if request.get("op") == "done":
             return  # nbgrader shows the judge's report and score, not this kernel's
-        wire.send(sock, answer(request, namespace, codec))
+        reply_blobs: list[bytes] = []
+        reply = answer(request, blobs, namespace, codec, reply_blobs)
+        wire.send(sock, reply, reply_blobs)
 
 
-def answer(request: dict[str, Any], namespace: dict[str, Any], codec: wire.Codec) -> dict:
-    """The reply to one request of the judge."""
+def answer(
+    request: dict[str, Any],
+    blobs: list[bytes],
+    namespace: dict[str, Any],
+    codec: wire.Codec,
+    reply_blobs: list[bytes],
+) -> dict[str, Any]:
+    """The reply to one request of the judge (its blobs go into ``reply_blobs``)."""
     op = request.get("op")
     if op == "collect":
         names = [n for n in request.get("names", []) if isinstance(n, str) and n in namespace]
-        return {"objects": {name: codec.encode(namespace[name]) for name in names}}
+        return {"objects": {name: codec.encode(namespace[name], reply_blobs) for name in names}}
     if op == "call":
-        return call(request, codec)
+        return call(request, blobs, codec, reply_blobs)
     return {"failure": f"unknown request {op!r}"}
 
 
-def call(request: dict[str, Any], codec: wire.Codec) -> dict[str, Any]:
+def call(
+    request: dict[str, Any], blobs: list[bytes], codec: wire.Codec, reply_blobs: list[bytes]
+) -> dict[str, Any]:
     """Call a student function the judge holds a reference to; report result or error."""
-    function = codec.objects.get(request.get("id"))
+    function = codec.objects.get(request.get("id"))  # type: ignore[arg-type]
     if function is None:
         return {"failure": "no such function"}
-    args = codec.decode(request.get("args", {"$": "tuple", "items": []}))
-    kwargs = codec.decode(request.get("kwargs", {"$": "dict", "items": []}))
+    args = codec.decode(request.get("args", {"$": "tuple", "items": []}), blobs)
+    kwargs = codec.decode(request.get("kwargs", {"$": "dict", "items": []}), blobs)
     chosen = [(str(name), dict(options)) for name, options in request.get("probes", [])]
     reply: dict[str, Any] = {}
     with probes.applied(chosen) as observed:
         try:
-            reply["value"] = codec.encode(function(*args, **kwargs))
+            reply["value"] = codec.encode(function(*args, **kwargs), reply_blobs)
         except KeyboardInterrupt as error:
             if not isinstance(error, probes.SimulatedInterrupt):
                 raise  # nbgrader's time limit: stop grading this cell
             reply["error"] = wire.describe_error(error)
         except BaseException as error:  # the student's error (SystemExit too) is a finding
             reply["error"] = wire.describe_error(error)
-    reply["observed"] = codec.encode(observed)
+    reply["observed"] = codec.encode(observed, reply_blobs)
     # Arrays as they are after the call, for checks that look for writes into inputs.
-    reply["args_after"] = [codec.encode(a) if isinstance(a, np.ndarray) else None for a in args]
+    after = [codec.encode(a, reply_blobs) if isinstance(a, np.ndarray) else None for a in args]
+    reply["args_after"] = after
     return reply

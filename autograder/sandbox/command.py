@@ -44,9 +44,19 @@ class Limits:
     cpu_seconds: int = 1800  # per process, summed over its threads
     wall_seconds: int = 2400  # the kernel's whole life
     file_size: int = 1 * GiB  # largest file it may write
+    # Everything it may write: its folder and /tmp share one tmpfs of this size, in
+    # memory, gone with the kernel; /dev/shm has a small one of its own.
+    writable_bytes: int = 1 * GiB
+    shm_bytes: int = 64 * 2**20
 
 
 LIMITS = Limits()
+
+# Inside the sandbox the kernel's folder is /tmp/work, under the one tmpfs it may
+# write; the path nbgrader gives the kernel (autograded/<student>/<id>) is a link
+# to it, so the files nbgrader writes there are never within the kernel's reach.
+WORK = Path("/tmp/work")
+HIDDEN_BYTES = 2**20  # the empty folders over the course, the repository and the home
 
 # Environment variables a kernel keeps; everything else (database URLs,
 # tokens, the grader's paths) stays outside.
@@ -129,13 +139,20 @@ def sandbox_command(
     command: list[str],
     *,
     workdir: Path,
+    handed: dict[str, Path],
     writable: Iterable[Path],
     hidden: Iterable[Path],
     readable: Iterable[Path],
     uid: int | None,
     limits: Limits = LIMITS,
 ) -> list[str]:
-    """Wrap a kernel's command line in bubblewrap, setpriv, prlimit and timeout."""
+    """Wrap a kernel's command line in bubblewrap, setpriv, prlimit and timeout.
+
+    The kernel runs in :data:`WORK`, where ``workdir`` (the notebook's folder
+    on the host) leads, with the ``handed`` files (name: the grader's copy)
+    read-only in it; the real folder is never bound. ``writable`` folders
+    (the kernel's sockets) are the only host paths it may write.
+    """
     bwrap = [
         "bwrap",
         "--die-with-parent",
@@ -147,21 +164,30 @@ def sandbox_command(
         "--ro-bind", "/", "/",
         "--dev", "/dev",
         "--proc", "/proc",
-        "--perms", "1777", "--tmpfs", "/tmp",
-        "--perms", "1777", "--tmpfs", "/dev/shm",  # multiprocessing's semaphores
+        "--size", str(limits.writable_bytes), "--perms", "1777", "--tmpfs", "/tmp",
+        "--size", str(limits.shm_bytes), "--perms", "1777", "--tmpfs", "/dev/shm",
     ]  # fmt: skip
     hidden, readable, writable = list(hidden), list(readable), list(writable)
     for path in hidden:
-        bwrap += ["--perms", "0755", "--tmpfs", str(path)]
+        bwrap += ["--size", str(HIDDEN_BYTES), "--perms", "0755", "--tmpfs", str(path)]
+    linked = any(workdir.is_relative_to(h) for h in hidden)
     # bwrap would create the folders between a hidden one (or /tmp) and a path
     # bound inside it as 0700 root: make them traversable for the kernel's user.
-    for folder in _folders_between([*hidden, Path("/tmp")], [*readable, *writable]):
+    inside = [*readable, *writable, *([workdir] if linked else [])]
+    for folder in _folders_between([*hidden, Path("/tmp")], inside):
         bwrap += ["--perms", "0755", "--dir", str(folder)]
     for path in readable:
         bwrap += ["--ro-bind", str(path), str(path)]
     for path in writable:
         bwrap += ["--bind", str(path), str(path)]
-    bwrap += ["--chdir", str(workdir)]
+    bwrap += ["--perms", "1777", "--dir", str(WORK)]
+    for name, source in handed.items():
+        bwrap += ["--ro-bind", str(source), str(WORK / name)]
+    if linked:
+        bwrap += ["--symlink", str(WORK), str(workdir)]
+    for path in hidden:  # after the binds inside them: nothing more can be written there
+        bwrap += ["--remount-ro", str(path)]
+    bwrap += ["--chdir", str(WORK)]
     user: list[str] = []
     if uid is not None:
         # Run as root, bwrap keeps every capability unless told otherwise.

@@ -5,53 +5,82 @@ judge and a sandboxed kernel (:mod:`autograder.sandbox.kernel`), runs the
 cells, and after each test cell replaces what the kernel showed with the
 judge's verdict (:func:`apply_verdict`).
 
-When a kernel dies (a segfault, ``os._exit``, a limit reached) or the wall
-clock runs out, the reason is recorded in the cell that was running and in
-every test cell that could not run, so those cells score zero with an
-explanation instead of the whole submission failing.
+Whatever the student's code does to its kernel, the notebook ends graded:
+a kernel that dies (a segfault, ``os._exit``, a limit reached), stops
+answering (patched builtins that break Jupyter's messaging, a stopped
+process, closed sockets), or will not stop at the time limit is ended, and
+the cell it was running and every test cell it could not run score zero
+with the reason, which the student reads in the feedback. The cells it
+ran keep their scores. nbgrader itself never sees an error from the
+student's code, so it never removes a submission for one.
 """
 
 from __future__ import annotations
 
 import re
+import time
 from typing import Any
 
 from jupyter_client.manager import AsyncKernelManager
-from nbclient.exceptions import DeadKernelError
+from jupyter_core.utils import run_sync
+from nbclient import NotebookClient
 from nbformat import NotebookNode
 from nbgrader.preprocessors import Execute
-from traitlets import Bool
+from traitlets import Bool, Integer
 
-from autograder import notebooks
+from autograder import assignments, notebooks
 from autograder.sandbox.command import SandboxUnavailable, missing_tools
 from autograder.sandbox.kernel import Judge, SandboxedKernelManager
+from autograder.sandbox.outputs import output_size
+
+# Where a graded cell's metadata keeps the judge's per-check verdict, for the item analysis.
+VERDICT_KEY = "cnn_grader"
+
+GRADE_CALL = re.compile(r'grade\("(?P<assignment>[^"]+)", "(?P<cell>[^"]+)", globals\(\)\)')
+
+
+class KernelGone(Exception):
+    """The student's kernel can run no more cells; the message says why, for the student."""
 
 
 class SandboxedExecute(Execute):
-    """nbgrader's Execute: a sandboxed kernel, a judge beside it, the judge's scores.
-
-    Per notebook it starts a :class:`Judge` and a kernel in the sandbox,
-    runs the cells, and after each test cell replaces what the kernel showed
-    with the judge's verdict (:func:`apply_verdict`). nbgrader gives full
-    marks to a test cell with no error output, and a cell that never ran has
-    none; so once the kernel is gone every remaining test cell gets an error
-    output that says why.
-    """
+    """nbgrader's Execute: a sandboxed kernel, a judge beside it, the judge's scores."""
 
     sandbox = Bool(
         True,
         help="Run kernels in the bubblewrap sandbox and judge outside them. Off, the checks "
         "run in the student's kernel: only to debug the grader itself.",
     ).tag(config=True)
+    training_timeout = Integer(
+        None,
+        allow_none=True,
+        help="Wall-clock limit of a cell that trains models (the registry's training cells), "
+        "in seconds; None: Execute.timeout, as for every other cell.",
+    ).tag(config=True)
+    interrupt_grace = Integer(
+        10,
+        help="Seconds a cell has to stop after its time limit's interrupt before its "
+        "kernel is ended.",
+    ).tag(config=True)
+    verdict_wait = Integer(
+        30, help="Seconds to wait for the judge to finish a cell whose kernel is done with it."
+    ).tag(config=True)
+    max_output_characters = Integer(
+        2_000_000,
+        help="Characters of output kept while a cell runs; the rest is dropped as it arrives, "
+        "so that a flood of output cannot fill the grader's memory.",
+    ).tag(config=True)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("kernel_manager_class", SandboxedKernelManager)
         super().__init__(*args, **kwargs)
-        self.kernel_gone: str | None = None
+        self.store_widget_state = False  # a student's widgets are not kept, nor their messages
         self.judge: Judge | None = None
+        self.kernel_gone: str | None = None
+        self._tokens = 0
+        self._kept = 0  # characters of output kept for the running cell
 
     def preprocess(self, nb: NotebookNode, resources: Any = None, km: Any = None) -> Any:
-        self.kernel_gone = None
         if not self.sandbox:
             self.kernel_manager_class = AsyncKernelManager
             return super().preprocess(nb, resources, km)
@@ -61,12 +90,28 @@ class SandboxedExecute(Execute):
                 f"cannot sandbox student kernels: {', '.join(missing)} not found. "
                 "Install them (Debian: apt-get install bubblewrap util-linux coreutils)."
             )
-        self.judge = Judge()
-        try:
-            return super().preprocess(nb, resources, km)
-        finally:
-            self.judge.close()
-            self.judge = None
+        NotebookClient.__init__(self, nb, km)
+        self.reset_execution_trackers()
+        self._check_assign_resources(resources)
+        self.assignment = resources["nbgrader"]["assignment"]
+        self.timeout_func = self._timeout_of
+        self.kernel_gone = None
+        for cell in nb.cells:
+            cell.get("metadata", {}).pop(VERDICT_KEY, None)  # only the judge writes it
+        with Judge(self.assignment, connection_seconds=self._longest_timeout() + 60) as judge:
+            self.judge = judge
+            try:
+                self._run_all(resources)
+            except Exception as error:  # nbclient could not go on: the kernel did something
+                self._give_up(f"the kernel stopped answering the grader ({_said(error)})")
+            finally:
+                self._end_kernel()
+                self.judge = None
+        for index, cell in enumerate(nb.cells):
+            if index >= self._next and cell.cell_type == "code":
+                self._mark_not_run(cell)
+        self.set_widgets_metadata()
+        return self.nb, self.resources
 
     def create_kernel_manager(self) -> Any:
         km = super().create_kernel_manager()
@@ -74,42 +119,144 @@ class SandboxedExecute(Execute):
             km.judge = self.judge
         return km
 
+    def _run_all(self, resources: Any) -> None:
+        self._next = 0
+        with self.setup_kernel():
+            assert self.kc is not None
+            info = self.wait_for_reply(self.kc.kernel_info())
+            if info is None or "language_info" not in info.get("content", {}):
+                raise KernelGone("the kernel did not start")
+            self.nb.metadata["language_info"] = info["content"]["language_info"]
+            if isinstance(self.km, SandboxedKernelManager):
+                self.km.close_runtime_folder()
+            for index, cell in enumerate(self.nb.cells):
+                self._next = index
+                if self.kernel_gone is not None:
+                    return
+                self.preprocess_cell(cell, resources, index)
+            self._next = len(self.nb.cells)
+
     def preprocess_cell(self, cell: NotebookNode, resources: Any, index: int) -> Any:
-        call = (
-            grade_call(cell) if self.judge is not None and notebooks.is_graded_cell(cell) else None
-        )
-        already = len(self.judge.verdicts()) if call else 0
-        self._execute(cell, resources, index)
-        if call:
-            verdicts = [
-                v
-                for v in self.judge.verdicts()[already:]
-                if (v["assignment"], v["cell"]) == call and v["complete"]
-            ]
-            apply_verdict(cell, verdicts[-1] if verdicts else None)
+        call = grade_call(cell) if notebooks.is_graded_cell(cell) else None
+        assert self.judge is not None
+        token = self._expect(call)
+        try:
+            self._kept = 0
+            super().preprocess_cell(cell, resources, index)
+        except Exception as error:
+            why = _reason(error, index)
+            cell.outputs.append(kernel_gone_output(why))
+            self._give_up(why)
+        else:
+            if _timed_out(cell) and not self._stops_within(self.interrupt_grace):
+                why = (
+                    f"cell {index} did not stop within {self.interrupt_grace} s of its time "
+                    "limit, so its kernel was ended"
+                )
+                cell.outputs.append(kernel_gone_output(why))
+                self._give_up(why)
+        finally:
+            self.judge.expect(None)
+        if call is not None:
+            verdict = self.judge.verdict(token, self._kernel_alive, self.verdict_wait)
+            apply_verdict(cell, verdict)
+        self._next = index + 1
         return cell, resources
 
-    def _execute(self, cell: NotebookNode, resources: Any, index: int) -> None:
-        if self.kernel_gone is not None:
-            if cell.cell_type == "code":
-                cell.outputs = (
-                    [kernel_gone_output(self.kernel_gone)] if notebooks.is_graded_cell(cell) else []
+    def _expect(self, call: tuple[str, str] | None) -> int:
+        assert self.judge is not None
+        if call is None or call[0] != self.assignment:
+            return 0
+        self._tokens += 1
+        self.judge.expect({"cell": call[1], "token": self._tokens})
+        return self._tokens
+
+    def _timeout_of(self, cell: NotebookNode) -> int | None:
+        training = assignments.get(self.assignment).training_cells
+        if self.training_timeout and notebooks.grade_id_of(cell) in training:
+            return self.training_timeout
+        return self.timeout
+
+    def _longest_timeout(self) -> int:
+        return max(self.timeout or 0, self.training_timeout or 0, 60)
+
+    def output(
+        self, outs: list[NotebookNode], msg: dict[str, Any], display_id: Any, cell_index: int
+    ) -> Any:
+        """Keep outputs only up to ``max_output_characters`` per cell, as they arrive."""
+        self._kept += output_size(msg.get("content", {}))
+        if self._kept > self.max_output_characters:
+            if not any(o.get("name") == "grader-note" for o in outs):
+                outs.append(
+                    NotebookNode(
+                        output_type="stream",
+                        name="stdout",
+                        text=f"\n... output over {self.max_output_characters:,} characters "
+                        "dropped by the grader (출력이 너무 많아 잘랐습니다) ...\n",
+                    )
                 )
-            return
+                outs[-1]["name"] = "stdout"
+            return None
+        return super().output(outs, msg, display_id, cell_index)
+
+    def _stops_within(self, seconds: float) -> bool:
+        """Whether the kernel answers a request within ``seconds`` (it finished the cell)."""
+        return run_sync(self._async_stops_within)(seconds)
+
+    async def _async_stops_within(self, seconds: float) -> bool:
+        assert self.kc is not None
+        msg_id = self.kc.kernel_info()
+        deadline = time.monotonic() + seconds
+        while (left := deadline - time.monotonic()) > 0:
+            try:
+                reply = await self.kc.shell_channel.get_msg(timeout=left)
+            except Exception:
+                return False
+            if reply.get("parent_header", {}).get("msg_id") == msg_id:
+                return True
+        return False
+
+    def _kernel_alive(self) -> bool:
         try:
-            super().preprocess_cell(cell, resources, index)
-        except DeadKernelError:
-            self.kernel_gone = (
-                f"the kernel stopped while cell {index} was running: the code crashed Python, "
-                "called os._exit(), or went over a memory, CPU or time limit"
-            )
-            cell.outputs.append(kernel_gone_output(self.kernel_gone))
+            return bool(self.km is not None and run_sync(self.km.is_alive)())
+        except Exception:
+            return False
+
+    def _give_up(self, why: str) -> None:
+        if self.kernel_gone is None:
+            self.kernel_gone = why
+        self._end_kernel()
+
+    def _end_kernel(self) -> None:
+        """End the kernel's whole sandbox, whatever state it is in."""
+        if self.km is not None and isinstance(self.km, SandboxedKernelManager):
+            self.km.kill_sandbox()
+
+    def _mark_not_run(self, cell: NotebookNode) -> None:
+        graded = notebooks.is_graded_cell(cell)
+        cell.outputs = (
+            [kernel_gone_output(self.kernel_gone or "the kernel stopped")] if graded else []
+        )
 
 
-# Where a graded cell's metadata keeps the judge's per-check verdict, for the item analysis.
-VERDICT_KEY = "cnn_grader"
+def _timed_out(cell: NotebookNode) -> bool:
+    return any(o.get("ename") == "CellTimeoutError" for o in cell.get("outputs", []))
 
-GRADE_CALL = re.compile(r'grade\("(?P<assignment>[^"]+)", "(?P<cell>[^"]+)", globals\(\)\)')
+
+def _said(error: BaseException) -> str:
+    return f"{type(error).__name__}: {str(error)[:200]}"
+
+
+def _reason(error: BaseException, index: int) -> str:
+    name = type(error).__name__
+    if name == "DeadKernelError":
+        return (
+            f"the kernel stopped while cell {index} was running: the code crashed Python, "
+            "called os._exit(), or went over a memory, CPU or time limit"
+        )
+    return (
+        f"the kernel stopped answering the grader while cell {index} was running ({_said(error)})"
+    )
 
 
 def grade_call(cell: NotebookNode) -> tuple[str, str] | None:
@@ -129,16 +276,19 @@ def apply_verdict(cell: NotebookNode, verdict: dict[str, Any] | None) -> None:
     else the number of an ``execute_result``. With a verdict, the kernel's
     printed lines (the visible self-check's) stay, everything else it
     produced goes, and the judge's report, picture and points are added.
-    Without one, the checks never ran (the self-check failed, the code
-    stopped or hung): the kernel's error stands, or one is added.
+    Without a complete one, the checks never ran or never finished (the
+    self-check failed, the code stopped or hung, the kernel's answers broke
+    the grader's rules): the kernel's error stands, or one is added, with the
+    judge's reason when it gave one.
     """
-    if verdict is None:
-        if not any(o.output_type == "error" for o in cell.outputs):
+    if verdict is None or not verdict.get("complete"):
+        why = (verdict or {}).get("error")
+        if why or not any(o.output_type == "error" for o in cell.outputs):
             cell.outputs.append(
                 error_output(
                     "ChecksDidNotRun",
-                    "the hidden checks of this cell did not run, so it scores zero "
-                    "(채점 코드가 실행되지 않았습니다)",
+                    f"the hidden checks of this cell did not run{': ' + why if why else ''}, "
+                    "so it scores zero (채점 코드가 실행되지 않았습니다)",
                 )
             )
         return

@@ -11,6 +11,7 @@ away. The judge's socket is the one other thing the kernel can reach.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -18,6 +19,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +27,8 @@ from jupyter_client.manager import AsyncKernelManager
 
 from autograder.kernel import serve
 from autograder.sandbox.command import (
+    GiB,
+    Limits,
     hidden_paths,
     kernel_environment,
     kernel_uid,
@@ -32,99 +36,198 @@ from autograder.sandbox.command import (
     sandbox_command,
 )
 
+# The judge's own limits: it reads what the kernel sends and must die alone if that is
+# too much. TensorFlow maps gigabytes of address space, as in the kernel.
+JUDGE_LIMITS = Limits(address_space=8 * GiB, cpu_seconds=1800, wall_seconds=2400)
+
 
 class Judge:
-    """The judge process of one notebook (:mod:`autograder.judge`) and the folders it shares.
+    """The judge process of one notebook (:mod:`autograder.judge.service`) and its folders.
 
-    ``socket_dir`` holds its socket; ``exchange`` is where it writes files for
-    the kernel (read-only there), ``outbox`` where the kernel writes models
-    for it. Verdicts accumulate in ``results``, one JSON line per test cell.
+    ``socket_dir`` holds its socket and ``handout`` the files it writes for
+    the kernel (both read-only in the sandbox); ``scratch`` is its own, where
+    it unpacks the models a kernel sends. nbgrader tells it, line by line on
+    its standard input, which cell may be judged now (:meth:`expect`);
+    verdicts accumulate in ``results``, one JSON line per judged cell. The
+    judge runs under its own limits, in a session of its own, so that it can
+    die alone; :meth:`expect` starts it again if it did.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, assignment: str, connection_seconds: float) -> None:
+        self.assignment, self.connection_seconds = assignment, connection_seconds
         self.folder = Path(tempfile.mkdtemp(prefix="cnn-judge-"))
-        self.socket_dir, self.exchange, self.outbox = (
-            self.folder / name for name in ("socket", "exchange", "outbox")
+        self.folder.chmod(0o755)  # the kernel's own user reaches the socket and the handout
+        self.socket_dir, self.handout, self.scratch = (
+            self.folder / name for name in ("socket", "handout", "scratch")
         )
-        for folder in (self.folder, self.socket_dir, self.exchange, self.outbox):
-            folder.mkdir(exist_ok=True)
-            folder.chmod(0o755)
+        for folder, mode in (
+            (self.socket_dir, 0o755),
+            (self.handout, 0o755),
+            (self.scratch, 0o700),
+        ):
+            folder.mkdir()
+            folder.chmod(mode)
         self.socket = self.socket_dir / "judge.sock"
         self.results = self.folder / "results.jsonl"
-        self.results.touch()
+        self.busy = self.folder / "busy"
         self.log_path = self.folder / "judge.log"
-        with self.log_path.open("w") as log:
+        self.results.touch()
+        self.process: subprocess.Popen[str] | None = None
+        self._start()
+
+    def __enter__(self) -> Judge:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _command(self) -> list[str]:
+        limits = JUDGE_LIMITS
+        return [
+            "prlimit", f"--as={limits.address_space}", f"--cpu={limits.cpu_seconds}",
+            f"--fsize={limits.file_size}", "--core=0", "--",
+            "timeout", "--signal=KILL", str(limits.wall_seconds),
+            sys.executable, "-m", "autograder.judge",
+            "--socket", str(self.socket), "--results", str(self.results),
+            "--handout", str(self.handout), "--scratch", str(self.scratch),
+            "--assignment", self.assignment,
+            "--connection-seconds", str(self.connection_seconds),
+        ]  # fmt: skip
+
+    def _start(self) -> None:
+        """Start the judge; it gets ready while the kernel starts (see :meth:`_wait_ready`)."""
+        self.socket.unlink(missing_ok=True)
+        self.busy.unlink(missing_ok=True)
+        with self.log_path.open("a") as log:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "autograder.judge", "--socket", str(self.socket),
-                 "--results", str(self.results), "--exchange", str(self.exchange)],
+                self._command(),
+                stdin=subprocess.PIPE,
                 stdout=log,
                 stderr=subprocess.STDOUT,
-            )  # fmt: skip
-        self._wait_for_socket()
+                text=True,
+                start_new_session=True,  # its end, or a signal to its group, is its alone
+            )
 
-    def _wait_for_socket(self, seconds: float = 60.0) -> None:
+    def _wait_ready(self, seconds: float = 60.0) -> None:
         deadline = time.monotonic() + seconds
         while not self.socket.exists():
-            if self.process.poll() is not None or time.monotonic() > deadline:
-                log = self.log_path.read_text()[-3000:]
+            if not self.alive() or time.monotonic() > deadline:
+                log_tail = self.log_path.read_text(errors="replace")[-3000:]
                 self.close()
-                raise RuntimeError(f"the judge did not start:\n{log}")
-            time.sleep(0.05)
+                raise RuntimeError(f"the judge did not start:\n{log_tail}")
+            time.sleep(0.02)
 
-    def verdicts(self) -> list[dict[str, Any]]:
-        """Every verdict so far, oldest first, once the judge is done with the current cell."""
-        deadline = time.monotonic() + 120
-        while (self.folder / "busy").exists() and time.monotonic() < deadline:
-            time.sleep(0.05)
-        lines = self.results.read_text().splitlines()
-        return [json.loads(line) for line in lines if line.strip()]
+    def alive(self) -> bool:
+        """Whether the judge process is running."""
+        return self.process is not None and self.process.poll() is None
+
+    def expect(self, said: dict[str, Any] | None) -> None:
+        """Tell the judge which cell it may judge now (``{"cell", "token"}``), or none."""
+        if not self.alive():
+            self._start()
+        self._wait_ready()
+        assert self.process is not None and self.process.stdin is not None
+        try:
+            self.process.stdin.write(json.dumps(said) + "\n")
+            self.process.stdin.flush()
+        except (BrokenPipeError, OSError):
+            self._start()  # it died between the check and the write
+            self._wait_ready()
+            assert self.process is not None and self.process.stdin is not None
+            self.process.stdin.write(json.dumps(said) + "\n")
+            self.process.stdin.flush()
+
+    def verdict(
+        self, token: int, kernel_alive: Callable[[], bool], seconds: float
+    ) -> dict[str, Any] | None:
+        """The verdict on the cell announced as ``token``, once the judge is done with it.
+
+        It waits only while the judge is busy, alive, the kernel still there,
+        and for at most ``seconds``: a verdict whose kernel is gone could not
+        be complete. Returns the last verdict of that token, complete or not.
+        """
+        deadline = time.monotonic() + seconds
+        while self.busy.exists() and self.alive() and kernel_alive():
+            if time.monotonic() > deadline:
+                break
+            time.sleep(0.02)
+        found = None
+        for line in self.results.read_text(errors="replace").splitlines():
+            try:
+                verdict = json.loads(line)
+            except ValueError:
+                continue
+            if isinstance(verdict, dict) and verdict.get("token") == token:
+                found = verdict
+        return found
 
     def close(self) -> None:
         """Stop the judge and remove its folders."""
-        if self.process.poll() is None:
-            self.process.terminate()
+        if self.process is not None:
+            if self.process.stdin is not None:
+                with contextlib.suppress(OSError):
+                    self.process.stdin.close()  # the judge ends when nbgrader stops talking
             try:
                 self.process.wait(timeout=10)
             except subprocess.TimeoutExpired:
-                self.process.kill()
+                os.killpg(self.process.pid, 9)
                 self.process.wait()
         shutil.rmtree(self.folder, ignore_errors=True)
 
 
+def handed_files(release: Path) -> dict[str, Path]:
+    """The files released beside a notebook (``course_data.py``): regular, top level."""
+    if not release.is_dir():
+        return {}
+    return {
+        path.name: path
+        for path in sorted(release.iterdir())
+        if path.is_file() and not path.is_symlink() and path.suffix != ".ipynb"
+    }
+
+
 class SandboxedKernelManager(AsyncKernelManager):
-    """Starts a kernel inside :func:`sandbox_command`, talking over Unix sockets."""
+    """Starts a kernel inside :func:`sandbox_command`, talking over Unix sockets.
+
+    The kernel gets the files released beside its notebook (copies, read-only)
+    in a folder of its own in the sandbox's memory, never the notebook's
+    real folder: whatever it leaves there (links, pipes, huge files) is gone
+    with it, and nothing nbgrader writes afterwards can follow it.
+    """
 
     judge: Judge | None = None  # set by SandboxedExecute before the kernel starts
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.runtime_dir = Path(tempfile.mkdtemp(prefix="cnn-kernel-"))
+        self.handout_dir = Path(tempfile.mkdtemp(prefix="cnn-handout-"))
+        self.handout_dir.chmod(0o755)
         self.transport = "ipc"
         self.connection_file = str(self.runtime_dir / "kernel.json")
         self.ip = str(self.runtime_dir / "kernel-ipc")
         self.uid = kernel_uid()
-        root = self.config.get("CourseDirectory", {}).get("root") or os.getcwd()
-        self.course_root = Path(root).resolve()
+        coursedir = self.config.get("CourseDirectory", {})
+        self.course_root = Path(coursedir.get("root") or os.getcwd()).resolve()
+        self.release_directory = str(coursedir.get("release_directory") or "release")
 
     async def _async_pre_start_kernel(self, **kw: Any) -> tuple[list[str], dict[str, Any]]:
         # ipykernel's signal-mode interrupt would signal bwrap, which does not
         # pass it on; an interrupt request over the control socket reaches Python.
-        self.kernel_spec.interrupt_mode = "message"
+        if self.kernel_spec is not None:
+            self.kernel_spec.interrupt_mode = "message"
         kernel_cmd, kw = await super()._async_pre_start_kernel(**kw)
         workdir = Path(kw.get("cwd") or os.getcwd()).resolve()
-        owned = [workdir, self.runtime_dir]  # folders the kernel writes in
-        shared: list[Path] = []  # the judge's socket folder and the files it writes
         environment = kernel_environment(kw.get("env") or dict(os.environ))
+        shared: list[Path] = []  # the judge's socket folder and the files it writes
         if self.judge is not None:
-            owned.append(self.judge.outbox)
-            shared = [self.judge.socket_dir, self.judge.exchange]
+            shared = [self.judge.socket_dir, self.judge.handout]
             environment[serve.JUDGE_SOCKET] = str(self.judge.socket)
-            environment[serve.OUTBOX] = str(self.judge.outbox)
-        self._hand_over(owned)
+        self._hand_over(self.runtime_dir)
         command = sandbox_command(
             kernel_cmd,
             workdir=workdir,
-            writable=owned,
+            handed=self._copy_handed(workdir.name),
+            writable=[self.runtime_dir],
             hidden=hidden_paths(self.course_root),
             readable=[*readable_paths(), *shared],
             uid=self.uid,
@@ -132,15 +235,44 @@ class SandboxedKernelManager(AsyncKernelManager):
         kw["env"] = environment
         return command, kw
 
-    def _hand_over(self, folders: list[Path]) -> None:
-        """Give the kernel's own user id the folders it writes in."""
+    def _copy_handed(self, assignment: str) -> dict[str, Path]:
+        """The grader's own copies of the notebook's released files, for the sandbox."""
+        release = self.course_root / self.release_directory / assignment
+        copies = {}
+        for name, path in handed_files(release).items():
+            copies[name] = self.handout_dir / name
+            shutil.copyfile(path, copies[name])
+            copies[name].chmod(0o444)
+        return copies
+
+    def _hand_over(self, folder: Path) -> None:
+        """Give the kernel's own user id the folder it creates its sockets in."""
         if self.uid is None:
             return
-        for folder in folders:
-            for path in [folder, *folder.rglob("*")]:
-                os.chown(path, self.uid, self.uid, follow_symlinks=False)
+        for path in [folder, *folder.iterdir()]:
+            os.chown(path, self.uid, self.uid, follow_symlinks=False)
+
+    def close_runtime_folder(self) -> None:
+        """Once the kernel's sockets exist, take the folder back: it can create nothing more.
+
+        With a user id of its own (grading as root) the kernel then has no host
+        folder it can write in. Without one it keeps this folder: see the
+        README's security note.
+        """
+        if self.uid is not None:
+            os.chown(self.runtime_dir, os.getuid(), os.getgid())
+            self.runtime_dir.chmod(0o755)
+
+    def kill_sandbox(self) -> None:
+        """End the kernel's sandbox at once: everything in its process namespace dies with it."""
+        process = getattr(self.provisioner, "process", None)
+        if process is not None and process.poll() is None:
+            process.kill()
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                process.wait(timeout=10)
 
     async def _async_cleanup_resources(self, restart: bool = False) -> None:
         await super()._async_cleanup_resources(restart=restart)
         if not restart:
             shutil.rmtree(self.runtime_dir, ignore_errors=True)
+            shutil.rmtree(self.handout_dir, ignore_errors=True)

@@ -9,6 +9,14 @@ from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Integer
 
 
+def output_size(content: dict[str, Any]) -> int:
+    """About how many characters an output message's content holds (text and data)."""
+    size = len(str(content.get("text", "")))
+    for value in (content.get("data") or {}).values():
+        size += len(value) if isinstance(value, str) else len(str(value))
+    return size
+
+
 class LimitOutputSize(NbGraderPreprocessor):
     """Cut each text output to ``max_characters``, as nbgrader's LimitOutput cuts lines.
 

@@ -1,0 +1,62 @@
+"""Feedback pages that show a student's notebook without running any of it.
+
+The feedback page (nbgrader's ``generate_feedback``) renders the student's
+own notebook, which students and TAs open in a browser, so whatever the
+student's code displayed could be a script. Three layers keep it inert,
+configured in ``nbgrader_config.py``:
+
+* :class:`SanitizeFeedback` keeps, of every output, only text and PNG or
+  JPEG pictures (HTML, JavaScript, SVG, Markdown and widget outputs go), and
+  of every cell's metadata only nbgrader's (tags become HTML attributes);
+* nbconvert's ``sanitize_html`` cleans the HTML of Markdown cells;
+* the page's template (``templates/cnn_feedback``) sets a
+  Content-Security-Policy under which no script runs, no event handler
+  fires and nothing is fetched, should anything slip through.
+
+The judge's report (text) and its pictures (PNG) still show.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from nbformat import NotebookNode
+from nbgrader.preprocessors import NbGraderPreprocessor
+
+TEMPLATES = Path(__file__).with_name("templates")
+TEMPLATE_NAME = "cnn_feedback"  # nbgrader's "feedback" template, with the policy added
+TEMPLATE_FILE = "page.html.j2"
+KEPT_MIMETYPES = ("text/plain", "image/png", "image/jpeg")
+
+
+def nbgrader_templates() -> Path:
+    """nbgrader's own template folder, which the course's feedback template extends."""
+    import nbgrader
+
+    return Path(nbgrader.__file__).parent / "server_extensions" / "formgrader" / "templates"
+
+
+class SanitizeFeedback(NbGraderPreprocessor):
+    """Strip a graded notebook of everything a browser could run, before it becomes a page."""
+
+    def preprocess_cell(self, cell: NotebookNode, resources: Any, index: int) -> Any:
+        metadata = cell.get("metadata")
+        nbgrader = metadata.get("nbgrader") if isinstance(metadata, dict) else None
+        cell.metadata = NotebookNode({"nbgrader": nbgrader} if isinstance(nbgrader, dict) else {})
+        cell.pop("attachments", None)
+        if cell.cell_type == "code":
+            cell.outputs = [kept for kept in map(_inert, cell.get("outputs", [])) if kept]
+        return cell, resources
+
+
+def _inert(output: NotebookNode) -> NotebookNode | None:
+    """The output with only text and pictures left, or None if nothing is left."""
+    if output.get("output_type") not in ("display_data", "execute_result"):
+        return output  # streams and errors are text
+    data = {k: v for k, v in output.get("data", {}).items() if k in KEPT_MIMETYPES}
+    if not data:
+        return None
+    output.data = NotebookNode(data)
+    output.metadata = NotebookNode({})
+    return output
