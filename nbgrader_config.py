@@ -22,8 +22,17 @@ c.CourseDirectory.db_url = (
     "sqlite:///" + os.path.join(c.CourseDirectory.root, "gradebook.db") + "?timeout=60"
 )
 # Data helpers released beside each notebook are plain files; keep the
-# default "include everything" but never ship caches.
-c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "*.egg-info"]
+# default "include everything" but never ship caches. Hidden files, and what
+# the intake sets aside in a submission (autograder/course/intake.py), stay
+# where they are: nbgrader copies neither into autograded/ nor feedback/.
+c.CourseDirectory.ignore = [
+    ".ipynb_checkpoints",
+    "*.pyc",
+    "__pycache__",
+    "*.egg-info",
+    ".*",
+    "*.unreadable",
+]
 
 # Per-cell execution limit, which is also the training budget students are
 # told about. The slowest legitimate cells are the training cells of

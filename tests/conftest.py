@@ -1,27 +1,36 @@
-"""The slow tier's one graded course, shared by the test modules that read it.
+"""The slow tier's graded courses, shared by the test modules that read them.
 
-Real nbgrader grades, in one run, two notebooks at a time as an instructor
-would with ``cnn-grader autograde --workers 2``: every assignment's
-reference and untouched stub, one submission whose visible self-check fails,
-the catalogued mistakes that change a trained model (only real training
-shows what they score), and the hostile catalogue (``tests/hostile.py``).
+Real nbgrader grades, in one run per course, two notebooks at a time as an
+instructor would with ``cnn-grader autograde --workers 2``:
+
+* ``graded_course``, with the course's own limits: every assignment's
+  reference and untouched stub, one submission whose visible self-check
+  fails, the catalogued mistakes that must cost accuracy tiers (only real
+  training shows what they score), and the hostile catalogue
+  (``tests/hostile``);
+* ``limits_course``, with a 30 s cell limit, as nbgrader's own tests
+  shorten theirs: the hostile entries that wait out a time limit, beside
+  correct submissions.
+
 Everything else about the checks is proven in-process, through the same
 judge and wire format (``test_checks.py``).
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
 import socket
 import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
 from autograder import assignments, mistakes
-from autograder.assignments import IDS
+from autograder.assignments import IDS, REPO_ROOT
 from autograder.course import samples
 from autograder.course.directory import Course
 from autograder.course.grading import Outcome, autograde
@@ -29,6 +38,7 @@ from autograder.mistakes import Mistake
 from source_data import course_data
 from tests.helpers import changes_a_trained_model
 from tests.hostile import CATALOGUE as HOSTILE
+from tests.hostile import Hostile
 
 
 def student_id(mistake: Mistake) -> str:
@@ -73,34 +83,97 @@ class LoopbackServer:
 
 @dataclass
 class GradedCourse:
-    """The shared course after grading and feedback."""
+    """A shared course after grading and feedback, and what was true before grading."""
 
     course: Course
     outcomes: list[Outcome]
     seconds: float
     server: LoopbackServer
+    before: dict[str, tuple[str, int, int]]  # the course's own files: digest, mode, owner
+
+
+# The short limits of the limits course, appended to its nbgrader_config.py.
+SHORT_LIMITS = """
+c.Execute.timeout = 30
+c.SandboxedExecute.interrupt_grace = 5
+"""
+
+
+def course_files(course: Course) -> dict[str, tuple[str, int, int]]:
+    """Digest, mode and owner of every file of the course no student's grading may change.
+
+    The configuration, the instructor's and the released notebooks, and every
+    reference submission; the repository's own configuration and solutions too.
+    """
+    roots = [
+        (course.root, ["nbgrader_config.py", "solutions", "assignments", "submitted/reference"]),
+        (REPO_ROOT, ["nbgrader_config.py", "solutions", "assignments"]),
+    ]
+    found = {}
+    for root, names in roots:
+        for name in names:
+            top = root / name
+            for path in [top, *top.rglob("*")] if top.is_dir() else [top]:
+                info = path.lstat()
+                digest = hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else ""
+                found[str(path)] = (digest, info.st_mode, info.st_uid)
+    return found
+
+
+def grade_course(
+    root: Path, entries: list[Hostile], assignments_graded: tuple[str, ...], extra_config: str = ""
+) -> Iterator[GradedCourse]:
+    """Submit and grade a course: references, stubs, graded mistakes, ``entries``."""
+    for name in {data for a in assignments_graded for data in assignments.get(a).data}:
+        course_data.dataset_path(name)  # fail here, clearly, rather than in every notebook
+    server = LoopbackServer()
+    course = Course.create(root, assignments_graded)
+    with (course.root / "nbgrader_config.py").open("a") as config:
+        config.write(extra_config)
+    for assignment in assignments_graded:
+        course.generate(assignment)
+        course.submit("reference", assignment, samples.submission(assignment))
+        if not extra_config:
+            course.submit("stub", assignment, samples.stub(assignment))
+            for mistake in graded_mistakes(assignment):
+                answers = samples.submission(assignment, mistake.answers)
+                course.submit(student_id(mistake), assignment, answers)
+    for entry in entries:
+        course.submit(entry.name, entry.assignment, entry.build(entry, server.port), entry.filename)
+        if entry.arrange is not None:
+            entry.arrange(course.root / "submitted" / entry.name / entry.assignment)
+    before = course_files(course)
+    started = time.monotonic()
+    outcomes = autograde(course, assignments_graded, workers=2)
+    seconds = time.monotonic() - started
+    print(f"\n{root.name}: graded {len(outcomes)} notebooks in {seconds:.0f} s with 2 workers")
+    for assignment in assignments_graded:
+        course.generate_feedback(assignment)
+    yield GradedCourse(course, outcomes, seconds, server, before)
+    server.close()
 
 
 @pytest.fixture(scope="session")
 def graded_course(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GradedCourse]:
-    for name in {data for a in IDS for data in assignments.get(a).data}:
-        course_data.dataset_path(name)  # fail here, clearly, rather than in every notebook
-    server = LoopbackServer()
-    course = Course.create(tmp_path_factory.mktemp("graded") / "course")
-    for assignment in IDS:
-        course.generate(assignment)
-        course.submit("reference", assignment, samples.submission(assignment))
-        course.submit("stub", assignment, samples.stub(assignment))
-        for mistake in graded_mistakes(assignment):
-            answers = samples.submission(assignment, mistake.answers)
-            course.submit(student_id(mistake), assignment, answers)
-    for entry in HOSTILE:
-        course.submit(entry.name, entry.assignment, entry.build(entry, server.port), entry.filename)
-    started = time.monotonic()
-    outcomes = autograde(course, IDS, workers=2)
-    seconds = time.monotonic() - started
-    print(f"\ngraded {len(outcomes)} notebooks in {seconds:.0f} s with 2 workers")
-    for assignment in IDS:
-        course.generate_feedback(assignment)
-    yield GradedCourse(course, outcomes, seconds, server)
-    server.close()
+    """The course graded with its own limits: references, stubs, mistakes, most attacks."""
+    entries = [e for e in HOSTILE if not e.times_out]
+    yield from grade_course(tmp_path_factory.mktemp("graded") / "course", entries, IDS)
+
+
+@pytest.fixture(scope="session")
+def limits_course(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GradedCourse]:
+    """The course graded with short limits: the attacks that wait one out, and references."""
+    entries = [e for e in HOSTILE if e.times_out]
+    graded = tuple(a for a in IDS if any(e.assignment == a for e in entries))
+    root = tmp_path_factory.mktemp("limits") / "course"
+    yield from grade_course(root, entries, graded, SHORT_LIMITS)
+
+
+@pytest.fixture
+def course_of(request: pytest.FixtureRequest):
+    """The graded course an entry of the hostile catalogue was graded in."""
+
+    def course(entry: Hostile) -> GradedCourse:
+        return request.getfixturevalue("limits_course" if entry.times_out else "graded_course")
+
+    return course

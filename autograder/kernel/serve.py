@@ -33,12 +33,10 @@ def judged_outside() -> bool:
 
 def serve(assignment: str, cell: str, namespace: dict[str, Any]) -> None:
     """Serve the judge for one test cell until it has decided."""
-    with (
-        tempfile.TemporaryDirectory(prefix="cnn-kernel-") as scratch,
-        socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock,
-    ):
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
         sock.connect(os.environ[JUDGE_SOCKET])
-        serve_on(sock, assignment, cell, namespace, wire.Codec(Path(scratch)))
+        # Model files pass through /tmp, each in a folder of its own, only when there are any.
+        serve_on(sock, assignment, cell, namespace, wire.Codec(Path(tempfile.gettempdir())))
 
 
 def serve_on(

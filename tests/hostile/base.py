@@ -1,0 +1,141 @@
+"""What a hostile submission is, and the factories that build one from the real stubs.
+
+Each :class:`Hostile` is what one student hands in: a notebook made from the
+released stub (with the reference answers where the attack needs a working
+notebook around it), raw bytes, nothing at all, or files arranged in the
+submission folder by ``arrange``. ``lost`` names the test cells it must
+score zero on (every other cell full marks), and ``reason`` a text its
+feedback must contain so the student can tell why.
+
+``fails`` names hidden checks it must fail where the honest score of a cell
+is partial: an attack that hides a real mistake must earn exactly what the
+mistake earns (``autograder.mistakes``).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import nbformat
+from nbformat import NotebookNode
+
+from autograder import mistakes, notebooks
+from autograder.course import samples
+
+ALL = "every test cell"
+
+
+@dataclass(frozen=True)
+class Hostile:
+    """One hostile or broken submission and the outcome it must get."""
+
+    name: str  # also the student id
+    assignment: str
+    build: Callable[[Hostile, int], NotebookNode | bytes | None]  # (self, loopback port)
+    lost: frozenset[str] | str = frozenset()  # test cells scoring zero
+    reason: str = ""
+    filename: str | None = None
+    fails: frozenset[str] = frozenset()  # hidden checks failed in cells scoring partly
+    arrange: Callable[[Path], None] | None = None  # then shapes the submission folder
+    # Waits out a time limit: graded in the course with short limits (tests/conftest.py).
+    times_out: bool = False
+
+
+def ref(assignment: str, cell: str) -> str:
+    """The reference answer of one answer cell."""
+    return samples.reference_answers(assignment)[cell]
+
+
+def answered(**replacements: str) -> Callable[[Hostile, int], NotebookNode]:
+    """The reference submission with some answer cells replaced (``{port}`` is filled in)."""
+
+    def build(entry: Hostile, port: int) -> NotebookNode:
+        filled = {cell: code.replace("{port}", str(port)) for cell, code in replacements.items()}
+        return samples.submission(entry.assignment, filled)
+
+    return build
+
+
+def unanswered(**replacements: str) -> Callable[[Hostile, int], NotebookNode]:
+    """The stub, answers left unsolved, with some answer cells replaced."""
+
+    def build(entry: Hostile, port: int) -> NotebookNode:
+        return samples.submission(entry.assignment, replacements, solved=False)
+
+    return build
+
+
+def mistake(name: str) -> mistakes.Mistake:
+    return next(m for m in mistakes.CATALOGUE if m.name == name)
+
+
+def with_mistake(name: str, patch: str) -> Callable[[Hostile, int], NotebookNode]:
+    """A catalogued mistake (``autograder.mistakes``) with code that tries to hide it."""
+    (cell, code), *_ = mistake(name).answers.items()
+    return answered(**{cell: code + patch})
+
+
+def raw(data: bytes | None) -> Callable[[Hostile, int], bytes | None]:
+    return lambda entry, port: data
+
+
+def edited(change: Callable[[NotebookNode], None]) -> Callable[[Hostile, int], NotebookNode]:
+    """The reference submission with its cells changed by ``change``."""
+
+    def build(entry: Hostile, port: int) -> NotebookNode:
+        nb = samples.submission(entry.assignment)
+        change(nb)
+        return nb
+
+    return build
+
+
+def cell_index(nb: NotebookNode, grade_id: str) -> int:
+    return next(
+        i for i, c in enumerate(nb.cells) if notebooks.nbgrader_meta(c).get("grade_id") == grade_id
+    )
+
+
+def delete_cells(*grade_ids: str) -> Callable[[NotebookNode], None]:
+    def change(nb: NotebookNode) -> None:
+        for grade_id in grade_ids:
+            del nb.cells[cell_index(nb, grade_id)]
+
+    return change
+
+
+def duplicate_cell(grade_id: str) -> Callable[[NotebookNode], None]:
+    def change(nb: NotebookNode) -> None:
+        index = cell_index(nb, grade_id)
+        nb.cells.insert(index + 1, nbformat.from_dict(json.loads(json.dumps(nb.cells[index]))))
+
+    return change
+
+
+def move_before(grade_id: str, before: str) -> Callable[[NotebookNode], None]:
+    def change(nb: NotebookNode) -> None:
+        cell = nb.cells.pop(cell_index(nb, grade_id))
+        nb.cells.insert(cell_index(nb, before), cell)
+
+    return change
+
+
+def set_source(grade_id: str, source: str) -> Callable[[NotebookNode], None]:
+    def change(nb: NotebookNode) -> None:
+        nb.cells[cell_index(nb, grade_id)].source = source
+
+    return change
+
+
+def set_metadata(cell: str, **values: object) -> Callable[[NotebookNode], None]:
+    def change(nb: NotebookNode) -> None:
+        nb.cells[cell_index(nb, cell)].metadata.nbgrader.update(values)
+
+    return change
+
+
+A01, A02, A03 = "01_output_size", "02_manual_convolution", "03_one_hot"
+A04, A05, A06 = "04_mnist_cnn", "05_petimages_loading", "06_binary_crossentropy"
