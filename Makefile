@@ -1,6 +1,7 @@
 # The two set-up commands of the README, and the targets behind them. Each
 # creates .venv and installs the project into it on first use (and again
-# when pyproject.toml changes).
+# when pyproject.toml changes), and installs the Debian packages it needs
+# when run as root (or says which to install and stops).
 #   make demo     grade sample students end to end (nbgrader, SQLite gradebook)
 #   make test     make check, then the slow tier: real nbgrader, real training
 #   make check    lint, format, types, import layers and the in-process tier (minutes)
@@ -10,15 +11,19 @@ VENV := .venv
 # nbgrader starts `alembic` through PATH, and its kernels must import this
 # package: everything runs with the environment's bin/ first on PATH.
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
+GRADING_PACKAGES := bwrap:bubblewrap prlimit:util-linux setpriv:util-linux timeout:coreutils
+TEST_PACKAGES := $(GRADING_PACKAGES) chromium:chromium
 
-.PHONY: demo test check format sandbox-tools
-demo: $(VENV)/.installed sandbox-tools
+.PHONY: demo test check format
+demo: $(VENV)/.installed
+	@tools/system-packages.sh $(GRADING_PACKAGES)
 	cnn-grader demo --workers 2
 
 test: check
-	pytest -m slow
+	tools/with-postgres.sh pytest -m slow
 
-check: $(VENV)/.installed sandbox-tools
+check: $(VENV)/.installed
+	@tools/system-packages.sh $(TEST_PACKAGES)
 	ruff check .
 	ruff format --check .
 	mypy
@@ -30,11 +35,8 @@ format: $(VENV)/.installed
 	ruff format .
 
 $(VENV)/.installed: pyproject.toml
+	@command -v $(PYTHON) >/dev/null || { echo "this needs Python 3.11 or newer as $(PYTHON)"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --upgrade pip
 	$(VENV)/bin/pip install --quiet -e '.[dev]'
 	touch $@
-
-# Grading runs student code in a bubblewrap sandbox (autograder/sandbox/).
-sandbox-tools:
-	@command -v bwrap >/dev/null || { echo "grading needs bubblewrap: sudo apt-get install bubblewrap (see the README's security note)"; exit 1; }
