@@ -37,6 +37,15 @@ def is_test_cell(cell: NotebookNode) -> bool:
     return cell.cell_type == "code" and bool(meta.get("grade")) and not meta.get("solution")
 
 
+def answer_sources(notebook: NotebookNode) -> dict[str, str]:
+    """The source of each answer cell (nbgrader solution cell), by ``grade_id``."""
+    return {
+        str(grade_id_of(cell)): cell.source
+        for cell in notebook.cells
+        if nbgrader_meta(cell).get("solution") and grade_id_of(cell)
+    }
+
+
 def test_cells(notebook: NotebookNode) -> list[NotebookNode]:
     """The notebook's autograder test cells, in order."""
     return [cell for cell in notebook.cells if is_test_cell(cell)]

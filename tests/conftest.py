@@ -21,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import re
 import socket
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -90,6 +91,7 @@ class GradedCourse:
     seconds: float
     server: LoopbackServer
     before: dict[str, tuple[str, int, int]]  # the course's own files: digest, mode, owner
+    left_behind: list[Path]  # grading's scratch folders still there after grading
 
 
 # The short limits of the limits course, appended to its nbgrader_config.py.
@@ -113,7 +115,8 @@ def course_files(course: Course) -> dict[str, tuple[str, int, int]]:
     for root, names in roots:
         for name in names:
             top = root / name
-            for path in [top, *top.rglob("*")] if top.is_dir() else [top]:
+            paths = [top, *top.rglob("*")] if top.is_dir() else [top] if top.exists() else []
+            for path in paths:
                 info = path.lstat()
                 digest = hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else ""
                 found[str(path)] = (digest, info.st_mode, info.st_uid)
@@ -132,7 +135,8 @@ def grade_course(
         config.write(extra_config)
     for assignment in assignments_graded:
         course.generate(assignment)
-        course.submit("reference", assignment, samples.submission(assignment))
+        if not (extra_config and assignments.get(assignment).trains_models):  # no time to train
+            course.submit("reference", assignment, samples.submission(assignment))
         if not extra_config:
             course.submit("stub", assignment, samples.stub(assignment))
             for mistake in graded_mistakes(assignment):
@@ -143,13 +147,15 @@ def grade_course(
         if entry.arrange is not None:
             entry.arrange(course.root / "submitted" / entry.name / entry.assignment)
     before = course_files(course)
+    scratch = set(Path(tempfile.gettempdir()).glob("cnn-*"))
     started = time.monotonic()
     outcomes = autograde(course, assignments_graded, workers=2)
     seconds = time.monotonic() - started
     print(f"\n{root.name}: graded {len(outcomes)} notebooks in {seconds:.0f} s with 2 workers")
     for assignment in assignments_graded:
         course.generate_feedback(assignment)
-    yield GradedCourse(course, outcomes, seconds, server, before)
+    left = {p for p in Path(tempfile.gettempdir()).glob("cnn-*") if p.is_dir()} - scratch
+    yield GradedCourse(course, outcomes, seconds, server, before, sorted(left))
     server.close()
 
 

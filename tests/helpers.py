@@ -38,8 +38,8 @@ def judge_notebook(assignment: str, nb: NotebookNode) -> dict[str, Verdict]:
         skip=set(assignments.get(assignment).training_cells),
         namespace=set_up(assignment),
     )
-    cells = untrained_cells(assignment)
-    return {cell: judge_in_process(assignment, cell, namespace) for cell in cells}
+    cells, sources = untrained_cells(assignment), notebooks.answer_sources(nb)
+    return {cell: judge_in_process(assignment, cell, namespace, None, sources) for cell in cells}
 
 
 def split_at_first_answer(nb: NotebookNode) -> tuple[NotebookNode, NotebookNode]:

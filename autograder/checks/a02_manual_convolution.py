@@ -10,7 +10,10 @@ TensorFlow's). Values must agree to a relative error (CS231n's
 version lands near 1e-16. Random cases are drawn afresh at every grading.
 
 A ``conv2d`` that hands the work to a library convolution earns none of the
-value checks: every call to it runs under the ``library_calls`` probe (:mod:`autograder.probes`).
+value checks: the submitted code of its cells is read for library
+convolutions and the tools that would hide one (:mod:`.source_rules`), and
+every call runs under the ``library_calls`` probe (:mod:`autograder.kernel.probes`),
+which can only take points, never give them.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from autograder.checks.api import (
     format_call,
     rel_error,
 )
+from autograder.checks.source_rules import forbidden_uses
 from autograder.kernel.probes import Probe
 
 TOLERANCE = 1e-9
@@ -45,29 +49,53 @@ POOL_EXAMPLE = np.array([[1, 1, 2, 4], [5, 6, 7, 8], [3, 2, 1, 0], [1, 2, 3, 4]]
 POOL_EXAMPLE_OUTPUT = np.array([[6, 8], [3, 4]])
 
 
+# The answer cells whose code the library rule reads (conv2d calls zero_pad).
+RULED_CELLS = ("zero_pad", "conv2d")
+OWN_WORK_HINT = (
+    "라이브러리 합성곱이나 getattr·importlib·eval 없이 직접 계산하세요 / multiply each window by "
+    "the kernel and sum it yourself, without a library convolution or getattr, importlib, eval"
+)
+
+
 @dataclasses.dataclass
 class ComputedByStudent(StudentFunction):
-    """A student's function whose result only counts if no library convolution made it."""
+    """A student's function whose result only counts if no library convolution made it.
+
+    The rule is read from the submitted code of the ruled cells
+    (:mod:`.source_rules`); a library call the kernel-side probe sees
+    costs the points too. ``uses`` are the code's forbidden uses.
+    """
 
     probes: tuple[Probe, ...] = (("library_calls", {}),)
+    uses: tuple[str, ...] = ()
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        result = super().__call__(*args, **kwargs)
-        found = self.observed["library_calls"]
         expect(
-            not found,
+            not self.uses,
             expected=f"{self.name} to compute the convolution itself (loops or NumPy slicing)",
-            found=f"it called {', '.join(sorted(set(found)))}",
-            hint="라이브러리 합성곱 대신 직접 계산하세요 / multiply each window by the kernel "
-            "and sum it yourself",
+            found=f"the code uses {'; '.join(self.uses[:3])}",
+            hint=OWN_WORK_HINT,
+        )
+        result = super().__call__(*args, **kwargs)
+        called = self.observed.get("library_calls") or []
+        expect(
+            not called,
+            expected=f"{self.name} to compute the convolution itself (loops or NumPy slicing)",
+            found=f"it called {', '.join(sorted(set(map(str, called)))[:3])}",
+            hint=OWN_WORK_HINT,
         )
         return result
 
 
 @pytest.fixture
 def conv2d(student) -> StudentFunction:
-    """The student's conv2d, failing the check if it calls a library convolution."""
-    return ComputedByStudent("conv2d", student.raw("conv2d"))
+    """The student's conv2d, failing the check if it uses a library convolution."""
+    uses = tuple(
+        f"`{cell}` {use}"
+        for cell in RULED_CELLS
+        for use in forbidden_uses(student.sources.get(cell, ""))
+    )
+    return ComputedByStudent("conv2d", student.raw("conv2d"), uses=uses)
 
 
 def reference_conv2d(
@@ -119,21 +147,16 @@ def expect_close(func: StudentFunction, case: dict, reference: np.ndarray, hint:
     )
 
 
-def expect_inputs_kept(func: StudentFunction, *inputs: np.ndarray, **kwargs: Any) -> Any:
-    """Call ``func`` on copies of integer arrays; expect a float result and untouched inputs.
+def expect_inputs_kept(func: StudentFunction, *inputs: np.ndarray, **kwargs: Any) -> None:
+    """Expect a float result for integer inputs, and the same result twice for the same inputs.
 
-    Options other than the arrays (pad, stride, ...) go in ``kwargs``.
+    What a function does to its inputs happens in the student's process; the
+    judge sees only what it returns. So it is called twice on the very same
+    (float) input objects: a function that wrote into them meets what it
+    wrote, and returns something else the second time. Options other than
+    the arrays (pad, stride, ...) go in ``kwargs``.
     """
-    copies = [x.copy() for x in inputs]
-    result = dataclasses.replace(func, copy_inputs=False)(*copies, **kwargs)
-    for original, after in zip(inputs, copies, strict=True):
-        expect(
-            np.array_equal(original, after),
-            expected=f"{func.name} to leave its input arrays unchanged",
-            found="an input array was modified in place",
-            hint="입력에 직접 쓰지 말고 새 배열(np.zeros(...)나 .copy())에서 작업하세요 / "
-            "work on a new array (np.zeros(...) or .copy()) instead of writing into the input",
-        )
+    result = func(*inputs, **kwargs)
     expect(
         isinstance(result, np.ndarray) and np.issubdtype(result.dtype, np.floating),
         expected=f"{func.name} on integer input to return a float array",
@@ -141,7 +164,16 @@ def expect_inputs_kept(func: StudentFunction, *inputs: np.ndarray, **kwargs: Any
         hint="출력은 dtype=float로 만드세요 (np.zeros_like(image)는 int dtype을 유지합니다) / "
         "create the output with dtype=float (np.zeros_like(image) keeps int dtype)",
     )
-    return result
+    first, second = (
+        np.asarray(r) for r in func.repeated(*(x.astype(float) for x in inputs), **kwargs)
+    )
+    expect(
+        first.shape == second.shape and np.array_equal(first, second),
+        expected=f"{func.name} to return the same result when called twice on the same arrays",
+        found="the second call returned something else: the first one changed its input",
+        hint="입력에 직접 쓰지 말고 새 배열(np.zeros(...)나 .copy())에서 작업하세요 / "
+        "work on a new array (np.zeros(...) or .copy()) instead of writing into the input",
+    )
 
 
 @check(points=1, cell="zero_pad")

@@ -19,7 +19,8 @@ print a hidden expected value.
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable, Iterable
+import os
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,6 +28,7 @@ import numpy as np
 import pytest
 
 from autograder.kernel import probes
+from autograder.kernel.wire import Kept
 
 
 def check(points: float, cell: str) -> pytest.MarkDecorator:
@@ -76,6 +78,8 @@ def format_call(name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> str
 def _short_repr(value: Any) -> str:
     if isinstance(value, np.ndarray):
         return f"<array shape={value.shape} dtype={value.dtype}>"
+    if isinstance(value, Kept):
+        return "<array>"
     text = repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
 
@@ -92,28 +96,52 @@ class StudentFunction:
     """A student's function, called so that its errors read as findings, not crashes.
 
     Array arguments are copied first, so a function that writes into its
-    input cannot change a check's data; a check that wants to see such
-    writes uses ``dataclasses.replace(func, copy_inputs=False)``.
+    input cannot change a check's data; :meth:`repeated` calls it again on
+    the very same inputs, to see whether it changed them.
 
-    ``probes`` (see :mod:`autograder.probes`) are applied around each call
-    in the process the function lives in, the student's kernel when it is
-    judged from outside; what they saw is in ``observed`` afterwards.
+    ``probes`` (see :mod:`autograder.kernel.probes`) are applied around each
+    call in the process the function lives in, the student's kernel when it
+    is judged from outside; what they saw is in ``observed`` afterwards. Such
+    observations come from the student's own process: checks may take points
+    for what they show, never give them. ``report_interrupts`` makes a
+    KeyboardInterrupt the function lets out a finding rather than the end of
+    grading (for a check's own Ctrl-C).
     """
 
     name: str
     func: Callable[..., Any]
-    copy_inputs: bool = True
     probes: tuple[probes.Probe, ...] = ()
+    report_interrupts: bool = False
     observed: dict[str, Any] = field(default_factory=dict, compare=False)
 
+    @property
+    def process_id(self) -> int:
+        """The process the function runs in (the student's kernel, when judged from outside)."""
+        return getattr(self.func, "process_id", os.getpid())
+
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        if self.copy_inputs:
-            args = tuple(_copied(a) for a in args)
-            kwargs = {k: _copied(v) for k, v in kwargs.items()}
+        args = tuple(_copied(a) for a in args)
+        kwargs = {k: _copied(v) for k, v in kwargs.items()}
+        return self._call(args, kwargs)
+
+    def repeated(self, *args: Any, times: int = 2, **kwargs: Any) -> list[Any]:
+        """The results of calling it ``times`` times on the very same (copied) input objects.
+
+        Where the function lives in the kernel, the kernel keeps the inputs
+        between the calls; a function that writes into its input then meets
+        what it wrote, and its results differ.
+        """
+        args = tuple(_copied(a) for a in args)
+        keep = getattr(self.func, "keep", None)
+        if keep is not None:
+            args = tuple(keep(a) if isinstance(a, np.ndarray) else a for a in args)
+        return [self._call(args, kwargs) for _ in range(times)]
+
+    def _call(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         remote = getattr(self.func, "call_with_probes", None)
         try:
             if remote is not None:
-                result, self.observed = remote(args, kwargs, self.probes)
+                result, self.observed = remote(args, kwargs, self.probes, self.report_interrupts)
                 return result
             with probes.applied(self.probes) as observed:
                 self.observed = observed
@@ -136,14 +164,19 @@ class Submission:
 
     This is the boundary between collecting a student's work and judging it:
     checks only ever see a ``Submission``, never the notebook's namespace.
+    ``sources`` are the notebook's answer cells by ``grade_id``, as the grader
+    read them from the submitted file (never as the kernel reports them).
     """
 
-    objects: dict[str, Any] = field(default_factory=dict)
+    objects: Mapping[str, Any] = field(default_factory=dict)
+    sources: dict[str, str] = field(default_factory=dict)
 
     @classmethod
-    def collect(cls, namespace: dict[str, Any], names: Iterable[str]) -> Submission:
+    def collect(
+        cls, namespace: dict[str, Any], names: Iterable[str], sources: dict[str, str] | None = None
+    ) -> Submission:
         """Take the named objects out of a notebook's namespace (missing ones stay missing)."""
-        return cls({name: namespace[name] for name in names if name in namespace})
+        return cls({name: namespace[name] for name in names if name in namespace}, sources or {})
 
     def __getattr__(self, name: str) -> Any:
         objects = self.__dict__.get("objects", {})

@@ -78,7 +78,8 @@ def student(request: pytest.FixtureRequest) -> Submission:
 
         namespace = notebooks.run_answer_cells(path)
         names = assignments.get(assignment_of(request.module)).student_names
-        config.stash[SUBMISSION] = Submission.collect(namespace, names)
+        sources = notebooks.answer_sources(notebooks.read(path))
+        config.stash[SUBMISSION] = Submission.collect(namespace, names, sources)
     return config.stash[SUBMISSION]
 
 

@@ -6,8 +6,10 @@ student's code displayed could be a script. Three layers keep it inert,
 configured in ``nbgrader_config.py``:
 
 * :class:`SanitizeFeedback` keeps, of every output, only text and PNG or
-  JPEG pictures (HTML, JavaScript, SVG, Markdown and widget outputs go), and
-  of every cell's metadata only nbgrader's (tags become HTML attributes);
+  JPEG pictures (HTML, JavaScript, SVG, Markdown and widget outputs go),
+  but for the judge's report in test cells, which only the grader writes
+  there; and of every cell's metadata only nbgrader's (tags become HTML
+  attributes);
 * nbconvert's ``sanitize_html`` cleans the HTML of Markdown cells;
 * the page's template (``templates/cnn_feedback``) sets a
   Content-Security-Policy under which no script runs, no event handler
@@ -23,6 +25,9 @@ from typing import Any
 
 from nbformat import NotebookNode
 from nbgrader.preprocessors import NbGraderPreprocessor
+
+from autograder import notebooks
+from autograder.sandbox.execute import VERDICT_KEY
 
 TEMPLATES = Path(__file__).with_name("templates")
 TEMPLATE_NAME = "cnn_feedback"  # nbgrader's "feedback" template, with the policy added
@@ -46,14 +51,22 @@ class SanitizeFeedback(NbGraderPreprocessor):
         cell.metadata = NotebookNode({"nbgrader": nbgrader} if isinstance(nbgrader, dict) else {})
         cell.pop("attachments", None)
         if cell.cell_type == "code":
-            cell.outputs = [kept for kept in map(_inert, cell.get("outputs", [])) if kept]
+            test_cell = notebooks.is_test_cell(cell)
+            outputs = cell.get("outputs", [])
+            cell.outputs = [kept for kept in (_inert(o, test_cell) for o in outputs) if kept]
         return cell, resources
 
 
-def _inert(output: NotebookNode) -> NotebookNode | None:
-    """The output with only text and pictures left, or None if nothing is left."""
+def _inert(output: NotebookNode, test_cell: bool) -> NotebookNode | None:
+    """The output with only text and pictures left, or None if nothing is left.
+
+    The judge's report keeps its (escaped, framed) HTML: in a test cell,
+    whose outputs the grader rebuilds, only the grader makes it.
+    """
     if output.get("output_type") not in ("display_data", "execute_result"):
         return output  # streams and errors are text
+    if test_cell and output.get("metadata", {}).get(VERDICT_KEY) == "report":
+        return output
     data = {k: v for k, v in output.get("data", {}).items() if k in KEPT_MIMETYPES}
     if not data:
         return None

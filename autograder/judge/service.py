@@ -16,7 +16,9 @@ to a results file that nbgrader reads; the kernel's own output never decides
 a score.
 
 Run as ``python -m autograder.judge --socket PATH --results PATH --handout DIR
---scratch DIR --assignment ID``, with nbgrader's expectations on standard input.
+--scratch DIR --assignment ID --sources FILE``, with nbgrader's expectations on
+standard input; the sources are the notebook's answer cells as nbgrader read
+them, for checks that read the student's code rather than ask the kernel.
 """
 
 from __future__ import annotations
@@ -27,15 +29,15 @@ import json
 import os
 import select
 import socket
+import struct
 import sys
 import tempfile
 import threading
 import time
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-
-import numpy as np
 
 from autograder import assignments
 from autograder.checks.api import Submission
@@ -56,13 +58,19 @@ class Expectation:
 
 
 class Kernel:
-    """The student's kernel at the other end of one connection."""
+    """The student's kernel at the other end of one connection.
+
+    ``process_id`` is the kernel's process as the operating system says (the
+    socket's peer credentials, in this process's view), not as the kernel says:
+    checks may signal it, as Ctrl-C would.
+    """
 
     def __init__(self, sock: socket.socket, scratch: Path, deadline: float | None) -> None:
         self.sock = sock
         self.deadline = deadline
         self.codec = wire.Codec(scratch, resolve=self._resolve)
         self.lost = False  # the kernel hung up (interrupted, died) or broke the wire's rules
+        self.process_id = peer_process(sock)
 
     def _resolve(self, ref: dict[str, Any]) -> Any:
         if ref.get("kind") == "function" and isinstance(ref.get("id"), int):
@@ -83,17 +91,54 @@ class Kernel:
             raise wire.WireError(str(reply["failure"])[: wire.MAX_TEXT])
         return reply, reply_blobs
 
-    def collect(self, names: tuple[str, ...]) -> dict[str, Any]:
-        """The student's objects of these names that the notebook defines."""
-        reply, blobs = self.ask({"op": "collect", "names": list(names)})
+    def keep(self, value: Any) -> wire.Kept:
+        """Have the kernel hold ``value``, so that calls can pass it again as the same object."""
+        blobs: list[bytes] = []
+        reply, _ = self.ask({"op": "keep", "value": self.codec.encode(value, blobs)}, blobs)
+        if not isinstance(reply.get("kept"), int):
+            raise wire.WireError("the kernel did not say where it keeps the value")
+        return wire.Kept(reply["kept"])
+
+    def collect(self, names: tuple[str, ...]) -> RemoteObjects:
+        """The student's objects of these names that the notebook defines, fetched when used.
+
+        Trained models are megabytes that take seconds to save and load:
+        only the checks that use one make the kernel send it.
+        """
+        reply, _ = self.ask({"op": "names", "names": list(names)})
+        defined = reply.get("names")
+        if not isinstance(defined, list) or not set(defined) <= set(names):
+            raise wire.WireError("the kernel's names are not the ones asked for")
+        return RemoteObjects(self, tuple(defined))
+
+    def fetch(self, name: str) -> Any:
+        """One of the student's objects, from the kernel."""
+        reply, blobs = self.ask({"op": "collect", "names": [name]})
         objects = reply.get("objects")
-        if not isinstance(objects, dict):
-            raise wire.WireError("the kernel's objects are not a mapping")
-        return {
-            str(name): self.codec.decode(value, blobs)
-            for name, value in objects.items()
-            if name in names
-        }
+        if not isinstance(objects, dict) or name not in objects:
+            raise wire.WireError(f"the kernel did not send {name!r}")
+        return self.codec.decode(objects[name], blobs)
+
+
+class RemoteObjects(Mapping[str, Any]):
+    """The student's objects by name, each fetched from the kernel when a check first uses it."""
+
+    def __init__(self, kernel: Kernel, names: tuple[str, ...]) -> None:
+        self.kernel, self.names = kernel, names
+        self.fetched: dict[str, Any] = {}
+
+    def __getitem__(self, name: str) -> Any:
+        if name not in self.names:
+            raise KeyError(name)
+        if name not in self.fetched:
+            self.fetched[name] = self.kernel.fetch(name)
+        return self.fetched[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.names)
+
+    def __len__(self) -> int:
+        return len(self.names)
 
 
 class RemoteFunction:
@@ -105,13 +150,31 @@ class RemoteFunction:
     def __repr__(self) -> str:
         return f"<student {self.type_name} #{self.number}>"
 
+    @property
+    def process_id(self) -> int:
+        """The kernel's process, where the function runs."""
+        return self.kernel.process_id
+
+    def keep(self, value: Any) -> wire.Kept:
+        """Have the kernel hold a value to pass to this function again as the same object."""
+        return self.kernel.keep(value)
+
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         return self.call_with_probes(args, kwargs, ())[0]
 
     def call_with_probes(
-        self, args: tuple[Any, ...], kwargs: dict[str, Any], probes: tuple[Any, ...]
+        self,
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+        probes: tuple[Any, ...],
+        report_interrupts: bool = False,
     ) -> tuple[Any, dict[str, Any]]:
-        """Call it in the kernel with these probes applied; its result and what they saw."""
+        """Call it in the kernel with these probes applied; its result and what they saw.
+
+        With ``report_interrupts``, a KeyboardInterrupt the function lets out
+        is its result (a check's own Ctrl-C); otherwise it ends the grading of
+        the cell, as nbgrader's time limit does.
+        """
         codec, blobs = self.kernel.codec, []
         request = {
             "op": "call",
@@ -119,22 +182,23 @@ class RemoteFunction:
             "args": codec.encode(tuple(args), blobs),
             "kwargs": codec.encode(dict(kwargs), blobs),
             "probes": [[name, options] for name, options in probes],
+            "report_interrupts": report_interrupts,
         }
         reply, reply_blobs = self.kernel.ask(request, blobs)
         observed = codec.decode(reply.get("observed", {"$": "dict", "items": []}), reply_blobs)
         if not isinstance(observed, dict):
             raise wire.WireError("the probes' observations are not a mapping")
-        after = reply.get("args_after", [])
-        for original, encoded in zip(args, after if isinstance(after, list) else [], strict=False):
-            if isinstance(original, np.ndarray) and encoded is not None:
-                value = codec.decode(encoded, reply_blobs)
-                if isinstance(value, np.ndarray) and value.shape == original.shape:
-                    np.copyto(original, value, casting="unsafe")
         if "error" in reply:
             error = wire.rebuild_error(reply["error"] if isinstance(reply["error"], dict) else {})
             error.observed = observed  # type: ignore[attr-defined]
             raise error
         return codec.decode(reply.get("value"), reply_blobs), observed
+
+
+def peer_process(sock: socket.socket) -> int:
+    """The process at the other end of a Unix socket, as the operating system knows it."""
+    credentials = sock.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
+    return struct.unpack("3i", credentials)[0]
 
 
 def judge_connection(
@@ -143,6 +207,7 @@ def judge_connection(
     expected: Expectation | None,
     seed: int | None = None,
     deadline: float | None = None,
+    sources: dict[str, str] | None = None,
 ) -> dict[str, Any] | None:
     """Judge the test cell a connecting kernel asks for, if it is the expected one.
 
@@ -153,6 +218,7 @@ def judge_connection(
     kept for the log but never scores: the cell's error decides, the same on
     every run.
     """
+    accepted_at = time.time()  # whatever the kernel prints from now on is not shown
     hello, _ = wire.receive(sock, deadline)
     asked = (hello.get("assignment"), hello.get("cell"))
     if expected is None or asked != (expected.assignment, expected.cell):
@@ -161,9 +227,10 @@ def judge_connection(
     kernel = Kernel(sock, scratch, deadline)
     names = assignments.get(expected.assignment).student_names
     try:
-        submission = Submission(kernel.collect(names))
+        submission = Submission(kernel.collect(names), sources or {})
     except (wire.WireError, OSError) as error:
-        return _lost(expected, f"the kernel's answer broke the grader's rules: {error}")
+        lost = _lost(expected, f"the kernel's answer broke the grader's rules: {error}")
+        return {**lost, "accepted_at": accepted_at}
     verdict = runner.judge_cell(expected.assignment, expected.cell, submission, seed)
     try:
         wire.send(sock, {"op": "done", "report": verdict.report})
@@ -181,6 +248,7 @@ def judge_connection(
         "figure": base64.b64encode(figure).decode() if figure else None,
         "error": verdict.error,
         "complete": not kernel.lost,
+        "accepted_at": accepted_at,
     }
 
 
@@ -195,37 +263,46 @@ def _lost(expected: Expectation, why: str) -> dict[str, Any]:
 
 
 def judge_in_process(
-    assignment: str, cell: str, namespace: dict[str, Any], seed: int | None = None
+    assignment: str,
+    cell: str,
+    namespace: dict[str, Any],
+    seed: int | None = None,
+    sources: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """Judge one test cell of a notebook's namespace here, over the wire as under nbgrader.
 
-    The kernel's side (:func:`autograder.kernel.serve.serve_on`) runs in a
-    thread of this process, talking to the judge over a socket pair: the same
-    questions, answers and data format as a sandboxed kernel and its judge.
+    The kernel's side (:func:`autograder.kernel.serve.serve_on`) runs in this
+    thread, as in a kernel, where a check's Ctrl-C reaches it; the judge runs
+    in another, over a socket pair: the same questions, answers and data
+    format as a sandboxed kernel and its judge. ``sources`` are the
+    notebook's answer cells, by ``grade_id``.
     """
     judge_end, kernel_end = socket.socketpair()
-    failures: list[BaseException] = []
+    verdicts: list[dict[str, Any] | None] = []
 
-    def kernel_side(scratch: Path) -> None:
+    def judge_side(scratch: Path) -> None:
+        expected = Expectation(assignment, cell, 0)
         try:
-            serve.serve_on(kernel_end, assignment, cell, namespace, wire.Codec(scratch))
-        except BaseException as error:  # reported below, as the judge saw it
-            failures.append(error)
+            verdicts.append(judge_connection(judge_end, scratch, expected, seed, None, sources))
+        finally:
+            judge_end.close()
 
     with (
         tempfile.TemporaryDirectory(prefix="cnn-judge-") as judge_scratch,
         tempfile.TemporaryDirectory(prefix="cnn-kernel-") as kernel_scratch,
-        judge_end,
         kernel_end,
     ):
-        thread = threading.Thread(target=kernel_side, args=(Path(kernel_scratch),), daemon=True)
+        thread = threading.Thread(target=judge_side, args=(Path(judge_scratch),), daemon=True)
         thread.start()
-        expected = Expectation(assignment, cell, 0)
-        verdict = judge_connection(judge_end, Path(judge_scratch), expected, seed)
-        thread.join()
-    if verdict is None or failures:
-        raise runner.GradingError(f"cell {cell!r} of {assignment!r} was not judged: {failures}")
-    return verdict
+        try:
+            serve.serve_on(
+                kernel_end, assignment, cell, namespace, wire.Codec(Path(kernel_scratch))
+            )
+        finally:
+            thread.join()
+    if not verdicts or verdicts[0] is None:
+        raise runner.GradingError(f"cell {cell!r} of {assignment!r} was not judged")
+    return verdicts[0]
 
 
 def grade_here(assignment: str, cell: str, namespace: dict[str, Any]) -> float:
@@ -291,6 +368,7 @@ def judge_kernels(
     scratch: Path,
     seed: int,
     connection_seconds: float,
+    sources: dict[str, str],
 ) -> None:
     """Judge connection after connection, appending each verdict to ``results``.
 
@@ -309,7 +387,8 @@ def judge_kernels(
         try:
             with conn:
                 deadline = time.monotonic() + connection_seconds
-                verdict = judge_connection(conn, scratch, expectations.take(), seed, deadline)
+                expected = expectations.take()
+                verdict = judge_connection(conn, scratch, expected, seed, deadline, sources)
             if verdict is not None:
                 with results.open("a") as handle:
                     handle.write(json.dumps(verdict) + "\n")
@@ -327,6 +406,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--scratch", required=True, type=Path, help="the judge's own folder")
     parser.add_argument("--assignment", required=True, choices=assignments.IDS)
     parser.add_argument("--connection-seconds", type=float, default=600.0)
+    parser.add_argument("--sources", type=Path, help="the notebook's answer cells, JSON")
     args = parser.parse_args(argv)
     # The checks' temporary files (05's image trees) go where the kernel can read them.
     os.environ["TMPDIR"] = tempfile.tempdir = str(args.handout)
@@ -344,4 +424,5 @@ def main(argv: list[str] | None = None) -> None:
         args.scratch,
         fresh_seed(),
         args.connection_seconds,
+        json.loads(args.sources.read_text()) if args.sources else {},
     )

@@ -19,8 +19,6 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from autograder.kernel import probes, wire
 
 JUDGE_SOCKET = "CNN_GRADER_JUDGE"  # the judge's Unix socket
@@ -62,12 +60,18 @@ def answer(
 ) -> dict[str, Any]:
     """The reply to one request of the judge (its blobs go into ``reply_blobs``)."""
     op = request.get("op")
+    if op == "names":  # which of these the notebook defines
+        return {
+            "names": [n for n in request.get("names", []) if isinstance(n, str) and n in namespace]
+        }
     if op == "collect":
         names = [n for n in request.get("names", []) if isinstance(n, str) and n in namespace]
         return {"objects": {name: codec.encode(namespace[name], reply_blobs) for name in names}}
     if op == "call":
         return call(request, blobs, codec, reply_blobs)
-    return {"failure": f"unknown request {op!r}"}
+    if op == "keep":  # a value the judge will pass again, as the very same object
+        return {"kept": codec.keep(codec.decode(request.get("value"), blobs))}
+    return {"failure": f"unknown request {str(op)[:40]!r}"}
 
 
 def call(
@@ -85,13 +89,10 @@ def call(
         try:
             reply["value"] = codec.encode(function(*args, **kwargs), reply_blobs)
         except KeyboardInterrupt as error:
-            if not isinstance(error, probes.SimulatedInterrupt):
+            if not request.get("report_interrupts"):
                 raise  # nbgrader's time limit: stop grading this cell
-            reply["error"] = wire.describe_error(error)
+            reply["error"] = wire.describe_error(error)  # the judge's own Ctrl-C, a finding
         except BaseException as error:  # the student's error (SystemExit too) is a finding
             reply["error"] = wire.describe_error(error)
     reply["observed"] = codec.encode(observed, reply_blobs)
-    # Arrays as they are after the call, for checks that look for writes into inputs.
-    after = [codec.encode(a, reply_blobs) if isinstance(a, np.ndarray) else None for a in args]
-    reply["args_after"] = after
     return reply

@@ -15,7 +15,8 @@ Values inside a header are encoded by :class:`Codec`:
 * a Keras ``History`` as its ``history`` and ``epoch`` values;
 * an exception as its class names and message;
 * anything else (a student's function, say) as a numbered reference that
-  only the side holding the object can resolve.
+  only the side holding the object can resolve; and a value one side asked
+  the other to keep (``keep``) as the number of that very object.
 
 The judge reads every byte from the kernel as hostile, so every bound is
 checked before anything is allocated or parsed: the header's size, its
@@ -153,6 +154,16 @@ class Opaque:
         return f"<{self.type_name} object that the grader cannot read{why}>"
 
 
+class Kept:
+    """A value the other side keeps for us, named by its number there (``Codec.keep``)."""
+
+    def __init__(self, number: int) -> None:
+        self.number = number
+
+    def __repr__(self) -> str:
+        return f"<kept #{self.number}>"
+
+
 def is_keras_model(value: Any) -> bool:
     keras = sys.modules.get("keras")
     return keras is not None and isinstance(value, keras.Model)
@@ -198,6 +209,8 @@ class Codec:
             return {"$": "dict", "items": items}
         if isinstance(value, BaseException):
             return {"$": "error", **describe_error(value)}
+        if isinstance(value, Kept):
+            return {"$": "kept", "id": value.number}
         if is_keras_model(value):
             return {"$": "model", "blob": _append(blobs, self._model_bytes(value))}
         if _is_history(value):
@@ -206,10 +219,15 @@ class Codec:
         return self._reference(value)
 
     def _reference(self, value: Any) -> dict[str, Any]:
-        number = next(self._numbers)
-        self.objects[number] = value
+        number = self.keep(value)
         kind = "function" if isinstance(value, types.FunctionType) else "object"
         return {"$": "ref", "id": number, "kind": kind, "type": type(value).__name__}
+
+    def keep(self, value: Any) -> int:
+        """Hold ``value`` under a new number the other side can name it by."""
+        number = next(self._numbers)
+        self.objects[number] = value
+        return number
 
     def _model_bytes(self, model: Any) -> bytes:
         with tempfile.TemporaryDirectory(dir=self.scratch) as folder:
@@ -253,6 +271,10 @@ class Codec:
             )
         if kind == "ref":
             return self._resolve(value)
+        if kind == "kept":
+            if value.get("id") not in self.objects:
+                raise WireError("a value refers to an object this side does not keep")
+            return self.objects[value["id"]]
         raise WireError(f"unknown value kind {str(kind)[:40]!r}")
 
     def _load_model(self, data: bytes) -> Any:

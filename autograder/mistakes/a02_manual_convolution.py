@@ -237,6 +237,47 @@ def max_pool2d(feature_map, pool_size=2, stride=None):
                                     j * stride : j * stride + pool_size].max()
     return out
 """,
-        {"test_max_pool_negative_values", "test_max_pool_returns_float_and_keeps_input"},
+        # It writes into its input, but the same way every time: the results tell nothing.
+        {"test_max_pool_negative_values"},
+    ),
+    mistake(
+        "max pooling into an array like the input's (np.zeros_like keeps int dtype)",
+        "02_manual_convolution",
+        "max_pool2d",
+        """
+def max_pool2d(feature_map, pool_size=2, stride=None):
+    stride = pool_size if stride is None else stride
+    if pool_size < 1 or stride < 1 or pool_size > min(np.shape(feature_map)):
+        raise ValueError("bad pool")
+    out_h = (feature_map.shape[0] - pool_size) // stride + 1
+    out_w = (feature_map.shape[1] - pool_size) // stride + 1
+    out = np.zeros_like(feature_map)[:out_h, :out_w]
+    for i in range(out_h):
+        for j in range(out_w):
+            out[i, j] = feature_map[i * stride : i * stride + pool_size,
+                                    j * stride : j * stride + pool_size].max()
+    return out
+""",
+        {"test_max_pool_returns_float_and_keeps_input"},
+    ),
+    mistake(
+        "max pooling written into the input array to save memory",
+        "02_manual_convolution",
+        "max_pool2d",
+        """
+def max_pool2d(feature_map, pool_size=2, stride=None):
+    stride = pool_size if stride is None else stride
+    if pool_size < 1 or stride < 1 or pool_size > min(np.shape(feature_map)):
+        raise ValueError("bad pool")
+    feature_map = np.asarray(feature_map, dtype=float)  # no copy when it is float already
+    out_h = (feature_map.shape[0] - pool_size) // stride + 1
+    out_w = (feature_map.shape[1] - pool_size) // stride + 1
+    for i in range(out_h):
+        for j in range(out_w):
+            feature_map[i, j] = feature_map[i * stride : i * stride + pool_size,
+                                            j * stride : j * stride + pool_size].max()
+    return feature_map[:out_h, :out_w].copy()
+""",
+        {"test_max_pool_returns_float_and_keeps_input"},
     ),
 ]

@@ -17,6 +17,7 @@ student's code, so it never removes a submission for one.
 
 from __future__ import annotations
 
+import html
 import re
 import time
 from typing import Any
@@ -79,6 +80,7 @@ class SandboxedExecute(Execute):
         self.kernel_gone: str | None = None
         self._tokens = 0
         self._kept = 0  # characters of output kept for the running cell
+        self._arrived: dict[int, float] = {}  # when each output of the running cell arrived
 
     def preprocess(self, nb: NotebookNode, resources: Any = None, km: Any = None) -> Any:
         if not self.sandbox:
@@ -98,7 +100,9 @@ class SandboxedExecute(Execute):
         self.kernel_gone = None
         for cell in nb.cells:
             cell.get("metadata", {}).pop(VERDICT_KEY, None)  # only the judge writes it
-        with Judge(self.assignment, connection_seconds=self._longest_timeout() + 60) as judge:
+        sources = notebooks.answer_sources(nb)
+        seconds = self._longest_timeout() + 60
+        with Judge(self.assignment, connection_seconds=seconds, sources=sources) as judge:
             self.judge = judge
             try:
                 self._run_all(resources)
@@ -141,7 +145,7 @@ class SandboxedExecute(Execute):
         assert self.judge is not None
         token = self._expect(call)
         try:
-            self._kept = 0
+            self._kept, self._arrived = 0, {}
             super().preprocess_cell(cell, resources, index)
         except Exception as error:
             why = _reason(error, index)
@@ -159,7 +163,7 @@ class SandboxedExecute(Execute):
             self.judge.expect(None)
         if call is not None:
             verdict = self.judge.verdict(token, self._kernel_alive, self.verdict_wait)
-            apply_verdict(cell, verdict)
+            apply_verdict(cell, verdict, self._arrived)
         self._next = index + 1
         return cell, resources
 
@@ -197,7 +201,12 @@ class SandboxedExecute(Execute):
                 )
                 outs[-1]["name"] = "stdout"
             return None
-        return super().output(outs, msg, display_id, cell_index)
+        out = super().output(outs, msg, display_id, cell_index)
+        if out is not None:
+            self._arrived[id(out)] = (
+                time.time()
+            )  # to tell the self-check's lines from the judging's
+        return out
 
     def _stops_within(self, seconds: float) -> bool:
         """Whether the kernel answers a request within ``seconds`` (it finished the cell)."""
@@ -228,9 +237,10 @@ class SandboxedExecute(Execute):
         self._end_kernel()
 
     def _end_kernel(self) -> None:
-        """End the kernel's whole sandbox, whatever state it is in."""
+        """End the kernel's whole sandbox, whatever state it is in, and remove its folders."""
         if self.km is not None and isinstance(self.km, SandboxedKernelManager):
             self.km.kill_sandbox()
+            self.km.remove_folders()
 
     def _mark_not_run(self, cell: NotebookNode) -> None:
         graded = notebooks.is_graded_cell(cell)
@@ -269,18 +279,25 @@ def grade_call(cell: NotebookNode) -> tuple[str, str] | None:
     return (match["assignment"], match["cell"]) if match else None
 
 
-def apply_verdict(cell: NotebookNode, verdict: dict[str, Any] | None) -> None:
+def apply_verdict(
+    cell: NotebookNode, verdict: dict[str, Any] | None, arrived: dict[int, float] | None = None
+) -> None:
     """Make the judge's verdict the test cell's score, whatever the kernel printed.
 
     nbgrader scores a test cell from its outputs: zero with an error output,
-    else the number of an ``execute_result``. With a verdict, the kernel's
-    printed lines (the visible self-check's) stay, everything else it
-    produced goes, and the judge's report, picture and points are added.
-    Without a complete one, the checks never ran or never finished (the
-    self-check failed, the code stopped or hung, the kernel's answers broke
-    the grader's rules): the kernel's error stands, or one is added, with the
-    judge's reason when it gave one.
+    else the number of an ``execute_result``. What the kernel printed before
+    the judge took the connection (the visible self-check's lines, by their
+    arrival time in ``arrived``) stays, cut to :data:`PRINTED_KEPT` lines;
+    everything printed while it was judged goes, as it could show the hidden
+    cases; the judge's report follows, marked as the grader's, then its
+    picture and points. Without a complete verdict the checks never ran or
+    never finished (the self-check failed, the code stopped or hung, the
+    kernel's answers broke the grader's rules): the kernel's error stands, or
+    one is added, with the judge's reason when it gave one.
     """
+    accepted_at = (verdict or {}).get("accepted_at")
+    if accepted_at is not None and arrived is not None:
+        cell.outputs = [o for o in cell.outputs if arrived.get(id(o), 0.0) < accepted_at]
     if verdict is None or not verdict.get("complete"):
         why = (verdict or {}).get("error")
         if why or not any(o.output_type == "error" for o in cell.outputs):
@@ -297,11 +314,16 @@ def apply_verdict(cell: NotebookNode, verdict: dict[str, Any] | None) -> None:
         "earned": float(verdict["earned"]),
         "checks": verdict["checks"],
     }
-    printed = [o for o in cell.outputs if o.output_type == "stream" and o.name == "stdout"]
-    cell.outputs = [
-        *printed,
-        NotebookNode(output_type="stream", name="stdout", text=verdict["report"] + "\n"),
-    ]
+    printed = "".join(
+        o.text for o in cell.outputs if o.output_type == "stream" and o.name == "stdout"
+    ).splitlines(keepends=True)
+    cell.outputs = [report_output(verdict["report"])]
+    if printed:
+        if len(printed) > PRINTED_KEPT:
+            printed = [*printed[:PRINTED_KEPT], f"... ({len(printed) - PRINTED_KEPT} more lines)\n"]
+        cell.outputs.insert(
+            0, NotebookNode(output_type="stream", name="stdout", text="".join(printed))
+        )
     if verdict.get("figure"):
         cell.outputs.append(
             NotebookNode(
@@ -317,6 +339,28 @@ def apply_verdict(cell: NotebookNode, verdict: dict[str, Any] | None) -> None:
             data={"text/plain": repr(float(verdict["earned"]))},
             metadata={},
         )
+    )
+
+
+PRINTED_KEPT = 40  # lines of the kernel's own output kept above the judge's report
+REPORT_HEADING = "🔒 채점기 보고서 / grader's report"
+
+
+def report_output(report: str) -> NotebookNode:
+    """The judge's report as an output only the grader makes: a framed box, and plain text.
+
+    Outputs of test cells are rebuilt here from the verdict, so no student
+    output can take this form there (the feedback keeps such HTML only in
+    test cells, :mod:`autograder.course.feedback`).
+    """
+    box = (
+        f'<div class="cnn-report"><b>{html.escape(REPORT_HEADING)}</b>'
+        f"<pre>{html.escape(report)}</pre></div>"
+    )
+    return NotebookNode(
+        output_type="display_data",
+        data={"text/html": box, "text/plain": f"{REPORT_HEADING}\n{report}"},
+        metadata={VERDICT_KEY: "report"},
     )
 
 

@@ -53,7 +53,9 @@ class Judge:
     die alone; :meth:`expect` starts it again if it did.
     """
 
-    def __init__(self, assignment: str, connection_seconds: float) -> None:
+    def __init__(
+        self, assignment: str, connection_seconds: float, sources: dict[str, str] | None = None
+    ) -> None:
         self.assignment, self.connection_seconds = assignment, connection_seconds
         self.folder = Path(tempfile.mkdtemp(prefix="cnn-judge-"))
         self.folder.chmod(0o755)  # the kernel's own user reaches the socket and the handout
@@ -72,6 +74,8 @@ class Judge:
         self.busy = self.folder / "busy"
         self.log_path = self.folder / "judge.log"
         self.results.touch()
+        self.sources = self.folder / "sources.json"  # the answer cells, as nbgrader read them
+        self.sources.write_text(json.dumps(sources or {}))
         self.process: subprocess.Popen[str] | None = None
         self._start()
 
@@ -92,6 +96,7 @@ class Judge:
             "--handout", str(self.handout), "--scratch", str(self.scratch),
             "--assignment", self.assignment,
             "--connection-seconds", str(self.connection_seconds),
+            "--sources", str(self.sources),
         ]  # fmt: skip
 
     def _start(self) -> None:
@@ -271,8 +276,14 @@ class SandboxedKernelManager(AsyncKernelManager):
             with contextlib.suppress(subprocess.TimeoutExpired):
                 process.wait(timeout=10)
 
+    def remove_folders(self) -> None:
+        """Remove the kernel's runtime and handout folders (once it has ended)."""
+        shutil.rmtree(self.runtime_dir, ignore_errors=True)
+        shutil.rmtree(self.handout_dir, ignore_errors=True)
+
     async def _async_cleanup_resources(self, restart: bool = False) -> None:
-        await super()._async_cleanup_resources(restart=restart)
-        if not restart:
-            shutil.rmtree(self.runtime_dir, ignore_errors=True)
-            shutil.rmtree(self.handout_dir, ignore_errors=True)
+        try:
+            await super()._async_cleanup_resources(restart=restart)
+        finally:
+            if not restart:
+                self.remove_folders()

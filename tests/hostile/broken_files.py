@@ -72,9 +72,9 @@ def _huge(nb: dict) -> None:
 
 
 def _duplicate_ids(nb: dict) -> None:
-    ids = [c["id"] for c in nb["cells"] if "id" in c]
-    for cell in nb["cells"][1:3]:
-        cell["id"] = ids[0]
+    nb["nbformat_minor"] = 5  # the first minor version with cell ids
+    for number, cell in enumerate(nb["cells"]):
+        cell["id"] = "same" if number < 3 else f"cell-{number}"
 
 
 def _huge_outputs(nb: dict) -> None:
