@@ -48,16 +48,22 @@ def student_id(mistake: Mistake) -> str:
 
 
 def graded_mistakes(assignment: str) -> list[Mistake]:
-    """The catalogued mistakes graded through nbgrader: the trained ones, a self-check zero.
+    """The catalogued mistakes graded through nbgrader: the trained ones, a self-check zero,
+    and one a hidden check catches (its report is what feedback pages show).
 
-    The self-check zero is one of the trained ones where there is such a
-    mistake, to train no more models than needed.
+    The self-check zero and the hidden failure are trained ones where there are
+    such mistakes, to train no more models than needed.
     """
-    trained = [m for m in mistakes.for_assignment(assignment) if changes_a_trained_model(m)]
-    zeroes = [m for m in trained if m.zeroes] or [
-        next(m for m in mistakes.for_assignment(assignment) if m.zeroes)
-    ]
-    return list({m.name: m for m in [*zeroes[:1], *trained]}.values())
+    catalogued = mistakes.for_assignment(assignment)
+    trained = [m for m in catalogued if changes_a_trained_model(m)]
+    zero = next(m for m in [*trained, *catalogued] if m.zeroes)
+    caught = next(m for m in [*trained, *catalogued] if m.fails and not m.zeroes)
+    return list({m.name: m for m in [zero, caught, *trained]}.values())
+
+
+def caught_by_a_hidden_check(assignment: str) -> Mistake:
+    """The graded mistake whose self-check passes and a hidden check fails."""
+    return next(m for m in graded_mistakes(assignment) if m.fails and not m.zeroes)
 
 
 class LoopbackServer:

@@ -60,16 +60,18 @@ def prepare(course_root: Path, assignment: str, student: str) -> str | None:
     """
     folder = Path(course_root) / "submitted" / student / assignment
     try:
-        notes = (
-            _ensure_a_folder(folder) + _clean(folder) + _notebook(course_root, assignment, folder)
-        )
+        notes = _ensure_a_folder(folder) + _clean(folder)
+        nb, notebook_notes = _notebook(course_root, assignment, folder)
+        notes += notebook_notes
     except Exception as error:  # whatever it is, it is this submission's alone
         notes = [
             f"Your submission could not be prepared for grading ({type(error).__name__}); it "
             f"is kept for your instructor, and the unanswered notebook was graded in its place. "
             "(제출물을 처리할 수 없어 빈 노트북으로 채점했습니다.)"
         ]
-        _start_over(course_root, assignment, folder, notes[0])
+        nb = _start_over(course_root, assignment, folder)
+    if notes:
+        _write_with_note(nb, folder / f"{assignment}.ipynb", notes)
     return " ".join(notes) or None
 
 
@@ -180,50 +182,39 @@ def _check_timestamp(path: Path) -> list[str]:
     ]
 
 
-def _notebook(course_root: Path, assignment: str, folder: Path) -> list[str]:
-    """The notes on making the folder's notebook gradable (and the notebook, so made)."""
+def _notebook(course_root: Path, assignment: str, folder: Path) -> tuple[NotebookNode, list[str]]:
+    """The notebook to grade for this folder, and the notes on how it was made gradable."""
     expected = folder / f"{assignment}.ipynb"
     if expected.is_dir():
         aside = _set_aside(expected)
-        return _grade_stub_instead(
-            course_root,
-            assignment,
-            expected,
+        return _stub(course_root, assignment), [
             f"`{expected.name}` was a folder, not a notebook; it is kept as `{aside.name}`, and "
-            "the unanswered notebook was graded in its place. (노트북이 아니라 폴더입니다.)",
-        )
+            "the unanswered notebook was graded in its place. (노트북이 아니라 폴더입니다.)"
+        ]
     if expected.is_file():
         nb, problem = read_notebook(expected)
         if nb is None:
             kept = expected.with_name(expected.name + ".unreadable")
             if not kept.exists():
                 shutil.copyfile(expected, kept)
-            return _grade_stub_instead(
-                course_root,
-                assignment,
-                expected,
+            return _stub(course_root, assignment), [
                 f"Your notebook `{expected.name}` could not be read: {problem}. The original is "
                 f"kept as `{kept.name}`; the unanswered notebook was graded in its place. "
-                "(제출한 노트북 파일을 읽을 수 없어 빈 노트북으로 채점했습니다.)",
-            )
-        return _repair(course_root, assignment, expected, nb, problem)
+                "(제출한 노트북 파일을 읽을 수 없어 빈 노트북으로 채점했습니다.)"
+            ]
+        return nb, _repair(course_root, assignment, nb, problem)
     others = sorted(p for p in folder.glob("*.ipynb") if p.is_file() and not p.is_symlink())
     renamed = read_notebook(others[0])[0] if len(others) == 1 else None
     if renamed is not None:
-        note = (
+        return renamed, [
             f"Your notebook was named `{_shown(Path(others[0].name))}`; it was graded as "
             f"`{expected.name}`. Please keep the notebook's name. (파일 이름을 바꾸지 마세요.)"
-        )
-        _write_with_note(renamed, expected, note)
-        return [note]
+        ]
     found = ", ".join(f"`{_shown(Path(p.name))}`" for p in others[:5]) or "no notebook"
-    return _grade_stub_instead(
-        course_root,
-        assignment,
-        expected,
+    return _stub(course_root, assignment), [
         f"No notebook named `{expected.name}` was submitted (found {found}); the unanswered "
-        "notebook was graded in its place. (제출된 노트북이 없어 빈 노트북으로 채점했습니다.)",
-    )
+        "notebook was graded in its place. (제출된 노트북이 없어 빈 노트북으로 채점했습니다.)"
+    ]
 
 
 def read_notebook(path: Path) -> tuple[NotebookNode | None, str | None]:
@@ -252,10 +243,11 @@ def notebook_from_bytes(data: bytes) -> tuple[NotebookNode | None, str | None]:
         content = json.loads(data)
     except (UnicodeDecodeError, ValueError, RecursionError) as error:
         return None, f"the file is not valid JSON ({str(error)[:100]})"
-    if not isinstance(content, dict) or not isinstance(content.get("cells"), list):
+    cells = _cells_of(content)
+    if cells is None:
         return None, "the file is JSON but not a Jupyter notebook"
-    if len(content["cells"]) > MAX_CELLS:
-        return None, f"it has {len(content['cells']):,} cells, more than the {MAX_CELLS:,} graded"
+    if cells > MAX_CELLS:
+        return None, f"it has {cells:,} cells, more than the {MAX_CELLS:,} graded"
     old = content.get("nbformat") != 4
     try:
         nb = nbformat.reads(data.decode(), as_version=4)
@@ -266,22 +258,32 @@ def notebook_from_bytes(data: bytes) -> tuple[NotebookNode | None, str | None]:
     return nb, remark
 
 
-def _repair(
-    course_root: Path, assignment: str, path: Path, nb: NotebookNode, remark: str | None
-) -> list[str]:
+def _cells_of(content: object) -> int | None:
+    """How many cells a notebook's JSON holds (nbformat 4, or 3's worksheets); None if none."""
+    if not isinstance(content, dict):
+        return None
+    if isinstance(content.get("cells"), list):
+        return len(content["cells"])
+    sheets = content.get("worksheets")
+    if content.get("nbformat") != 3 or not isinstance(sheets, list):
+        return None
+    if not all(isinstance(s, dict) and isinstance(s.get("cells"), list) for s in sheets):
+        return None
+    return sum(len(s["cells"]) for s in sheets)
+
+
+def _repair(course_root: Path, assignment: str, nb: NotebookNode, remark: str | None) -> list[str]:
     release = nbformat.read(str(release_path(assignment, Path(course_root))), as_version=4)
     repairs = repair_cells(nb, release)
     if remark:
         repairs.insert(0, remark)
     if not repairs:
         return []
-    note = (
+    return [
         "Your notebook was changed before grading: "
         + "; ".join(repairs)
         + ". (삭제하거나 바꾼 채점용 셀을 복원했습니다.)"
-    )
-    _write_with_note(nb, path, note)
-    return [note]
+    ]
 
 
 def repair_cells(nb: NotebookNode, release: NotebookNode) -> list[str]:
@@ -327,15 +329,14 @@ def _index_of(nb: NotebookNode, grade_id: str) -> int:
     return next(i for i, c in enumerate(nb.cells) if notebooks.grade_id_of(c) == grade_id)
 
 
-def _grade_stub_instead(course_root: Path, assignment: str, path: Path, note: str) -> list[str]:
-    stub = nbformat.read(str(release_path(assignment, Path(course_root))), as_version=4)
-    _write_with_note(stub, path, note)
-    return [note]
+def _stub(course_root: Path, assignment: str) -> NotebookNode:
+    """The released, unanswered notebook, graded in place of one that cannot be."""
+    return nbformat.read(str(release_path(assignment, Path(course_root))), as_version=4)
 
 
-def _start_over(course_root: Path, assignment: str, folder: Path, note: str) -> None:
-    """Set the whole submission aside, and grade the stub in a fresh folder, keeping the
-    submission's own timestamp and secret (nbgrader's) when they are plain files."""
+def _start_over(course_root: Path, assignment: str, folder: Path) -> NotebookNode:
+    """Set the whole submission aside for a fresh folder, keeping the submission's own
+    timestamp and secret (nbgrader's) when they are plain files; return the stub to grade."""
     kept = {
         name: (folder / name).read_bytes()
         for name in KEPT_FILES
@@ -347,11 +348,13 @@ def _start_over(course_root: Path, assignment: str, folder: Path, note: str) -> 
     folder.mkdir(parents=True)
     for name, data in kept.items():
         (folder / name).write_bytes(data)
-    _grade_stub_instead(course_root, assignment, folder / f"{assignment}.ipynb", note)
+    return _stub(course_root, assignment)
 
 
-def _write_with_note(nb: NotebookNode, path: Path, note: str) -> None:
-    cell = nbformat.v4.new_markdown_cell(f"**{NOTE_TITLE}:** {note}")
+def _write_with_note(nb: NotebookNode, path: Path, notes: list[str]) -> None:
+    """Write the notebook to grade, with what was done to it in a cell at the top."""
+    text = notes[0] if len(notes) == 1 else "".join(f"\n- {note}" for note in notes)
+    cell = nbformat.v4.new_markdown_cell(f"**{NOTE_TITLE}:** {text}")
     cell.pop("id", None)
     nb.cells.insert(0, cell)
     nbformat.write(nb, str(path))

@@ -40,6 +40,8 @@ from autograder import checks
 from autograder.checks.api import CheckFailed, MissingDefinition, StudentCodeError, Submission
 from autograder.checks.conftest import CELL, SEED, SUBMISSION, cell_of, fresh_seed
 
+MAX_REPORT_FIELD = 500  # characters of one expected/found/hint line in the report
+
 
 class GradingError(Exception):
     """The hidden checks could not be run; the cell scores zero with this reason."""
@@ -299,8 +301,14 @@ class _ResultCollector:
         info = _info(item)
         if error is None:
             return CheckResult(info.name, info.title, info.points, info.points)
-        expected, found, hint = explain(error)
+        expected, found, hint = (_shortened(text) for text in explain(error))
         return CheckResult(info.name, info.title, info.points, 0.0, expected, found, hint)
+
+
+def _shortened(text: str, limit: int = MAX_REPORT_FIELD) -> str:
+    """A report field cut to ``limit`` characters: student code chooses what errors say."""
+    text = str(text)
+    return text if len(text) <= limit else f"{text[:limit]}… ({len(text):,} characters)"
 
 
 def explain(error: BaseException) -> tuple[str, str, str]:

@@ -80,6 +80,7 @@ class SandboxedExecute(Execute):
         self.kernel_gone: str | None = None
         self._tokens = 0
         self._kept = 0  # characters of output kept for the running cell
+        self._dropping = False  # whether the running cell's outputs are past the limit
         self._arrived: dict[int, float] = {}  # when each output of the running cell arrived
 
     def preprocess(self, nb: NotebookNode, resources: Any = None, km: Any = None) -> Any:
@@ -145,7 +146,7 @@ class SandboxedExecute(Execute):
         assert self.judge is not None
         token = self._expect(call)
         try:
-            self._kept, self._arrived = 0, {}
+            self._kept, self._arrived, self._dropping = 0, {}, False
             super().preprocess_cell(cell, resources, index)
         except Exception as error:
             why = _reason(error, index)
@@ -190,7 +191,8 @@ class SandboxedExecute(Execute):
         """Keep outputs only up to ``max_output_characters`` per cell, as they arrive."""
         self._kept += output_size(msg.get("content", {}))
         if self._kept > self.max_output_characters:
-            if not any(o.get("name") == "grader-note" for o in outs):
+            if not self._dropping:
+                self._dropping = True
                 outs.append(
                     NotebookNode(
                         output_type="stream",
@@ -199,13 +201,10 @@ class SandboxedExecute(Execute):
                         "dropped by the grader (출력이 너무 많아 잘랐습니다) ...\n",
                     )
                 )
-                outs[-1]["name"] = "stdout"
             return None
         out = super().output(outs, msg, display_id, cell_index)
-        if out is not None:
-            self._arrived[id(out)] = (
-                time.time()
-            )  # to tell the self-check's lines from the judging's
+        if out is not None:  # when, to tell the self-check's lines from the judging's
+            self._arrived[id(out)] = time.time()
         return out
 
     def _stops_within(self, seconds: float) -> bool:

@@ -11,7 +11,8 @@ from traitlets import Integer
 
 def output_size(content: dict[str, Any]) -> int:
     """About how many characters an output message's content holds (text and data)."""
-    size = len(str(content.get("text", "")))
+    size = len(str(content.get("text", ""))) + len(str(content.get("evalue", "")))
+    size += sum(len(str(line)) for line in content.get("traceback") or [])
     for value in (content.get("data") or {}).values():
         size += len(value) if isinstance(value, str) else len(str(value))
     return size
@@ -34,6 +35,9 @@ class LimitOutputSize(NbGraderPreprocessor):
         for output in cell.outputs:
             if output.output_type == "stream":
                 output.text = self._cut(output.text)
+            elif output.output_type == "error":
+                output.evalue = self._cut(output.evalue)
+                output.traceback = [self._cut(line) for line in output.traceback]
             elif "text/plain" in output.get("data", {}):
                 output.data["text/plain"] = self._cut(output.data["text/plain"])
         return cell, resources

@@ -65,6 +65,6 @@ ENTRIES = [
         A03,
         answered(one_hot=ref(A03, "one_hot") + "\nprint('x' * 50_000_000)\n"),
         frozenset(),
-        "Output truncated",
+        "dropped by the grader",
     ),
 ]
