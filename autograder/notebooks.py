@@ -37,12 +37,16 @@ def is_test_cell(cell: NotebookNode) -> bool:
     return cell.cell_type == "code" and bool(meta.get("grade")) and not meta.get("solution")
 
 
-def answer_sources(notebook: NotebookNode) -> dict[str, str]:
-    """The source of each answer cell (nbgrader solution cell), by ``grade_id``."""
+def student_sources(notebook: NotebookNode) -> dict[str, str]:
+    """The source of every code cell the student could write, by ``grade_id`` (answer
+    cells) or as ``cell N`` (cells the student added, or plain cells of the release).
+
+    Locked cells are left out: nbgrader grades their released version.
+    """
     return {
-        str(grade_id_of(cell)): cell.source
-        for cell in notebook.cells
-        if nbgrader_meta(cell).get("solution") and grade_id_of(cell)
+        str(grade_id_of(cell) or f"cell {index}"): cell.source
+        for index, cell in enumerate(notebook.cells)
+        if cell.cell_type == "code" and not nbgrader_meta(cell).get("locked")
     }
 
 

@@ -38,7 +38,7 @@ def judge_notebook(assignment: str, nb: NotebookNode) -> dict[str, Verdict]:
         skip=set(assignments.get(assignment).training_cells),
         namespace=set_up(assignment),
     )
-    cells, sources = untrained_cells(assignment), notebooks.answer_sources(nb)
+    cells, sources = untrained_cells(assignment), notebooks.student_sources(nb)
     return {cell: judge_in_process(assignment, cell, namespace, None, sources) for cell in cells}
 
 
@@ -63,12 +63,12 @@ def _set_up(assignment: str) -> dict[str, Any]:
 
 
 def failed_checks(verdicts: dict[str, Verdict]) -> set[str]:
-    """Names of the checks that did not earn their points."""
+    """Names of the checks that failed (that lost their points, or gave advice)."""
     return {
         check["name"]
         for verdict in verdicts.values()
         for check in verdict["checks"]
-        if check["earned"] < check["points"]
+        if not check["passed"]
     }
 
 

@@ -19,7 +19,7 @@ from typing import ClassVar
 import numpy as np
 import pytest
 
-from source_data import course_data
+from source_data import course_data, grading_view
 from source_data.course_data import ChecksumMismatch, Dataset, DataUnavailable
 
 PAYLOAD = b"not really mnist, but bytes with a known hash\n" * 1000
@@ -164,7 +164,7 @@ def test_pet_arrays_split_every_readable_image_once(small_pet_mirror):
     )
     assert x_train.shape[1:] == (8, 8, 1) and x_train.dtype == np.float32
     assert len(x_train) + len(x_holdout) == 20  # 21 .jpg files, the 0-byte one dropped
-    assert 3 <= len(x_holdout) <= 4  # a fifth of 21 files, before dropping
+    assert len(x_holdout) == 4  # Cat and Dog 0.jpg and 5.jpg: numbers that are multiples of 5
     greys = np.round(np.concatenate([x_train, x_holdout]).mean(axis=(1, 2, 3)) * 255)
     labels = np.concatenate([y_train, y_holdout])
     assert sorted(greys) == [10 + 100 * label + 9 * i for label in (0, 1) for i in range(10)]
@@ -176,3 +176,49 @@ def test_pet_arrays_split_every_readable_image_once(small_pet_mirror):
 def test_pet_arrays_reject_an_unknown_split(small_pet_mirror):
     with pytest.raises(ValueError, match="holdout"):
         course_data.load_pet_arrays("test")
+
+
+@pytest.fixture
+def real_mnist() -> Path:
+    """MNIST from the configured mirror, found before a test points the mirror elsewhere."""
+    return course_data.dataset_path("mnist")
+
+
+@pytest.fixture
+def mirror_with_mnist(real_mnist, small_pet_mirror) -> Path:
+    """The small PetImages mirror, with the real MNIST beside it (from the configured mirror)."""
+    (small_pet_mirror / "mnist.npz").symlink_to(real_mnist)
+    return small_pet_mirror
+
+
+def test_the_grading_view_holds_back_what_accuracy_is_measured_on(
+    mirror_with_mnist, monkeypatch, tmp_path
+):
+    monkeypatch.setenv(course_data.CACHE_VARIABLE, str(tmp_path / "cache"))
+    full_training = course_data.load_pet_arrays("train", img_size=8)
+    mnist_training = course_data.load_mnist_training()
+    view = grading_view.grading_view()
+    assert grading_view.grading_view() == view  # built once
+    monkeypatch.setenv(course_data.MIRROR_VARIABLE, str(view))
+    with np.load(view / "mnist.npz") as data:
+        assert sorted(data.files) == ["x_train", "y_train"]
+    with pytest.raises(DataUnavailable, match="kept by the grader"):
+        course_data.load_mnist()
+    in_view = course_data.load_mnist_training()
+    assert all(np.array_equal(a, b) for a, b in zip(in_view, mnist_training, strict=True))
+    with pytest.raises(DataUnavailable, match="grader's"):
+        course_data.load_pet_arrays("holdout", img_size=8)
+    pets_in_view = course_data.load_pet_arrays("train", img_size=8)
+    assert all(np.array_equal(a, b) for a, b in zip(pets_in_view, full_training, strict=True))
+    names = {p.name for p in (view / "PetImages").rglob("*")}
+    assert {"Cat", "Dog", "Thumbs.db", "666.jpg", "1.jpg"} <= names
+    assert not names & {"0.jpg", "5.jpg"}
+
+
+def test_a_changed_view_file_is_refused(mirror_with_mnist, monkeypatch, tmp_path):
+    monkeypatch.setenv(course_data.CACHE_VARIABLE, str(tmp_path / "cache"))
+    view = grading_view.grading_view(("mnist",))
+    np.savez(view / "mnist.npz", x_train=np.zeros((1, 28, 28)), y_train=np.zeros(1))
+    monkeypatch.setenv(course_data.MIRROR_VARIABLE, str(view))
+    with pytest.raises(ChecksumMismatch):
+        course_data.load_mnist_training()

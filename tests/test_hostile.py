@@ -70,6 +70,7 @@ def test_hostile_submission_gets_its_score_and_a_reason(course_of, entry: Hostil
     assert course.cell_scores(entry.assignment)[entry.name] == expected
     feedback = course.feedback_path(entry.name, entry.assignment).read_text()
     assert entry.reason in feedback
+    assert not entry.absent or entry.absent not in feedback
 
 
 def test_correct_submissions_beside_them_are_judged_in_the_sandbox_for_full_marks(each_course):

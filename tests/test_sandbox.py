@@ -20,7 +20,7 @@ from autograder.sandbox.command import Limits
 
 
 def run_sandboxed(
-    tmp_path: Path, code: str, limits: Limits = sandbox.LIMITS
+    tmp_path: Path, code: str, limits: Limits = sandbox.LIMITS, data: Path | None = None
 ) -> subprocess.CompletedProcess[str]:
     """Run ``code`` with this interpreter inside the sandbox that hides ``tmp_path/course``.
 
@@ -39,11 +39,11 @@ def run_sandboxed(
         handed={"course_data.py": handed},
         writable=[],
         hidden=sandbox.hidden_paths(course),
-        readable=sandbox.readable_paths(),
+        readable=sandbox.readable_paths(data),
         uid=sandbox.kernel_uid(),
         limits=limits,
     )
-    environment = sandbox.kernel_environment(dict(os.environ))
+    environment = sandbox.kernel_environment(dict(os.environ), data)
     return subprocess.run(command, capture_output=True, text=True, env=environment, timeout=120)
 
 
@@ -65,6 +65,28 @@ def test_course_files_and_hidden_checks_are_out_of_sight(tmp_path):
     listed_course, listed_package = json.loads(result.stdout)
     assert "gradebook.db" not in listed_course
     assert sorted(listed_package) == ["__init__.py", "kernel"]
+
+
+@needs_tools
+def test_the_kernel_reads_its_data_view_and_not_the_data_sets(tmp_path, monkeypatch):
+    real, view = tmp_path / "datasets", tmp_path / "cache" / "view"
+    (real / "PetImages").mkdir(parents=True)
+    (real / "mnist.npz").write_bytes(b"all of it")
+    view.mkdir(parents=True)
+    (view / "mnist.npz").write_bytes(b"training only")
+    monkeypatch.setenv("CNN_COURSE_DATA", str(real))
+    monkeypatch.setenv("CNN_COURSE_CACHE", str(tmp_path / "cache"))
+    result = run_sandboxed(
+        tmp_path,
+        "import json, os, pathlib\n"
+        "data = pathlib.Path(os.environ['CNN_COURSE_DATA'])\n"
+        f"real = pathlib.Path({str(real)!r})\n"
+        "print(json.dumps([str(data), (data / 'mnist.npz').read_text(), real.exists(),\n"
+        "                  'CNN_COURSE_CACHE' in os.environ]))\n",
+        data=view,
+    )
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == [str(view), "training only", False, False]
 
 
 @needs_tools

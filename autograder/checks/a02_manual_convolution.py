@@ -49,8 +49,6 @@ POOL_EXAMPLE = np.array([[1, 1, 2, 4], [5, 6, 7, 8], [3, 2, 1, 0], [1, 2, 3, 4]]
 POOL_EXAMPLE_OUTPUT = np.array([[6, 8], [3, 4]])
 
 
-# The answer cells whose code the library rule reads (conv2d calls zero_pad).
-RULED_CELLS = ("zero_pad", "conv2d")
 OWN_WORK_HINT = (
     "라이브러리 합성곱이나 getattr·importlib·eval 없이 직접 계산하세요 / multiply each window by "
     "the kernel and sum it yourself, without a library convolution or getattr, importlib, eval"
@@ -92,8 +90,8 @@ def conv2d(student) -> StudentFunction:
     """The student's conv2d, failing the check if it uses a library convolution."""
     uses = tuple(
         f"`{cell}` {use}"
-        for cell in RULED_CELLS
-        for use in forbidden_uses(student.sources.get(cell, ""))
+        for cell, source in student.sources.items()
+        for use in forbidden_uses(source)
     )
     return ComputedByStudent("conv2d", student.raw("conv2d"), uses=uses)
 
@@ -147,15 +145,8 @@ def expect_close(func: StudentFunction, case: dict, reference: np.ndarray, hint:
     )
 
 
-def expect_inputs_kept(func: StudentFunction, *inputs: np.ndarray, **kwargs: Any) -> None:
-    """Expect a float result for integer inputs, and the same result twice for the same inputs.
-
-    What a function does to its inputs happens in the student's process; the
-    judge sees only what it returns. So it is called twice on the very same
-    (float) input objects: a function that wrote into them meets what it
-    wrote, and returns something else the second time. Options other than
-    the arrays (pad, stride, ...) go in ``kwargs``.
-    """
+def expect_float_result(func: StudentFunction, *inputs: np.ndarray, **kwargs: Any) -> None:
+    """Expect a float array from integer inputs (options other than arrays in ``kwargs``)."""
     result = func(*inputs, **kwargs)
     expect(
         isinstance(result, np.ndarray) and np.issubdtype(result.dtype, np.floating),
@@ -164,6 +155,18 @@ def expect_inputs_kept(func: StudentFunction, *inputs: np.ndarray, **kwargs: Any
         hint="출력은 dtype=float로 만드세요 (np.zeros_like(image)는 int dtype을 유지합니다) / "
         "create the output with dtype=float (np.zeros_like(image) keeps int dtype)",
     )
+
+
+def expect_inputs_kept(func: StudentFunction, *inputs: np.ndarray, **kwargs: Any) -> None:
+    """Expect the same result twice for the very same (float) input objects.
+
+    What a function does to its inputs happens in the student's process; the
+    judge sees only what it returns. So it is called twice on the very same
+    input objects, kept in the kernel: a function that wrote into them meets
+    what it wrote, and returns something else the second time. Code in the
+    kernel can hide that (a cache by object, say), so the checks that use
+    this give advice and no points.
+    """
     first, second = (
         np.asarray(r) for r in func.repeated(*(x.astype(float) for x in inputs), **kwargs)
     )
@@ -195,8 +198,14 @@ def test_zero_pad_matches_np_pad(student, rng):
 
 
 @check(points=1, cell="zero_pad")
-def test_zero_pad_returns_float_and_keeps_input(student):
-    """실수 배열 반환, 입력은 그대로 / float result, input untouched"""
+def test_zero_pad_returns_float(student):
+    """실수 배열 반환 / float result"""
+    expect_float_result(student.zero_pad, np.arange(12).reshape(3, 4), pad=2)
+
+
+@check(points=0, cell="zero_pad")
+def test_zero_pad_keeps_input(student):
+    """입력은 그대로 / input untouched"""
     expect_inputs_kept(student.zero_pad, np.arange(12).reshape(3, 4), pad=2)
 
 
@@ -248,11 +257,22 @@ def test_conv2d_matches_tensorflow_strides_and_padding(conv2d, rng):
         expect_close(conv2d, case, reference, hint)
 
 
+CONV_INPUTS = (
+    np.array([[0, 1, 2, 3], [3, 2, 1, 0], [1, 1, 1, 1], [2, 0, 2, 0]]),
+    np.array([[1, -1], [2, 0]]),
+)
+
+
 @check(points=1, cell="conv2d")
-def test_conv2d_returns_float_and_keeps_inputs(conv2d):
-    """실수 배열 반환, 입력은 그대로 / float result, inputs untouched"""
-    image = np.array([[0, 1, 2, 3], [3, 2, 1, 0], [1, 1, 1, 1], [2, 0, 2, 0]])
-    expect_inputs_kept(conv2d, image, np.array([[1, -1], [2, 0]]), stride=1, padding=1)
+def test_conv2d_returns_float(conv2d):
+    """실수 배열 반환 / float result"""
+    expect_float_result(conv2d, *CONV_INPUTS, stride=1, padding=1)
+
+
+@check(points=0, cell="conv2d")
+def test_conv2d_keeps_inputs(student):
+    """입력은 그대로 / inputs untouched"""
+    expect_inputs_kept(student.conv2d, *CONV_INPUTS, stride=1, padding=1)
 
 
 @check(points=1, cell="conv2d")
@@ -312,10 +332,19 @@ def test_max_pool_negative_values(student):
     )
 
 
+POOL_INPUT = np.array([[1, -2, 3, 0], [4, 5, -6, 7]])
+
+
 @check(points=1, cell="max_pool2d")
-def test_max_pool_returns_float_and_keeps_input(student):
-    """실수 배열 반환, 입력은 그대로 / float result, input untouched"""
-    expect_inputs_kept(student.max_pool2d, np.array([[1, -2, 3, 0], [4, 5, -6, 7]]), pool_size=2)
+def test_max_pool_returns_float(student):
+    """실수 배열 반환 / float result"""
+    expect_float_result(student.max_pool2d, POOL_INPUT, pool_size=2)
+
+
+@check(points=0, cell="max_pool2d")
+def test_max_pool_keeps_input(student):
+    """입력은 그대로 / input untouched"""
+    expect_inputs_kept(student.max_pool2d, POOL_INPUT, pool_size=2)
 
 
 @check(points=1, cell="max_pool2d")

@@ -2,10 +2,12 @@
 
 Models are judged through Keras 3's public API only (:mod:`.models`).
 
-Accuracy is measured on all 10,000 MNIST test images, run through the
-student's own ``preprocess`` (the model was trained on its output), against
-the true labels. Each accuracy tier is a check of its own, so partial credit
-is the number of tiers reached:
+Accuracy is measured on all 10,000 MNIST test images, which the student's
+kernel cannot read while graded (``source_data.grading_view``): the grader
+replays the student's ``preprocess`` on them (:func:`replayed_preprocess`)
+and predicts with the trained model in its own Keras. The model must be
+learnt in the graded run (``models.expect_own_model``). Each accuracy tier
+is a check of its own, so partial credit is the number of tiers reached:
 
 * CNN (4 points): 0.975, 0.980, 0.985, 0.990. The floor is the lecture's
   784-512-10 MLP (0.9816 in the lecture, 0.975 for full MLP marks here): a
@@ -21,18 +23,20 @@ digit (benchmarks/mnist.md records the measurement).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cache
 from typing import Any
 
 import numpy as np
 import pytest
 
-from autograder.checks.api import CheckFailed, StudentCodeError, check, describe, expect
+from autograder.checks.api import StudentCodeError, check, describe, expect
 from autograder.checks.figures import classifier_figure
 from autograder.checks.models import (
     all_layers,
     expect_compiled_loss,
     expect_compiled_model,
+    expect_own_model,
     expect_tier,
     keras_module,
     predict,
@@ -43,10 +47,48 @@ MLP_PARAMETERS = 784 * 512 + 512 + 512 * 10 + 10  # the lecture's 784-512-10 net
 
 @cache
 def mnist_test() -> tuple[np.ndarray, np.ndarray]:
-    """The 10,000 MNIST test images (uint8) and labels, through the course's data loader."""
+    """The 10,000 MNIST test images (uint8) and labels: the grader's alone while grading."""
     from source_data.course_data import load_mnist
 
     return load_mnist()[1]
+
+
+@cache
+def mnist_training() -> tuple[np.ndarray, np.ndarray]:
+    """The 60,000 MNIST training images (uint8) and labels, which the notebook has too."""
+    from source_data.course_data import load_mnist_training
+
+    return load_mnist_training()
+
+
+def scaled(x: np.ndarray) -> np.ndarray:
+    """Images as ``preprocess`` must return them: (N, 28, 28, 1) float32 in [0, 1]."""
+    return (x.astype(np.float32) / 255.0).reshape(-1, 28, 28, 1)
+
+
+def replayed_preprocess(student: Any) -> Callable[[np.ndarray], np.ndarray]:
+    """The student's ``preprocess``, replayed by the grader for the test images.
+
+    The test images never enter the kernel, where ``preprocess`` runs. So it
+    is called on training images, which the kernel has anyway, and where it
+    scales every pixel alike (``a * x + b``: /255, standardisation, none) the
+    grader applies the same scaling to the test images; anything else is
+    replaced by the scaling ``preprocess`` must do (its own checks say so).
+    """
+    x = mnist_training()[0][:200]
+    try:
+        y = np.asarray(student.preprocess(x), dtype=np.float64).ravel()
+    except (StudentCodeError, TypeError, ValueError):
+        return scaled
+    pixels = x.ravel().astype(np.float64)
+    if y.shape != pixels.shape or not np.all(np.isfinite(y)):
+        return scaled
+    a, b = np.polyfit(pixels, y, 1)
+    if not np.allclose(a * pixels + b, y, rtol=1e-5, atol=1e-5 * max(1.0, np.abs(y).max())):
+        return scaled
+    return lambda images: (
+        (a * images.astype(np.float64) + b).astype(np.float32).reshape(-1, 28, 28, 1)
+    )
 
 
 def expect_categorical_loss(model: Any, name: str) -> None:
@@ -81,15 +123,7 @@ def test_predictions(student: Any, model_name: str) -> np.ndarray:
 
 
 def _predict_test_set(student: Any, model_name: str) -> np.ndarray:
-    x_test, _ = mnist_test()
-    try:
-        x = np.asarray(student.preprocess(x_test))
-    except StudentCodeError as error:
-        raise CheckFailed(
-            "preprocess(x_test) to work, to measure the model",
-            f"preprocess raised {type(error.error).__name__}: {error.error}",
-            "먼저 preprocess를 고치세요 / fix preprocess first",
-        ) from error
+    x = replayed_preprocess(student)(mnist_test()[0])
     return predict(getattr(student, model_name), x, model_name, INPUT_HINT)
 
 
@@ -107,16 +141,24 @@ def measure_accuracy(student: Any, model_name: str) -> float:
     return float(np.mean(predictions.argmax(axis=1) == y_test))
 
 
+def own_model_accuracy(student: Any, model_name: str, builder: str, floor: float) -> float:
+    """A trained model's test accuracy, once it is shown to be learnt in the graded run."""
+    x_test, y_test = mnist_test()
+    sample = replayed_preprocess(student)(x_test[:1000]), y_test[:1000]
+    expect_own_model(student, model_name, builder, sample, floor)
+    return measure_accuracy(student, model_name)
+
+
 @pytest.fixture(scope="module")
 def cnn_accuracy(student) -> float:
     """The trained CNN's (``model``) test accuracy, measured once per grading run."""
-    return measure_accuracy(student, "model")
+    return own_model_accuracy(student, "model", "build_cnn", CNN_TIERS[0])
 
 
 @pytest.fixture(scope="module")
 def mlp_accuracy(student) -> float:
     """The trained MLP's (``mlp``) test accuracy, measured once per grading run."""
-    return measure_accuracy(student, "mlp")
+    return own_model_accuracy(student, "mlp", "build_mlp", MLP_TIERS[0])
 
 
 TIER_HINT = (
@@ -130,7 +172,7 @@ MLP_TIERS = (0.960, 0.975)
 @check(points=1, cell="preprocess")
 def test_preprocess_shape_and_dtype(student):
     """(N, 28, 28, 1) float32 반환 / returns (N, 28, 28, 1) float32"""
-    x = mnist_test()[0][:5]
+    x = mnist_training()[0][:5]
     result = student.preprocess(x)
     expect(
         isinstance(result, np.ndarray) and result.shape == (5, 28, 28, 1),
@@ -150,7 +192,7 @@ def test_preprocess_shape_and_dtype(student):
 @check(points=1, cell="preprocess")
 def test_preprocess_scales_pixels_to_unit_range(student):
     """픽셀 값을 0–1로 / pixel values scaled to [0, 1]"""
-    x = mnist_test()[0][:50]
+    x = mnist_training()[0][:50]
     result = np.asarray(student.preprocess(x), dtype=np.float64).reshape(-1)
     scaled = x.reshape(-1) / 255.0
     expect(
@@ -164,7 +206,7 @@ def test_preprocess_scales_pixels_to_unit_range(student):
 @check(points=1, cell="preprocess")
 def test_encode_labels_one_hot(student):
     """레이블을 원-핫 (N, 10)으로 / labels one-hot encoded, (N, 10)"""
-    labels = mnist_test()[1][:100]
+    labels = mnist_training()[1][:100]
     result = np.asarray(student.encode_labels(labels))
     expect(
         result.shape == (100, 10) and np.array_equal(result, np.eye(10)[labels]),

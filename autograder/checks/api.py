@@ -164,8 +164,9 @@ class Submission:
 
     This is the boundary between collecting a student's work and judging it:
     checks only ever see a ``Submission``, never the notebook's namespace.
-    ``sources`` are the notebook's answer cells by ``grade_id``, as the grader
-    read them from the submitted file (never as the kernel reports them).
+    ``sources`` are the code the student wrote, by cell
+    (``notebooks.student_sources``), as the grader read them from the
+    submitted file (never as the kernel reports them).
     """
 
     objects: Mapping[str, Any] = field(default_factory=dict)

@@ -78,7 +78,7 @@ def student(request: pytest.FixtureRequest) -> Submission:
 
         namespace = notebooks.run_answer_cells(path)
         names = assignments.get(assignment_of(request.module)).student_names
-        sources = notebooks.answer_sources(notebooks.read(path))
+        sources = notebooks.student_sources(notebooks.read(path))
         config.stash[SUBMISSION] = Submission.collect(namespace, names, sources)
     return config.stash[SUBMISSION]
 

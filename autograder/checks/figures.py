@@ -31,7 +31,9 @@ def classifier_figure(
     from matplotlib.figure import Figure
 
     figure = Figure(figsize=(13, 3.6), layout="constrained")
-    left, middle, right = list(figure.subfigures(1, 3, width_ratios=[1.1, 1.1, 1.6]))
+    panels = figure.subfigures(1, 3, width_ratios=[1.1, 1.1, 1.6])
+    assert isinstance(panels, np.ndarray)  # one SubFigure only when asked for one
+    left, middle, right = panels.flat
     _confusion(left.subplots(), y_true, y_pred, class_names)
     _curves(middle.subplots(), getattr(history, "history", None) or {})
     _misclassified(right, images, y_true, y_pred, class_names)

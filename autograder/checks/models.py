@@ -99,3 +99,71 @@ def expect_tier(accuracy: float, tier: float, what: str, hint: str) -> None:
         found=f"{accuracy:.4f}",
         hint=hint,
     )
+
+
+MAX_PARAMETERS = 1_500_000  # a graded model's size: far too small to hold a test set's images
+OWN_TRAINING_HINT = (
+    "모델은 build 함수가 만들고, 이 노트북의 fit으로 학습합니다: 가중치를 불러오거나 "
+    "정해 두지 마세요 (노트북의 규칙 참고) / the model is what the build function builds, "
+    "trained by fit in this notebook: do not load or write in weights (see the notebook's rule)"
+)
+
+
+def architecture(model: Any) -> list[tuple[str, tuple[tuple[int, ...], ...]]]:
+    """Each layer's class and the shapes of its weights: what a model is, not what it knows."""
+    return [
+        (type(layer).__name__, tuple(tuple(w.shape) for w in layer.weights))
+        for layer in all_layers(model)
+    ]
+
+
+def expect_own_model(
+    student: Any, trained: str, builder: str, sample: tuple[np.ndarray, np.ndarray], floor: float
+) -> None:
+    """Expect the graded model to be learnt honestly in the graded run.
+
+    The notebook's code keeps :data:`source_rules.OWN_TRAINING` (read from the
+    submitted source, not observed in the kernel); the trained model has the
+    architecture a fresh ``builder()`` builds, within :data:`MAX_PARAMETERS`;
+    and that fresh model, before any training, does not already reach
+    ``floor`` on ``sample`` (images and labels the kernel never saw): a model
+    that knows the answers before it is trained did not learn them.
+    """
+    from autograder.checks.source_rules import OWN_TRAINING, forbidden_uses
+
+    uses = [
+        f"`{cell}` {use}"
+        for cell, source in student.sources.items()
+        for use in forbidden_uses(source, OWN_TRAINING)
+    ]
+    expect(
+        not uses,
+        expected="weights learnt by fit in this notebook, with no weights or data loaded or "
+        "written in",
+        found="; ".join(uses[:3]) + (f" and {len(uses) - 3} more" if len(uses) > 3 else ""),
+        hint=OWN_TRAINING_HINT,
+    )
+    model, fresh = getattr(student, trained), getattr(student, builder)()
+    expect_compiled_model(model, trained)
+    expect(
+        architecture(model) == architecture(fresh),
+        expected=f"{trained} to be the model {builder}() builds, trained",
+        found=f"{trained} has other layers or weight shapes than {builder}()",
+        hint=OWN_TRAINING_HINT,
+    )
+    expect(
+        model.count_params() <= MAX_PARAMETERS,
+        expected=f"at most {MAX_PARAMETERS:,} parameters",
+        found=f"{model.count_params():,} parameters",
+        hint="더 작은 모델로도 충분합니다 / a smaller model does the job",
+    )
+    x, y = sample
+    scores = predict(fresh, x, f"{builder}()", OWN_TRAINING_HINT)
+    guessed = scores.argmax(axis=1) if scores.shape[-1] > 1 else (scores[:, 0] > 0.5)
+    untrained = float(np.mean(guessed == y))
+    expect(
+        untrained < floor,
+        expected=f"an untrained {builder}() model to guess (below {floor:g})",
+        found=f"it scored {untrained:.3f} before any training",
+        hint=OWN_TRAINING_HINT,
+    )

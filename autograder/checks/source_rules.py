@@ -1,30 +1,30 @@
 """What a student's submitted code may not use, read from the source the grader holds.
 
-02 asks for a convolution computed by hand: a ``conv2d`` that hands the work
-to a library earns none of the value points. Watching the function run
-(:mod:`autograder.kernel.probes`) happens in the student's own process, and
-code can hide from a profiler in many ways (a worker thread, a C function
-called through ``map``, ``sys.setprofile(None)``, OpenCV's functions that
-name no module). So the rule is read from the code itself, as nbgrader read
-it from the submitted notebook, which the kernel cannot change: the answer
-cells may not import or name a convolution library or a convolution
-function, nor the tools that would name one without writing it out
-(``getattr``, ``importlib``, ``eval``, ...). What cannot be seen this way is
-said in the README's security note.
+Watching code run (:mod:`autograder.kernel.probes`) happens in the student's
+own process, and code can hide from a profiler in many ways (a worker thread,
+a C function called through ``map``, ``sys.setprofile(None)``, OpenCV's
+functions that name no module). So these rules are read from the code
+itself, every cell the student could write, as nbgrader read them from the
+submitted notebook, which the kernel cannot change
+(``notebooks.student_sources``). Each notebook states its rule. What cannot
+be seen this way is said in the README's security note.
+
+* :data:`OWN_CONVOLUTION` (02): a convolution computed by hand. No
+  convolution library or function, by name, import or attribute.
+* :data:`OWN_TRAINING` (04, 06): a model's weights learnt by ``fit`` in the
+  graded run. Nothing that loads, sets or decodes weights or data, and no
+  more literal data than a notebook needs (a table of weights or answers).
+
+Both forbid the tools that would name anything without writing it out
+(``getattr``, ``importlib``, ``eval``, ...).
 """
 
 from __future__ import annotations
 
 import ast
+from dataclasses import dataclass
 
-# Libraries that compute a convolution for you.
-LIBRARIES = ("scipy", "cv2", "tensorflow", "keras", "torch", "jax", "skimage")
-# Convolution functions, by the names libraries give them (np.convolve, cv2.filter2D, ...).
-CONVOLUTIONS = frozenset(
-    {"convolve", "correlate", "correlate2d", "convolve2d", "fftconvolve", "oaconvolve",
-     "filter2D", "sepFilter2D", "conv2d", "conv1d", "convolution"}
-)  # fmt: skip
-# What would name any of those without writing it out, or hide a call from a probe.
+# What would name anything without writing it out, or hide a call from a probe.
 HATCHES = frozenset({"getattr", "__import__", "eval", "exec", "compile", "globals", "vars"})
 HATCH_MODULES = ("importlib", "ctypes", "threading", "multiprocessing", "concurrent")
 HATCH_ATTRIBUTES = frozenset(
@@ -32,8 +32,42 @@ HATCH_ATTRIBUTES = frozenset(
 )
 
 
-def forbidden_uses(source: str) -> list[str]:
-    """Where the source uses what the rule forbids, as ``line N: what``; empty when clean.
+@dataclass(frozen=True)
+class Rule:
+    """Modules a cell may not import, and names and attributes it may not use."""
+
+    modules: tuple[str, ...]
+    names: frozenset[str]
+    attributes: frozenset[str]
+    literal_budget: int | None = None  # characters of literal data in one cell
+
+
+OWN_CONVOLUTION = Rule(
+    modules=("scipy", "cv2", "tensorflow", "keras", "torch", "jax", "skimage", *HATCH_MODULES),
+    names=HATCHES,
+    attributes=frozenset(
+        {"convolve", "correlate", "correlate2", "correlate2d", "convolve2d", "fftconvolve",
+         "oaconvolve", "multiarray", "_multiarray_umath",
+         "filter2D", "sepFilter2D", "conv2d", "conv1d", "convolution"}
+    ) | HATCH_ATTRIBUTES,
+)  # fmt: skip
+
+OWN_TRAINING = Rule(
+    modules=("pickle", "base64", "binascii", "zlib", "gzip", "bz2", "lzma", "zipfile", "io",
+             "h5py", "urllib", "http", "socket", "requests", "shutil", "os", "pathlib",
+             *HATCH_MODULES),
+    names=HATCHES | {"open"},
+    attributes=frozenset(
+        {"load_weights", "set_weights", "load_model", "load", "loads", "loadtxt", "fromfile",
+         "frombuffer", "genfromtxt", "b64decode", "assign", "set_value", "read_bytes",
+         "read_text"}
+    ) | HATCH_ATTRIBUTES,
+    literal_budget=2_000,
+)  # fmt: skip
+
+
+def forbidden_uses(source: str, rule: Rule = OWN_CONVOLUTION) -> list[str]:
+    """Where the source breaks the rule, as ``line N: what``; empty when it keeps it.
 
     Source that does not parse has nothing to find: it does not run either.
     """
@@ -42,26 +76,53 @@ def forbidden_uses(source: str) -> list[str]:
     except (SyntaxError, ValueError):
         return []
     found = []
+    literal = 0
+    docstrings = _docstrings(tree)
     for node in ast.walk(tree):
-        what = _forbidden(node)
+        what = _forbidden(node, rule)
         if what:
             found.append(f"line {getattr(node, 'lineno', '?')}: {what}")
+        if node not in docstrings:
+            literal += _literal_size(node)
+    if rule.literal_budget is not None and literal > rule.literal_budget:
+        found.append(f"{literal:,} characters of literal data (at most {rule.literal_budget:,})")
     return found
 
 
-def _forbidden(node: ast.AST) -> str | None:
+def _forbidden(node: ast.AST, rule: Rule) -> str | None:
     if isinstance(node, ast.Import):
-        names = [alias.name for alias in node.names]
-        bad = [n for n in names if n.split(".")[0] in (*LIBRARIES, *HATCH_MODULES)]
+        bad = [a.name for a in node.names if a.name.split(".")[0] in rule.modules]
         return f"import {', '.join(bad)}" if bad else None
     if isinstance(node, ast.ImportFrom):
         module = node.module or ""
         names = [alias.name for alias in node.names]
-        if module.split(".")[0] in (*LIBRARIES, *HATCH_MODULES) or CONVOLUTIONS & set(names):
+        if module.split(".")[0] in rule.modules or rule.attributes & set(names):
             return f"from {module} import {', '.join(names)}"
         return None
-    if isinstance(node, ast.Attribute) and node.attr in CONVOLUTIONS | HATCH_ATTRIBUTES:
+    if isinstance(node, ast.Attribute) and node.attr in rule.attributes:
         return f".{node.attr}"
-    if isinstance(node, ast.Name) and node.id in HATCHES:
+    if isinstance(node, ast.Name) and node.id in rule.names:
         return node.id
     return None
+
+
+def _docstrings(tree: ast.AST) -> set[ast.AST]:
+    """The constants that are docstrings: prose, not data."""
+    owners = (ast.Module, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+    return {
+        node.body[0].value
+        for node in ast.walk(tree)
+        if isinstance(node, owners)
+        and node.body
+        and isinstance(node.body[0], ast.Expr)
+        and isinstance(node.body[0].value, ast.Constant)
+    }
+
+
+def _literal_size(node: ast.AST) -> int:
+    """Characters of data a constant writes out (a number counts its digits)."""
+    if not isinstance(node, ast.Constant) or isinstance(node.value, bool) or node.value is None:
+        return 0
+    if isinstance(node.value, str | bytes):
+        return len(node.value)
+    return len(repr(node.value))

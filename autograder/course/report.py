@@ -58,7 +58,7 @@ def passed_checks(graded: Path) -> set[tuple[str, str]]:
     for cell in notebooks.test_cells(notebooks.read(graded)):
         verdict = cell.get("metadata", {}).get(VERDICT_KEY) or {}
         for result in verdict.get("checks", []):
-            if result["earned"] == result["points"]:
+            if result["passed"]:
                 passed.add((verdict["cell"], result["name"]))
     return passed
 

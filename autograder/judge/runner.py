@@ -68,10 +68,7 @@ class CheckResult:
     expected: str = ""
     found: str = ""
     hint: str = ""
-
-    @property
-    def passed(self) -> bool:
-        return self.earned == self.points
+    passed: bool = True  # a check of 0 points (advice) fails without losing any
 
 
 @dataclass
@@ -96,8 +93,9 @@ class Verdict:
         return format_report(self.cell, self.results, self.seed)
 
     def checks_as_data(self) -> list[dict[str, Any]]:
-        """Per check: name, title, points and points earned, for the graded cell's metadata."""
-        keep = ("name", "title", "points", "earned")
+        """Per check: name, title, points, points earned and whether it passed, for the graded
+        cell's metadata."""
+        keep = ("name", "title", "points", "earned", "passed")
         return [{k: v for k, v in asdict(r).items() if k in keep} for r in self.results]
 
 
@@ -302,7 +300,7 @@ class _ResultCollector:
         if error is None:
             return CheckResult(info.name, info.title, info.points, info.points)
         expected, found, hint = (_shortened(text) for text in explain(error))
-        return CheckResult(info.name, info.title, info.points, 0.0, expected, found, hint)
+        return CheckResult(info.name, info.title, info.points, 0.0, expected, found, hint, False)
 
 
 def _shortened(text: str, limit: int = MAX_REPORT_FIELD) -> str:
@@ -356,8 +354,9 @@ def format_report(cell: str, results: list[CheckResult], seed: int | None = None
     total = sum(r.points for r in results)
     lines = [f"[{cell}] {earned_points(results):g} / {total:g} 점 points"]
     for r in results:
-        mark = "✓" if r.passed else "✗"
-        lines.append(f"  {mark} {r.earned:g}/{r.points:g}  {r.title}")
+        mark = "✓" if r.passed else "✗" if r.points else "!"
+        advice = "  (조언, 0점 / advice, no points)" if not r.points else ""
+        lines.append(f"  {mark} {r.earned:g}/{r.points:g}  {r.title}{advice}")
         if not r.passed:
             lines.append(f"        expected 기대: {r.expected}")
             lines.append(f"        found    결과: {r.found}")

@@ -175,7 +175,8 @@ class RemoteFunction:
         is its result (a check's own Ctrl-C); otherwise it ends the grading of
         the cell, as nbgrader's time limit does.
         """
-        codec, blobs = self.kernel.codec, []
+        codec = self.kernel.codec
+        blobs: list[bytes] = []
         request = {
             "op": "call",
             "id": self.number,
@@ -378,9 +379,9 @@ def judge_kernels(
     nbgrader closes its standard input (nbgrader ended, even killed).
     """
     while not expectations.closed:
-        ready = select.select([listener, expectations.fd], [], [], 5.0)[0]
+        ready = select.select([listener.fileno(), expectations.fd], [], [], 5.0)[0]
         expectations.read_waiting()
-        if listener not in ready:
+        if listener.fileno() not in ready:
             continue
         conn, _ = listener.accept()
         busy.touch()

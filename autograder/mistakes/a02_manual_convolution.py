@@ -86,7 +86,7 @@ def zero_pad(image, pad):
         raise ValueError("bad image or pad")
     return np.pad(image, pad)
 """,
-        {"test_zero_pad_returns_float_and_keeps_input"},
+        {"test_zero_pad_returns_float"},
     ),
     mistake(
         "output size without the stride",
@@ -100,7 +100,7 @@ def zero_pad(image, pad):
         "02_manual_convolution",
         "conv2d",
         _conv2d(out="np.zeros((out_h, out_w), dtype=np.asarray(image).dtype)"),
-        {"test_conv2d_returns_float_and_keeps_inputs"},
+        {"test_conv2d_returns_float"},
     ),
     mistake(
         "a library convolution (scipy.signal.correlate2d)",
@@ -122,7 +122,7 @@ def conv2d(image, kernel, stride=1, padding=0):
             "test_conv2d_lecture_example",
             "test_conv2d_matches_tensorflow_stride1",
             "test_conv2d_matches_tensorflow_strides_and_padding",
-            "test_conv2d_returns_float_and_keeps_inputs",
+            "test_conv2d_returns_float",
         },
     ),
     mistake(
@@ -258,7 +258,7 @@ def max_pool2d(feature_map, pool_size=2, stride=None):
                                     j * stride : j * stride + pool_size].max()
     return out
 """,
-        {"test_max_pool_returns_float_and_keeps_input"},
+        {"test_max_pool_returns_float"},
     ),
     mistake(
         "max pooling written into the input array to save memory",
@@ -278,6 +278,41 @@ def max_pool2d(feature_map, pool_size=2, stride=None):
                                             j * stride : j * stride + pool_size].max()
     return feature_map[:out_h, :out_w].copy()
 """,
-        {"test_max_pool_returns_float_and_keeps_input"},
+        {"test_max_pool_keeps_input"},
+    ),
+    mistake(
+        "zero padding that scales pixels to [0, 1] in the caller's array",
+        "02_manual_convolution",
+        "zero_pad",
+        """
+def zero_pad(image, pad):
+    image = np.asarray(image, dtype=float)
+    if image.ndim != 2 or pad < 0:
+        raise ValueError("bad image or pad")
+    image /= 255.0  # pixels to [0, 1], written into the caller's array
+    out = np.zeros((image.shape[0] + 2 * pad, image.shape[1] + 2 * pad))
+    out[pad : pad + image.shape[0], pad : pad + image.shape[1]] = image
+    return out
+""",
+        {
+            "test_zero_pad_matches_np_pad",
+            "test_zero_pad_keeps_input",
+            "test_conv2d_keeps_inputs",
+            "test_conv2d_lecture_example",
+            "test_conv2d_matches_tensorflow_stride1",
+            "test_conv2d_matches_tensorflow_strides_and_padding",
+        },
+    ),
+    mistake(
+        "true convolution, the kernel flipped in place",
+        "02_manual_convolution",
+        "conv2d",
+        _conv2d(flip="\n    kernel[:] = kernel[::-1, ::-1].copy()"),
+        {
+            "test_conv2d_lecture_example",
+            "test_conv2d_matches_tensorflow_stride1",
+            "test_conv2d_matches_tensorflow_strides_and_padding",
+            "test_conv2d_keeps_inputs",
+        },
     ),
 ]

@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from autograder.assignments import REPO_ROOT
+from source_data.course_data import MIRROR_VARIABLE
 
 GiB = 1024**3
 
@@ -67,8 +68,6 @@ KEPT_ENVIRONMENT = (
     "LC_CTYPE",
     "TZ",
     "TF_CPP_MIN_LOG_LEVEL",
-    "CNN_COURSE_DATA",
-    "CNN_COURSE_CACHE",
     "NBGRADER_EXECUTION",
     "PYTHONHASHSEED",
 )
@@ -108,21 +107,18 @@ def hidden_paths(course_root: Path) -> list[Path]:
 KERNEL_PATHS = ("__init__.py", "kernel")
 
 
-def readable_paths() -> list[Path]:
+def readable_paths(data: Path | None = None) -> list[Path]:
     """Paths bound back, read-only, inside the hidden ones, for the kernel to work at all.
 
     The interpreter and its packages; the few modules of this package the
     test cells import (never the checks, which run in the judge); the
-    course's data.
+    notebook's grading view of the data (``source_data.grading_view``), never
+    the data sets themselves.
     """
     package = REPO_ROOT / "autograder"
     candidates = [Path(sys.prefix), Path(sys.base_prefix), *(package / p for p in KERNEL_PATHS)]
-    for variable in ("CNN_COURSE_DATA", "CNN_COURSE_CACHE"):
-        if os.environ.get(variable):
-            candidates.append(Path(os.environ[variable]))
-    candidates.append(Path.home() / ".cache" / "cnn-course")
-    # As named, not resolved: the kernel reaches them by these names (a data
-    # folder behind a symbolic link is bound where the variable says).
+    if data is not None:
+        candidates.append(data)
     return _outermost(p.absolute() for p in candidates if p.exists())
 
 
@@ -245,11 +241,13 @@ def _folders_between(hidden: list[Path], readable: list[Path]) -> list[Path]:
     return sorted(folders, key=lambda p: len(p.parts))
 
 
-def kernel_environment(environment: dict[str, str]) -> dict[str, str]:
-    """The kernel's environment: the kept variables, and a home in the sandbox's /tmp."""
+def kernel_environment(environment: dict[str, str], data: Path | None = None) -> dict[str, str]:
+    """The kernel's environment: the kept variables, a home in the sandbox's /tmp, and
+    the grading view of the data as the course's data folder (none without ``data``)."""
     kept = {k: v for k, v in environment.items() if k in KEPT_ENVIRONMENT}
     return {
         **kept,
+        **({MIRROR_VARIABLE: str(data.absolute())} if data is not None else {}),
         "HOME": "/tmp",
         "USER": "student",
         "LOGNAME": "student",

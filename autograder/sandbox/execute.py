@@ -101,7 +101,7 @@ class SandboxedExecute(Execute):
         self.kernel_gone = None
         for cell in nb.cells:
             cell.get("metadata", {}).pop(VERDICT_KEY, None)  # only the judge writes it
-        sources = notebooks.answer_sources(nb)
+        sources = notebooks.student_sources(nb)
         seconds = self._longest_timeout() + 60
         with Judge(self.assignment, connection_seconds=seconds, sources=sources) as judge:
             self.judge = judge

@@ -25,6 +25,7 @@ from typing import Any
 
 from jupyter_client.manager import AsyncKernelManager
 
+from autograder import assignments
 from autograder.kernel import serve
 from autograder.sandbox.command import (
     GiB,
@@ -35,6 +36,7 @@ from autograder.sandbox.command import (
     readable_paths,
     sandbox_command,
 )
+from source_data.grading_view import grading_view
 
 # The judge's own limits: it reads what the kernel sends and must die alone if that is
 # too much. TensorFlow maps gigabytes of address space, as in the kernel.
@@ -222,7 +224,8 @@ class SandboxedKernelManager(AsyncKernelManager):
             self.kernel_spec.interrupt_mode = "message"
         kernel_cmd, kw = await super()._async_pre_start_kernel(**kw)
         workdir = Path(kw.get("cwd") or os.getcwd()).resolve()
-        environment = kernel_environment(kw.get("env") or dict(os.environ))
+        data = self._data_view(workdir.name)
+        environment = kernel_environment(kw.get("env") or dict(os.environ), data)
         shared: list[Path] = []  # the judge's socket folder and the files it writes
         if self.judge is not None:
             shared = [self.judge.socket_dir, self.judge.handout]
@@ -234,11 +237,17 @@ class SandboxedKernelManager(AsyncKernelManager):
             handed=self._copy_handed(workdir.name),
             writable=[self.runtime_dir],
             hidden=hidden_paths(self.course_root),
-            readable=[*readable_paths(), *shared],
+            readable=[*readable_paths(data), *shared],
             uid=self.uid,
         )
         kw["env"] = environment
         return command, kw
+
+    @staticmethod
+    def _data_view(assignment: str) -> Path | None:
+        """The grading view of the data sets the notebook loads (none if it loads none)."""
+        names = assignments.get(assignment).data if assignment in assignments.IDS else ()
+        return grading_view(names) if names else None
 
     def _copy_handed(self, assignment: str) -> dict[str, Path]:
         """The grader's own copies of the notebook's released files, for the sandbox."""

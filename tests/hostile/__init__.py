@@ -15,6 +15,7 @@ from tests.hostile import (
     crashes,
     escape,
     feedback_pages,
+    honest_scores,
     judge_attacks,
     unresponsive,
 )
@@ -28,6 +29,7 @@ CATALOGUE: list[Hostile] = [
     *escape.ENTRIES,
     *judge_attacks.ENTRIES,
     *feedback_pages.ENTRIES,
+    *honest_scores.ENTRIES,
     *unresponsive.ENTRIES,
 ]
 

@@ -9,7 +9,8 @@ feedback must contain so the student can tell why.
 
 ``fails`` names hidden checks it must fail where the honest score of a cell
 is partial: an attack that hides a real mistake must earn exactly what the
-mistake earns (``autograder.mistakes``).
+mistake earns (``autograder.mistakes``). ``absent`` is a text its feedback
+must not show (what the attack tried to leak or to fake).
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ class Hostile:
     arrange: Callable[[Path], None] | None = None  # then shapes the submission folder
     # Waits out a time limit: graded in the course with short limits (tests/conftest.py).
     times_out: bool = False
+    absent: str = ""  # a text its feedback must not contain (a leaked case, a fake report)
 
 
 def ref(assignment: str, cell: str) -> str:
@@ -76,6 +78,20 @@ def with_mistake(name: str, patch: str) -> Callable[[Hostile, int], NotebookNode
     """A catalogued mistake (``autograder.mistakes``) with code that tries to hide it."""
     (cell, code), *_ = mistake(name).answers.items()
     return answered(**{cell: code + patch})
+
+
+def with_cell_after(
+    grade_id: str, source: str, **replacements: str
+) -> Callable[[Hostile, int], NotebookNode]:
+    """The reference submission (``replacements`` answered) with a code cell the student
+    added after cell ``grade_id``."""
+
+    def build(entry: Hostile, port: int) -> NotebookNode:
+        nb = samples.submission(entry.assignment, replacements)
+        nb.cells.insert(cell_index(nb, grade_id) + 1, nbformat.v4.new_code_cell(source))
+        return nb
+
+    return build
 
 
 def raw(data: bytes | None) -> Callable[[Hostile, int], bytes | None]:

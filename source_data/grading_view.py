@@ -1,0 +1,112 @@
+"""The grading view: the course's data as a student's kernel may read it while graded.
+
+Accuracy is measured on images the kernel must not read: MNIST's test set
+(04) and the PetImages hold-out photos (06). The kernel therefore never sees
+the data sets themselves, only a view built from them once, beside the
+cache, and bound read-only into the sandbox in their place:
+
+* ``mnist.npz`` with ``x_train`` and ``y_train`` only;
+* ``PetImages/`` without the hold-out photos (:func:`course_data.is_pet_holdout`),
+  damaged files and all, as hard links where the file system allows, else copies;
+* ``view.json``: the view's own file hashes (``course_data.dataset_path``
+  verifies against them) and what it holds back.
+
+A view is named after what it was built from, so new data builds a new
+view; it is built in a scratch folder and renamed into place, so graders
+running side by side never see half of one. This module is the grader's:
+it is not released to students.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from source_data import course_data
+from source_data.course_data import VIEW_FILE
+
+HELD_BACK = {
+    "mnist": "x_test and y_test: the 10,000 test images of 04's accuracy",
+    "petimages": "the hold-out photos (number a multiple of 5) of 06's accuracy",
+}
+
+
+def views_dir() -> Path:
+    """Where grading views are kept: beside the downloaded data sets."""
+    return course_data.cache_dir() / "grading-views"
+
+
+def grading_view(names: tuple[str, ...] = tuple(course_data.MANIFEST)) -> Path:
+    """The grading view of the named data sets (those at hand), built on first use."""
+    sources = _available(names)
+    key = hashlib.sha256(json.dumps(_fingerprint(sources), sort_keys=True).encode())
+    folder = views_dir() / f"view-{key.hexdigest()[:16]}"
+    if (folder / VIEW_FILE).is_file():
+        return folder
+    views_dir().mkdir(parents=True, exist_ok=True)
+    scratch = Path(tempfile.mkdtemp(dir=views_dir(), prefix=".building-"))
+    try:
+        _build(scratch, sources)
+        os.rename(scratch, folder)
+    except OSError:
+        if not (folder / VIEW_FILE).is_file():  # not a grader beside us that won the race
+            raise
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    return folder
+
+
+def _available(names: tuple[str, ...]) -> dict[str, Path]:
+    found = {}
+    for name in names:
+        try:
+            found[name] = course_data.dataset_path(name)
+        except course_data.DataUnavailable:
+            continue  # a notebook that needs it will say so, in the student's feedback
+    return found
+
+
+def _fingerprint(sources: dict[str, Path]) -> dict[str, object]:
+    """What a view depends on: each source's path and size, and the view's own rules."""
+    marks: dict[str, object] = {"rules": HELD_BACK, "every": course_data.PET_HOLDOUT_EVERY}
+    for name, path in sources.items():
+        if path.is_file():
+            marks[name] = [str(path), path.stat().st_size, path.stat().st_mtime_ns]
+        else:
+            marks[name] = [str(path), sorted(str(p.relative_to(path)) for p in path.rglob("*"))]
+    return marks
+
+
+def _build(folder: Path, sources: dict[str, Path]) -> None:
+    files = {}
+    if "mnist" in sources:
+        with np.load(sources["mnist"]) as data:
+            np.savez(folder / "mnist.npz", x_train=data["x_train"], y_train=data["y_train"])
+        files["mnist.npz"] = course_data.sha256_of(folder / "mnist.npz")
+    if "petimages" in sources:
+        _copy_training_photos(sources["petimages"], folder / "PetImages")
+    (folder / VIEW_FILE).write_text(
+        json.dumps({"files": files, "held_back": {n: HELD_BACK[n] for n in sources}}, indent=1)
+    )
+
+
+def _copy_training_photos(source: Path, target: Path) -> None:
+    """Every file of PetImages but the hold-out photos, linked where possible."""
+    for path in sorted(source.rglob("*")):
+        if path.is_symlink() or course_data.is_pet_holdout(path):
+            continue
+        destination = target / path.relative_to(source)
+        if path.is_dir():
+            destination.mkdir(parents=True, exist_ok=True)
+            continue
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.link(path, destination)
+        except OSError:  # another file system, or no links allowed
+            shutil.copyfile(path, destination)
