@@ -23,6 +23,7 @@ import hashlib
 import json
 import os
 import shutil
+import stat
 import tempfile
 from pathlib import Path
 
@@ -53,6 +54,7 @@ def grading_view(names: tuple[str, ...] = tuple(course_data.MANIFEST)) -> Path:
     scratch = Path(tempfile.mkdtemp(dir=views_dir(), prefix=".building-"))
     try:
         _build(scratch, sources)
+        _make_readable_by_all(scratch)  # the kernel runs as a user id of its own
         os.rename(scratch, folder)
     except OSError:
         if not (folder / VIEW_FILE).is_file():  # not a grader beside us that won the race
@@ -107,6 +109,17 @@ def _copy_training_photos(source: Path, target: Path) -> None:
             continue
         destination.parent.mkdir(parents=True, exist_ok=True)
         try:
+            if not path.stat().st_mode & stat.S_IROTH:
+                raise PermissionError("a link would keep the source's mode")
             os.link(path, destination)
-        except OSError:  # another file system, or no links allowed
+        except OSError:  # another file system, no links allowed, or not readable by all
             shutil.copyfile(path, destination)
+
+
+def _make_readable_by_all(folder: Path) -> None:
+    """Folders 0755 and the files the view made 0644 (linked photos are so already)."""
+    for path in [folder, *folder.rglob("*")]:
+        if path.is_dir():
+            path.chmod(0o755)
+        elif path.stat().st_nlink == 1:  # never change a linked data set file's mode
+            path.chmod(0o644)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import http.server
 import io
+import stat
 import threading
 import zipfile
 from collections.abc import Iterator
@@ -213,6 +214,9 @@ def test_the_grading_view_holds_back_what_accuracy_is_measured_on(
     names = {p.name for p in (view / "PetImages").rglob("*")}
     assert {"Cat", "Dog", "Thumbs.db", "666.jpg", "1.jpg"} <= names
     assert not names & {"0.jpg", "5.jpg"}
+    # The kernel reads it as a user id of its own: every folder and file is readable by all.
+    modes = {p: p.stat().st_mode for p in [view, *view.rglob("*")]}
+    assert all(m & stat.S_IROTH and (m & stat.S_IXOTH or not p.is_dir()) for p, m in modes.items())
 
 
 def test_a_changed_view_file_is_refused(mirror_with_mnist, monkeypatch, tmp_path):

@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -22,7 +25,7 @@ from autograder.sandbox.command import Limits
 def run_sandboxed(
     tmp_path: Path, code: str, limits: Limits = sandbox.LIMITS, data: Path | None = None
 ) -> subprocess.CompletedProcess[str]:
-    """Run ``code`` with this interpreter inside the sandbox that hides ``tmp_path/course``.
+    """Run ``code`` with this interpreter inside the sandbox, graded in ``tmp_path/course``.
 
     The notebook's folder is ``course/autograded/s/a``, with ``notebook.ipynb`` in
     it; the kernel is handed one file, ``course_data.py``.
@@ -38,7 +41,6 @@ def run_sandboxed(
         workdir=workdir,
         handed={"course_data.py": handed},
         writable=[],
-        hidden=sandbox.hidden_paths(course),
         readable=sandbox.readable_paths(data),
         uid=sandbox.kernel_uid(),
         limits=limits,
@@ -87,6 +89,45 @@ def test_the_kernel_reads_its_data_view_and_not_the_data_sets(tmp_path, monkeypa
     )
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout) == [str(view), "training only", False, False]
+
+
+@pytest.fixture
+def outside_tmp() -> Iterator[Path]:
+    """A folder outside /tmp, the course, the repository and the home: /var/tmp."""
+    folder = Path(tempfile.mkdtemp(prefix="cnn-sandbox-test-", dir="/var/tmp"))
+    yield folder
+    shutil.rmtree(folder)
+
+
+@needs_tools
+def test_nothing_outside_the_allowlist_is_there_data_or_sockets(tmp_path, outside_tmp):
+    """A data set or a server's socket kept anywhere else is out of reach (/var, /run, /srv)."""
+    (outside_tmp / "mnist.npz").write_bytes(b"the test set")
+    server = socket.socket(socket.AF_UNIX)
+    server.bind(str(outside_tmp / "gradebook.sock"))
+    server.listen()
+    try:
+        result = run_sandboxed(
+            tmp_path,
+            "import json, os, pathlib, socket\n"
+            f"folder = pathlib.Path({str(outside_tmp)!r})\n"
+            "client = socket.socket(socket.AF_UNIX)\n"
+            "try:\n"
+            "    client.connect(str(folder / 'gradebook.sock'))\n"
+            "    connected = True\n"
+            "except OSError:\n"
+            "    connected = False\n"
+            "tops = sorted(os.listdir('/'))\n"
+            "print(json.dumps([folder.exists(), connected, tops]))\n",
+        )
+    finally:
+        server.close()
+    assert result.returncode == 0, result.stderr
+    exists, connected, tops = json.loads(result.stdout)
+    assert not exists and not connected
+    bound = {path.parts[1] for path in sandbox.readable_paths()}  # the interpreter's top
+    assert set(tops) <= {*sandbox.SYSTEM_PATHS, "dev", "proc", "tmp", *bound}, tops
+    assert not {"var", "run"} & set(tops)
 
 
 @needs_tools

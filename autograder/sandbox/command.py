@@ -7,10 +7,13 @@ A kernel starts under a command of the form::
 
 * **bubblewrap** (``bwrap``, Flatpak's sandbox, a Debian package) gives the
   kernel a network namespace of its own (a loopback with nothing listening,
-  no route out), a PID namespace (everything it starts dies with it), a
-  read-only view of the system, and empty folders in place of the course
-  directory, the repository and the grader's home: solutions, the
-  gradebook, other students' work and the exchange are not there.
+  no route out), a PID namespace (everything it starts dies with it), and a
+  file system made of an allowlist: the system's programs, libraries and
+  configuration read-only (:data:`SYSTEM_PATHS`), the interpreter, the
+  kernel package and the notebook's data view (:func:`readable_paths`).
+  Nothing else of the machine is there: not the course directory, the
+  repository, homes, the data sets, nor ``/var``, ``/run`` and the Unix
+  sockets in them.
 * **prlimit** (util-linux) sets kernel-enforced limits: address space,
   processes, CPU seconds, file size, no core dumps.
 * **timeout** (coreutils) bounds the kernel's whole life in wall-clock time.
@@ -57,7 +60,11 @@ LIMITS = Limits()
 # write; the path nbgrader gives the kernel (autograded/<student>/<id>) is a link
 # to it, so the files nbgrader writes there are never within the kernel's reach.
 WORK = Path("/tmp/work")
-HIDDEN_BYTES = 2**20  # the empty folders over the course, the repository and the home
+
+# The machine's folders a kernel sees, read-only (those that exist; links such as
+# Debian's /lib -> usr/lib stay links). An allowlist, not a list of what to hide:
+# a data set, a socket or a course kept anywhere else is simply not there.
+SYSTEM_PATHS = ("usr", "bin", "sbin", "lib", "lib32", "lib64", "libx32", "etc", "sys")
 
 # Environment variables a kernel keeps; everything else (database URLs,
 # tokens, the grader's paths) stays outside.
@@ -98,17 +105,12 @@ def kernel_uid() -> int | None:
     return 200_000 + os.getpid() % 100_000
 
 
-def hidden_paths(course_root: Path) -> list[Path]:
-    """Folders replaced by empty ones in the sandbox: the course, the repository, the home."""
-    return _outermost(p.resolve() for p in [course_root, REPO_ROOT, Path.home()])
-
-
 # The part of this package a kernel may import: grade() and the kernel package.
 KERNEL_PATHS = ("__init__.py", "kernel")
 
 
 def readable_paths(data: Path | None = None) -> list[Path]:
-    """Paths bound back, read-only, inside the hidden ones, for the kernel to work at all.
+    """Paths bound read-only besides the system's, for the kernel to work at all.
 
     The interpreter and its packages; the few modules of this package the
     test cells import (never the checks, which run in the judge); the
@@ -137,17 +139,17 @@ def sandbox_command(
     workdir: Path,
     handed: dict[str, Path],
     writable: Iterable[Path],
-    hidden: Iterable[Path],
     readable: Iterable[Path],
     uid: int | None,
     limits: Limits = LIMITS,
 ) -> list[str]:
     """Wrap a kernel's command line in bubblewrap, setpriv, prlimit and timeout.
 
-    The kernel runs in :data:`WORK`, where ``workdir`` (the notebook's folder
-    on the host) leads, with the ``handed`` files (name: the grader's copy)
-    read-only in it; the real folder is never bound. ``writable`` folders
-    (the kernel's sockets) are the only host paths it may write.
+    The kernel sees :data:`SYSTEM_PATHS` and ``readable`` read-only, and runs
+    in :data:`WORK`, where ``workdir`` (the notebook's folder on the host)
+    leads, with the ``handed`` files (name: the grader's copy) read-only in
+    it; the real folder is never bound. ``writable`` folders (the kernel's
+    sockets) are the only host paths it may write.
     """
     bwrap = [
         "bwrap",
@@ -157,20 +159,16 @@ def sandbox_command(
         "--unshare-pid",
         "--unshare-ipc",
         "--unshare-uts",
-        "--ro-bind", "/", "/",
+        *system_binds(),
         "--dev", "/dev",
         "--proc", "/proc",
         "--size", str(limits.writable_bytes), "--perms", "1777", "--tmpfs", "/tmp",
         "--size", str(limits.shm_bytes), "--perms", "1777", "--tmpfs", "/dev/shm",
     ]  # fmt: skip
-    hidden, readable, writable = list(hidden), list(readable), list(writable)
-    for path in hidden:
-        bwrap += ["--size", str(HIDDEN_BYTES), "--perms", "0755", "--tmpfs", str(path)]
-    linked = any(workdir.is_relative_to(h) for h in hidden)
-    # bwrap would create the folders between a hidden one (or /tmp) and a path
-    # bound inside it as 0700 root: make them traversable for the kernel's user.
-    inside = [*readable, *writable, *([workdir] if linked else [])]
-    for folder in _folders_between([*hidden, Path("/tmp")], inside):
+    readable, writable = list(readable), list(writable)
+    # bwrap would create the folders leading to a bound path as 0700 root:
+    # make them traversable for the kernel's user.
+    for folder in _folders_leading_to([*readable, *writable, workdir]):
         bwrap += ["--perms", "0755", "--dir", str(folder)]
     for path in readable:
         bwrap += ["--ro-bind", str(path), str(path)]
@@ -179,10 +177,9 @@ def sandbox_command(
     bwrap += ["--perms", "1777", "--dir", str(WORK)]
     for name, source in handed.items():
         bwrap += ["--ro-bind", str(source), str(WORK / name)]
-    if linked:
+    if workdir != WORK:
         bwrap += ["--symlink", str(WORK), str(workdir)]
-    for path in hidden:  # after the binds inside them: nothing more can be written there
-        bwrap += ["--remount-ro", str(path)]
+    bwrap += ["--remount-ro", "/"]  # bwrap's own root: nothing more can be made there
     bwrap += ["--chdir", str(WORK)]
     user: list[str] = []
     if uid is not None:
@@ -231,13 +228,30 @@ def tasks_of_this_user() -> int:
     return count
 
 
-def _folders_between(hidden: list[Path], readable: list[Path]) -> list[Path]:
-    """Folders strictly between a hidden path and a readable path inside it, shallowest first."""
+def system_binds() -> list[str]:
+    """bwrap's arguments for :data:`SYSTEM_PATHS`: read-only binds, links kept as links."""
+    binds: list[str] = []
+    for name in SYSTEM_PATHS:
+        path = Path("/") / name
+        if path.is_symlink():
+            binds += ["--symlink", os.readlink(path), str(path)]
+        elif path.is_dir():
+            binds += ["--ro-bind", str(path), str(path)]
+    return binds
+
+
+def _folders_leading_to(paths: list[Path]) -> list[Path]:
+    """The folders above these paths that bwrap must create, shallowest first: all but
+    the root, /tmp and the system's folders, which are there already."""
+    given = [Path("/"), Path("/tmp")]
+    system = [Path("/") / name for name in SYSTEM_PATHS]
     folders: set[Path] = set()
-    for path in readable:
-        for top in hidden:
-            if path != top and path.is_relative_to(top):
-                folders.update(a for a in path.parents if a != top and a.is_relative_to(top))
+    for path in paths:
+        folders.update(
+            a
+            for a in path.parents
+            if a not in given and not any(a.is_relative_to(s) for s in system)
+        )
     return sorted(folders, key=lambda p: len(p.parts))
 
 

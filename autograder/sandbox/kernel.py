@@ -30,7 +30,6 @@ from autograder.kernel import serve
 from autograder.sandbox.command import (
     GiB,
     Limits,
-    hidden_paths,
     kernel_environment,
     kernel_uid,
     readable_paths,
@@ -236,7 +235,6 @@ class SandboxedKernelManager(AsyncKernelManager):
             workdir=workdir,
             handed=self._copy_handed(workdir.name),
             writable=[self.runtime_dir],
-            hidden=hidden_paths(self.course_root),
             readable=[*readable_paths(data), *shared],
             uid=self.uid,
         )
