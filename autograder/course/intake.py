@@ -217,10 +217,14 @@ def _notebook(course_root: Path, assignment: str, folder: Path) -> tuple[Noteboo
     ]
 
 
+KEPT_CELL_METADATA = ("nbgrader", "deletable", "editable")
+
+
 def read_notebook(path: Path) -> tuple[NotebookNode | None, str | None]:
     """A notebook nbgrader can grade, read without following links, and a remark; or why not.
 
-    The remark is for a notebook that had to be converted (nbformat 3).
+    The remark is for a notebook that had to be converted (nbformat 3) or whose
+    cell metadata had to be dropped.
     """
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
@@ -249,13 +253,36 @@ def notebook_from_bytes(data: bytes) -> tuple[NotebookNode | None, str | None]:
     if cells > MAX_CELLS:
         return None, f"it has {cells:,} cells, more than the {MAX_CELLS:,} graded"
     old = content.get("nbformat") != 4
+    remarks = [f"it was in nbformat {content.get('nbformat')} and was converted"] if old else []
     try:
         nb = nbformat.reads(data.decode(), as_version=4)
+        if not nbformat.validator.isvalid(nb):
+            nb = _with_cell_ids(nb)
+        if not nbformat.validator.isvalid(nb):
+            remarks.append(_drop_extra_cell_metadata(nb))
         nbformat.validate(nb)
     except Exception as error:  # nbformat raises several kinds for malformed notebooks
         return None, f"the notebook does not follow the Jupyter format ({type(error).__name__})"
-    remark = f"it was in nbformat {content.get('nbformat')} and was converted" if old else None
-    return nb, remark
+    return nb, "; ".join(remarks) or None
+
+
+def _with_cell_ids(nb: NotebookNode) -> NotebookNode:
+    """An nbformat 4.0-4.4 notebook with cell ids (a cell added by a newer Jupyter) as 4.5,
+    every cell given an id; nbformat's own ``normalize`` fills them in."""
+    if nb.get("nbformat_minor", 5) >= 5 or not any("id" in c for c in nb.get("cells", [])):
+        return nb
+    nb.nbformat_minor = 5
+    return nbformat.from_dict(nbformat.validator.normalize(nb)[1])
+
+
+def _drop_extra_cell_metadata(nb: NotebookNode) -> str:
+    """Keep only the cell metadata grading reads, so that a bad tag costs no answers."""
+    for cell in nb.cells:
+        metadata = cell.get("metadata") if isinstance(cell, dict) else None
+        if isinstance(metadata, dict):
+            kept = {k: v for k, v in metadata.items() if k in KEPT_CELL_METADATA}
+            cell["metadata"] = nbformat.from_dict(kept)
+    return "cell metadata that does not follow the Jupyter format (tags, say) was dropped"
 
 
 def _cells_of(content: object) -> int | None:

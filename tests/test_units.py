@@ -1,0 +1,160 @@
+"""The nbgrader-facing pure code on in-memory notebooks, as nbgrader tests its preprocessors.
+
+No kernel, no sandbox, no nbgrader run: each function gets a notebook or a
+cell built here and is checked on what it returns or changes.
+"""
+
+from __future__ import annotations
+
+import json
+
+import nbformat
+from nbformat import NotebookNode
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
+
+from autograder import notebooks
+from autograder.assignments import solution_path
+from autograder.course.intake import MAX_CELLS, notebook_from_bytes, repair_cells
+from autograder.sandbox.execute import PRINTED_KEPT, VERDICT_KEY, apply_verdict
+from autograder.sandbox.outputs import LimitOutputSize
+
+VERDICT = {
+    "cell": "one_hot",
+    "earned": 4.0,
+    "checks": [{"name": "test_shape", "points": 1.0, "earned": 1.0, "passed": True}],
+    "report": "[one_hot] 4 / 5",
+    "complete": True,
+}
+
+
+def _test_cell(*outputs: NotebookNode) -> NotebookNode:
+    cell = new_code_cell("grade(...)")
+    cell.outputs = list(outputs)
+    return cell
+
+
+def _printed(text: str) -> NotebookNode:
+    return new_output("stream", name="stdout", text=text)
+
+
+def test_a_complete_verdict_replaces_the_kernels_result_and_error():
+    forged = new_output("execute_result", data={"text/plain": "5.0"}, execution_count=1)
+    cell = _test_cell(forged, new_output("error", ename="E", evalue="", traceback=[]))
+    apply_verdict(cell, VERDICT)
+    kinds = [o.output_type for o in cell.outputs]
+    assert kinds == ["display_data", "execute_result"]
+    assert cell.outputs[-1].data["text/plain"] == "4.0"
+    assert cell.outputs[0].metadata[VERDICT_KEY] == "report"
+    assert cell.metadata[VERDICT_KEY]["earned"] == 4.0
+
+
+def test_printing_during_the_judging_is_dropped_and_before_it_is_cut():
+    before = _printed("".join(f"line {i}\n" for i in range(PRINTED_KEPT + 10)))
+    during = _printed("hidden case: [[1, 2], [3, 4]]\n")
+    cell = _test_cell(before, during)
+    arrived = {id(before): 1.0, id(during): 3.0}
+    apply_verdict(cell, {**VERDICT, "accepted_at": 2.0}, arrived)
+    text = cell.outputs[0].text
+    assert "hidden case" not in json.dumps(cell.outputs)
+    assert text.count("\n") == PRINTED_KEPT + 1 and "(10 more lines)" in text
+
+
+def test_without_a_verdict_the_cell_scores_zero_with_the_judges_reason():
+    cell = _test_cell(new_output("execute_result", data={"text/plain": "5.0"}, execution_count=1))
+    apply_verdict(cell, {"complete": False, "error": "the reply was not valid JSON"})
+    assert cell.outputs[-1].output_type == "error"
+    assert "the reply was not valid JSON" in cell.outputs[-1].evalue
+    assert VERDICT_KEY not in cell.metadata
+    apply_verdict(lonely := _test_cell(), None)
+    assert lonely.outputs[-1].ename == "ChecksDidNotRun"
+
+
+def test_limit_output_size_cuts_each_kind_of_text_output():
+    huge = "x" * 500
+    cell = _test_cell(
+        _printed(huge),
+        new_output("error", ename="E", evalue=huge, traceback=[huge, "short"]),
+        new_output("display_data", data={"text/plain": huge}),
+    )
+    limit = LimitOutputSize(max_characters=100)
+    limit.preprocess_cell(cell, {}, 0)
+    stream, error, display = cell.outputs
+    assert stream.text.startswith("x" * 100) and "500 characters" in stream.text
+    assert len(error.evalue) < 200 and error.traceback[1] == "short"
+    assert len(display.data["text/plain"]) < 200
+    markdown = new_markdown_cell(huge)
+    assert LimitOutputSize(max_characters=100).preprocess_cell(markdown, {}, 0)[0].source == huge
+
+
+def _reference(assignment: str = "03_one_hot") -> NotebookNode:
+    return notebooks.read(solution_path(assignment))
+
+
+def test_repair_puts_back_a_deleted_test_cell_where_it_was():
+    release = _reference()
+    nb = _reference()
+    nb.cells = [c for c in nb.cells if notebooks.grade_id_of(c) != "test_one_hot"]
+    assert repair_cells(nb, release) == ["`test_one_hot` was missing and was put back"]
+    ids = [notebooks.grade_id_of(c) for c in nb.cells if notebooks.grade_id_of(c)]
+    assert ids.index("test_one_hot") == ids.index("one_hot") + 1
+
+
+def test_repair_makes_foreign_twice_and_malformed_cells_ordinary():
+    release = _reference()
+    nb = _reference()
+    nb.cells[0].metadata["nbgrader"] = "not a mapping"
+    copy = nbformat.from_dict(json.loads(json.dumps(nb.cells[-1])))
+    nb.cells.append(copy)  # a grade id twice
+    foreign = new_code_cell("x = 1")
+    foreign.metadata["nbgrader"] = {"grade_id": "../../etc/passwd", "solution": True}
+    nb.cells.append(foreign)
+    repairs = repair_cells(nb, release)
+    assert len(repairs) == 2 + (notebooks.grade_id_of(copy) is not None)
+    assert "nbgrader" not in nb.cells[0].metadata and "nbgrader" not in foreign.metadata
+
+
+def _as_bytes(nb: NotebookNode) -> bytes:
+    return json.dumps(nb).encode()
+
+
+def test_notebook_from_bytes_reads_a_notebook_and_says_why_not_for_others():
+    assert notebook_from_bytes(_as_bytes(_reference()))[0] is not None
+    for data, why in [
+        (b"", "empty"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00", "not valid JSON"),
+        (b"[" * 100_000, "not valid JSON"),
+        (b'{"cells": 3}', "not a Jupyter notebook"),
+        (_as_bytes(new_notebook(cells=[new_code_cell("") for _ in range(MAX_CELLS + 1)])), "cells"),
+    ]:
+        nb, problem = notebook_from_bytes(data)
+        assert nb is None and why in problem
+
+
+def test_an_invalid_tag_costs_the_tag_not_the_answers():
+    nb = _reference()
+    answer = next(c for c in nb.cells if notebooks.grade_id_of(c) == "one_hot")
+    answer.metadata["tags"] = ["a, b"]  # nbformat allows no comma in a tag
+    read, remark = notebook_from_bytes(_as_bytes(nb))
+    assert read is not None and "dropped" in remark
+    kept = next(c for c in read.cells if notebooks.grade_id_of(c) == "one_hot")
+    assert "tags" not in kept.metadata and kept.source == answer.source
+
+
+def test_a_cell_added_by_a_newer_jupyter_is_kept():
+    nb = _reference()  # nbformat 4.4: cells have no ids
+    added = new_code_cell("helper = 1")  # nbformat 4.5's new cell has one
+    nb.cells.insert(2, added)
+    read, remark = notebook_from_bytes(_as_bytes(nb))
+    assert read is not None and remark is None and read.nbformat_minor == 5
+    assert read.cells[2].source == "helper = 1" and all("id" in c for c in read.cells)
+
+
+def test_nbformat_3_is_converted_with_a_remark():
+    v3 = {
+        "nbformat": 3,
+        "nbformat_minor": 0,
+        "metadata": {},
+        "worksheets": [{"cells": [{"cell_type": "code", "input": "x = 1", "outputs": []}]}],
+    }
+    nb, remark = notebook_from_bytes(json.dumps(v3).encode())
+    assert nb is not None and nb.cells[0].source == "x = 1" and "nbformat 3" in remark
