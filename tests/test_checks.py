@@ -97,6 +97,37 @@ def test_report_says_expected_found_and_hint_for_a_failure():
     assert "expected 기대: the value Keras computes" in report and "BOTH sides" in report
 
 
+@pytest.mark.parametrize(
+    ("name", "cell", "named", "not_named"),
+    [
+        (
+            "an (N, 1) column not flattened",
+            "one_hot",
+            ["row 0 (label 3) is [1.0, 1.0, 0.0, 1.0]", "(4 of 4 rows wrong)"],
+            [],
+        ),
+        (
+            "clips at 1e-15 instead of eps",
+            "binary_crossentropy",
+            ["eps = 1e-07", "34.5388 when the true class has p = 0", "-log(1e-15)"],
+            ["log of 0"],
+        ),
+        (
+            "conv2d assumes a square kernel",
+            "conv2d",
+            ["the case has a non-square", "kh, kw = kernel.shape"],
+            ["F×F", "pad first"],
+        ),
+    ],
+)
+def test_the_report_names_the_real_mistake(name, cell, named, not_named):
+    mistake = next(m for m in mistakes.CATALOGUE if m.name == name)
+    nb = samples.submission(mistake.assignment, mistake.answers)
+    report = judge_notebook(mistake.assignment, nb)[cell]["report"]
+    assert all(words in report for words in named), report
+    assert not any(words in report for words in not_named), report
+
+
 def test_unexpected_errors_in_a_check_do_not_leak_their_message():
     expected, found, hint = explain(AssertionError("assert 13 == 26"))
     assert "26" not in expected + found + hint

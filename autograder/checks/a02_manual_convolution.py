@@ -19,6 +19,7 @@ which can only take points, never give them.
 from __future__ import annotations
 
 import dataclasses
+import textwrap
 from typing import Any
 
 import numpy as np
@@ -26,6 +27,8 @@ import pytest
 from numpy.lib.stride_tricks import sliding_window_view
 
 from autograder.checks.api import (
+    CheckFailed,
+    StudentCodeError,
     StudentFunction,
     check,
     describe,
@@ -115,32 +118,112 @@ def reference_max_pool(feature_map: np.ndarray, pool: int, stride: int | None) -
 def conv_cases(
     rng: np.random.Generator, count: int, strides: tuple[int, ...], paddings: tuple[int, ...]
 ) -> list[dict]:
-    """Random images and kernels (rectangular, with negative values) that fit."""
-    cases: list[dict[str, Any]] = []
+    """Random images and kernels (with negative values) that fit, one feature at a time first.
+
+    The first cases differ from a plain one (a square image and kernel, the
+    least stride and padding) in one feature each: a non-square image, a
+    non-square kernel, then, where the check allows them, a stride > 1 and a
+    padding > 0. Any mix of them follows. So the first case a wrong conv2d
+    fails is the simplest one, and its feature (:func:`case_features`) names
+    what the code gets wrong.
+    """
+    stride, padding = min(strides), min(paddings)
+    side, size = int(rng.integers(5, 10)), int(rng.integers(2, 4))
+    longer, tall = side + int(rng.integers(1, 4)), bool(rng.integers(0, 2))
+    shapes = [
+        ((side, side), (size, size), stride, padding),
+        ((longer, side) if tall else (side, longer), (size, size), stride, padding),
+        ((side, side), (size + 1, size) if tall else (size, size + 1), stride, padding),
+    ]
+    if max(strides) > stride:
+        shapes.append(((side, side), (size, size), max(strides), padding))
+    if max(paddings) > padding:
+        shapes.append(((side, side), (size, size), stride, max(paddings)))
+    cases: list[dict[str, Any]] = [
+        {"image": rng.normal(size=i), "kernel": rng.normal(size=k), "stride": s, "padding": p}
+        for i, k, s, p in shapes
+    ]
     while len(cases) < count:
         image = rng.normal(size=tuple(rng.integers(3, 13, size=2)))
         kernel = rng.normal(size=tuple(rng.integers(1, 6, size=2)))
         stride, padding = int(rng.choice(strides)), int(rng.choice(paddings))
         if all(k <= s + 2 * padding for k, s in zip(kernel.shape, image.shape, strict=True)):
             cases.append({"image": image, "kernel": kernel, "stride": stride, "padding": padding})
-    return cases
+    return cases[:count]
 
 
-def expect_close(func: StudentFunction, case: dict, reference: np.ndarray, hint: str) -> None:
-    """Expect ``func(**case)`` to have the reference's shape and values."""
+PLAIN_HINT = (
+    "kh×kw 윈도우마다 커널과 원소별로 곱해서 더하세요; 커널은 뒤집지 마세요 / "
+    "multiply each kh×kw window by the kernel element-wise and sum; do not flip the kernel"
+)
+FEATURE_HINTS = {
+    "kernel": "커널은 정사각형이 아닐 수 있습니다: kh, kw = kernel.shape로 "
+    "kh×kw 윈도우를 자르세요 / "
+    "a kernel need not be square: take kh, kw = kernel.shape and cut kh×kw windows",
+    "stride": "윈도우를 한 번에 S픽셀씩 옮기세요: out[i, j]는 (i*S, j*S)에서 시작합니다 / "
+    "move the window S pixels per step: out[i, j] starts at (i*S, j*S)",
+    "padding": "먼저 모든 면에 P개의 0을 붙이세요 / pad P zeros on every side first (zero_pad)",
+    "image": "출력의 높이와 너비를 따로 계산하세요 / compute the output's height and width "
+    "separately: (H - kh + 2P) // S + 1 and (W - kw + 2P) // S + 1",
+}
+
+
+def case_features(case: dict) -> list[tuple[str, str]]:
+    """What sets a conv2d case apart from a plain one, as (kind, words for the student).
+
+    Plain is a square image and kernel, stride 1 and no padding.
+    """
+    (height, width), (kh, kw) = np.shape(case["image"]), np.shape(case["kernel"])
+    features = [
+        ("kernel", f"a non-square {kh}×{kw} kernel") if kh != kw else None,
+        ("stride", f"stride {case['stride']} > 1") if case["stride"] > 1 else None,
+        ("padding", f"padding {case['padding']} > 0") if case["padding"] > 0 else None,
+        ("image", f"a non-square {height}×{width} image") if height != width else None,
+    ]
+    return [feature for feature in features if feature]
+
+
+def expect_close(
+    func: StudentFunction, case: dict, reference: np.ndarray, hint: str, *, named: bool = False
+) -> None:
+    """Expect ``func(**case)`` to have the reference's shape and values.
+
+    With ``named`` (a conv2d case), a failure names the case's features (a
+    non-square kernel, a stride > 1, ...): a plain case or one with one
+    feature gets that feature's hint, others the check's ``hint``. An error
+    the function raises is then a finding on the case too.
+    """
     call = format_call(func.name, (), case)
-    result = np.asarray(func(**case))
+    features = case_features(case) if named else []
+    this_case = ""
+    if named:
+        words = ", ".join(words for _, words in features)
+        plain = "a plain one (square image and kernel, stride 1, no padding)"
+        this_case = f"; the case has {words}" if features else f"; the case is {plain}"
+    if named and len(features) <= 1:
+        hint = FEATURE_HINTS[features[0][0]] if features else PLAIN_HINT
+    try:
+        result = np.asarray(func(**case))
+    except StudentCodeError as raised:
+        if not named or isinstance(raised.error, NotImplementedError):
+            raise
+        raise CheckFailed(
+            expected=f"{call} to return a result",
+            found=f"it raised {type(raised.error).__name__}: "
+            f"{textwrap.shorten(str(raised.error), 200, placeholder=' …')}{this_case}",
+            hint=hint,
+        ) from raised
     expect(
         result.shape == reference.shape,
         expected=f"{call} to have the output shape of the formula (W - F + 2P) // S + 1",
-        found=f"shape {result.shape}",
+        found=f"shape {result.shape}{this_case}",
         hint=hint,
     )
     error = rel_error(result, reference)
     expect(
         error < TOLERANCE,
         expected=f"{call} to match the reference to a relative error below {TOLERANCE:g}",
-        found=f"relative error {error:.2g}",
+        found=f"relative error {error:.2g}{this_case}",
         hint=hint,
     )
 
@@ -237,12 +320,12 @@ def test_conv2d_lecture_example(conv2d):
 def test_conv2d_matches_tensorflow_stride1(conv2d, rng):
     """무작위 입력에서 TensorFlow와 일치 (스트라이드 1) / random inputs vs TensorFlow, stride 1"""
     hint = (
-        "F×F 윈도우마다 커널과 원소별로 곱해서 더하세요; 커널은 뒤집지 마세요 / "
-        "multiply each F×F window by the kernel element-wise and sum; do not flip the kernel"
+        "높이와 너비를 따로: kh, kw = kernel.shape, 출력 (H - kh + 1, W - kw + 1) / "
+        "height and width apart: kh, kw = kernel.shape, output (H - kh + 1, W - kw + 1)"
     )
     for case in conv_cases(rng, 15, strides=(1,), paddings=(0,)):
         reference = reference_conv2d(case["image"], case["kernel"], 1, 0)
-        expect_close(conv2d, case, reference, hint)
+        expect_close(conv2d, case, reference, hint, named=True)
 
 
 @check(points=2, cell="conv2d")
@@ -254,7 +337,7 @@ def test_conv2d_matches_tensorflow_strides_and_padding(conv2d, rng):
     )
     for case in conv_cases(rng, 25, strides=(1, 2, 3), paddings=(0, 1, 2)):
         reference = reference_conv2d(case["image"], case["kernel"], case["stride"], case["padding"])
-        expect_close(conv2d, case, reference, hint)
+        expect_close(conv2d, case, reference, hint, named=True)
 
 
 CONV_INPUTS = (

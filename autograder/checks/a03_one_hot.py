@@ -28,6 +28,22 @@ def random_labels(rng: np.random.Generator) -> tuple[np.ndarray, int]:
     return rng.integers(0, num_classes, size=int(rng.integers(1, 40))), num_classes
 
 
+def first_wrong_row(result: np.ndarray, reference: np.ndarray, labels: list[int]) -> str:
+    """What differs: the shape, or (when the shape is right) the first row that is wrong."""
+    if result.shape != reference.shape:
+        return f"shape {result.shape}"
+    wrong = np.flatnonzero(np.any(result != reference, axis=tuple(range(1, result.ndim))))
+    if not len(wrong):
+        return "the right values"
+    row = int(wrong[0])
+    values = np.asarray(result[row]).tolist()
+    shown = f"{values}" if len(values) <= 12 else describe(np.asarray(result[row]))
+    return (
+        f"shape {result.shape} as expected, but row {row} (label {labels[row]}) is {shown} "
+        f"({len(wrong)} of {len(result)} rows wrong)"
+    )
+
+
 @check(points=1, cell="one_hot")
 def test_mnist_label_five(student):
     """MNIST 예: 5 → [0 0 0 0 0 1 0 0 0 0] / the MNIST example"""
@@ -76,15 +92,14 @@ def test_returns_float32(student):
 def test_accepts_list_array_and_column(student):
     """리스트·1차원 배열·(N, 1) 열 모두 처리 / accepts a list, a 1-D array and an (N, 1) column"""
     labels = [3, 0, 1, 3]
+    reference = np.eye(4)[labels]
     for given in (labels, np.array(labels), np.array(labels).reshape(-1, 1)):
         result = np.asarray(student.one_hot(given, 4))
-        kind = type(given).__name__ + (
-            f" of shape {given.shape}" if hasattr(given, "shape") else ""
-        )
+        kind = f"an ndarray of shape {given.shape}" if hasattr(given, "shape") else "a list"
         expect(
-            result.shape == (4, 4) and np.array_equal(result, np.eye(4)[labels]),
-            expected=f"shape (4, 4) and the right rows for labels given as a {kind}",
-            found=f"shape {result.shape}",
+            result.shape == (4, 4) and np.array_equal(result, reference),
+            expected=f"shape (4, 4) and the right rows for labels {labels} given as {kind}",
+            found=first_wrong_row(result, reference, labels),
             hint="(N, 1) 열은 먼저 (N,)으로 펴세요. 예: np.asarray(labels).reshape(-1) / "
             "flatten an (N, 1) column to (N,) first, e.g. np.asarray(labels).reshape(-1)",
         )

@@ -28,7 +28,14 @@ from typing import Any
 import numpy as np
 import pytest
 
-from autograder.checks.api import CheckFailed, StudentCodeError, check, describe, expect
+from autograder.checks.api import (
+    CheckFailed,
+    StudentCodeError,
+    StudentFunction,
+    check,
+    describe,
+    expect,
+)
 from autograder.checks.figures import classifier_figure
 from autograder.checks.models import (
     expect_compiled_loss,
@@ -77,10 +84,10 @@ def random_binary(rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     return rng.integers(0, 2, n).astype(np.float64), rng.uniform(0.02, 0.98, n)
 
 
-def expect_loss(found: Any, reference: float, call: str, hint: str) -> None:
-    """Expect a float within TOLERANCE of Keras's value."""
+def loss_value(found: Any, call: str) -> float:
+    """The student's loss as a float, or a finding if it is not one number."""
     try:
-        value = float(found)
+        return float(found)
     except (TypeError, ValueError):
         raise CheckFailed(
             expected=f"{call} to return one number (the mean loss)",
@@ -88,12 +95,82 @@ def expect_loss(found: Any, reference: float, call: str, hint: str) -> None:
             hint="샘플별 손실을 np.mean으로 평균해서 float로 반환하세요 / "
             "average the per-sample losses with np.mean and return a float",
         ) from None
+
+
+def expect_loss(found: Any, reference: float, call: str, hint: str) -> None:
+    """Expect a float within TOLERANCE of Keras's value."""
+    value = loss_value(found, call)
     expect(
         np.isfinite(value) and abs(value - reference) <= TOLERANCE,
         expected=f"{call} to equal keras.losses within {TOLERANCE:g}",
-        found=f"{value:.6g}" if np.isfinite(value) else f"{value} (log of 0?)",
+        found=show_loss(value),
         hint=hint,
     )
+
+
+def show_loss(value: float | None) -> str:
+    if value is None:
+        return "no number"
+    return f"{value:.6g}" if np.isfinite(value) else f"{value} (log of 0?)"
+
+
+NOTEBOOK_EPS = 1e-7  # the default of eps in the notebook's signatures, which Keras uses too
+
+
+def expect_certain_predictions(
+    loss: StudentFunction,
+    y_true: np.ndarray,
+    y_pred: np.ndarray,
+    reference: float,
+    one_sample: dict[float, tuple[np.ndarray, np.ndarray]],
+    formula_hint: str,
+) -> None:
+    """Expect Keras's value where predictions are exactly 0 or 1; else say how the loss guards.
+
+    A failure shows what the student's own function gives for one sample
+    whose true class is predicted with p = 0 and with p = 1 (``one_sample``),
+    called as the check calls it, without ``eps``: a loss that clips at
+    another eps than the argument shows it there. Where the clipping is
+    right, ``formula_hint`` points at the rest of the formula.
+    """
+    call = f"{loss.name} on predictions that are exactly 0 or 1"
+    value = loss_value(loss(y_true, y_pred), call)
+    if np.isfinite(value) and abs(value - reference) <= TOLERANCE:
+        return
+    at_0, at_1 = (sample_loss(loss, *one_sample[p]) for p in (0.0, 1.0))
+    keras_at_0 = -np.log(NOTEBOOK_EPS)
+    if at_0 is None or not np.isfinite(at_0):
+        hint = (
+            "log(0)은 -inf입니다: Keras처럼 먼저 y_pred를 [eps, 1 - eps]로 자르세요(clip) / "
+            "log(0) is -inf: clip y_pred to [eps, 1 - eps] first, as Keras does"
+        )
+    elif abs(at_0) > 1 and abs(abs(at_0) - keras_at_0) > 1e-3:  # guarded, at another eps
+        clipped_at = f"{np.exp(-abs(at_0)):.0e}"
+        hint = (
+            f"p = 0의 손실이 -log({clipped_at})입니다: 직접 정한 상수가 아니라 인자 eps로 "
+            f"np.clip(y_pred, eps, 1 - eps)하세요 (eps = {NOTEBOOK_EPS:g}이면 "
+            f"-log(eps) ≈ {keras_at_0:.2f}) / p = 0 costs -log({clipped_at}) here: clip "
+            "with the eps argument, np.clip(y_pred, eps, 1 - eps), not a constant of your "
+            f"own (with eps = {NOTEBOOK_EPS:g}, -log(eps) ≈ {keras_at_0:.2f})"
+        )
+    else:
+        hint = f"p = 0은 잘 처리합니다 / p = 0 is handled; the formula: {formula_hint}"
+    raise CheckFailed(
+        expected=f"{call} to equal keras.losses within {TOLERANCE:g}, which clip y_pred to "
+        f"[eps, 1 - eps] with eps = {NOTEBOOK_EPS:g} (the check passes no eps: your "
+        "default is used)",
+        found=f"{show_loss(value)}; for one sample your function gives {show_loss(at_0)} "
+        f"when the true class has p = 0 and {show_loss(at_1)} when it has p = 1",
+        hint=hint,
+    )
+
+
+def sample_loss(loss: StudentFunction, y_true: np.ndarray, y_pred: np.ndarray) -> float | None:
+    """The student's loss on one sample, or None if it gives no number."""
+    try:
+        return float(loss(y_true, y_pred))
+    except (StudentCodeError, TypeError, ValueError):
+        return None
 
 
 # Right and certain, wrong and certain, and a hedge: Keras clips the zeros to 1e-7.
@@ -102,6 +179,22 @@ EXTREME_CATEGORICAL = (
     np.array([[0.0, 1.0], [0.0, 1.0], [1.0, 0.0], [0.5, 0.5]]),
 )
 EXTREME_BINARY = (np.array([1.0, 0.0, 1.0, 0.0]), np.array([1.0, 0.0, 0.0, 1.0]))
+# One sample whose true class is predicted with p = 0, and one with p = 1.
+ONE_CATEGORICAL = {
+    0.0: (np.array([[0.0, 1.0]]), np.array([[1.0, 0.0]])),
+    1.0: (np.array([[0.0, 1.0]]), np.array([[0.0, 1.0]])),
+}
+ONE_BINARY = {0.0: (np.array([1.0]), np.array([0.0])), 1.0: (np.array([1.0]), np.array([1.0]))}
+
+
+CATEGORICAL_HINT = (
+    "클래스에 대한 -sum(y_true * log(y_pred))를 샘플에 대해 평균하세요 / "
+    "mean over samples of -sum(y_true * log(y_pred)) over the classes"
+)
+BINARY_HINT = (
+    "-(y log p + (1 - y) log(1 - p))의 평균: 두 항 모두 필요합니다 / "
+    "mean of -(y log p + (1 - y) log(1 - p)): both terms"
+)
 
 
 @check(points=1, cell="categorical_crossentropy")
@@ -113,8 +206,7 @@ def test_categorical_matches_keras_on_random_predictions(student, rng):
             student.categorical_crossentropy(y_true, y_pred),
             keras_categorical(y_true, y_pred),
             f"categorical_crossentropy(<{y_true.shape} one-hot>, <{y_pred.shape} probabilities>)",
-            "클래스에 대한 -sum(y_true * log(y_pred))를 샘플에 대해 평균하세요 / "
-            "mean over samples of -sum(y_true * log(y_pred)) over the classes",
+            CATEGORICAL_HINT,
         )
 
 
@@ -122,12 +214,13 @@ def test_categorical_matches_keras_on_random_predictions(student, rng):
 def test_categorical_handles_predictions_of_0_and_1(student):
     """예측이 정확히 0이나 1일 때 / predictions of exactly 0 and 1"""
     y_true, y_pred = EXTREME_CATEGORICAL
-    expect_loss(
-        student.categorical_crossentropy(y_true, y_pred),
+    expect_certain_predictions(
+        student.categorical_crossentropy,
+        y_true,
+        y_pred,
         keras_categorical(y_true, y_pred),
-        "categorical_crossentropy on predictions that are exactly 0 or 1",
-        "log(0)은 -inf입니다: Keras처럼 먼저 y_pred를 [eps, 1 - eps]로 자르세요(clip) / "
-        "log(0) is -inf: clip y_pred to [eps, 1 - eps] first, as Keras does",
+        ONE_CATEGORICAL,
+        CATEGORICAL_HINT,
     )
 
 
@@ -140,8 +233,7 @@ def test_binary_matches_keras_on_random_predictions(student, rng):
             student.binary_crossentropy(y_true, y_pred),
             keras_binary(y_true, y_pred),
             f"binary_crossentropy(<{len(y_true)} labels>, <{len(y_pred)} probabilities>)",
-            "-(y log p + (1 - y) log(1 - p))의 평균: 두 항 모두 필요합니다 / "
-            "mean of -(y log p + (1 - y) log(1 - p)): both terms",
+            BINARY_HINT,
         )
 
 
@@ -149,12 +241,13 @@ def test_binary_matches_keras_on_random_predictions(student, rng):
 def test_binary_handles_predictions_of_0_and_1(student):
     """예측이 정확히 0이나 1일 때 / predictions of exactly 0 and 1"""
     y_true, y_pred = EXTREME_BINARY
-    expect_loss(
-        student.binary_crossentropy(y_true, y_pred),
+    expect_certain_predictions(
+        student.binary_crossentropy,
+        y_true,
+        y_pred,
         keras_binary(y_true, y_pred),
-        "binary_crossentropy on predictions that are exactly 0 or 1",
-        "log(0)은 -inf입니다: Keras처럼 먼저 y_pred를 [eps, 1 - eps]로 자르세요(clip) / "
-        "log(0) is -inf: clip y_pred to [eps, 1 - eps] first, as Keras does",
+        ONE_BINARY,
+        BINARY_HINT,
     )
 
 

@@ -89,6 +89,34 @@ def zero_pad(image, pad):
         {"test_zero_pad_returns_float"},
     ),
     mistake(
+        "conv2d assumes a square kernel",
+        "02_manual_convolution",
+        "conv2d",
+        """
+def conv2d(image, kernel, stride=1, padding=0):
+    kernel = np.asarray(kernel, dtype=float)
+    if stride < 1 or padding < 0:
+        raise ValueError("bad stride or padding")
+    padded = zero_pad(image, padding)
+    f = kernel.shape[0]  # an F x F kernel, as on the slides
+    if f > padded.shape[0] or f > padded.shape[1]:
+        raise ValueError("kernel too large")
+    out_h = (padded.shape[0] - f) // stride + 1
+    out_w = (padded.shape[1] - f) // stride + 1
+    out = np.zeros((out_h, out_w))
+    for i in range(out_h):
+        for j in range(out_w):
+            window = padded[i * stride : i * stride + f, j * stride : j * stride + f]
+            out[i, j] = np.sum(window * kernel)
+    return out
+""",
+        # The 2x6 kernel of the shapes check fails to broadcast: a ValueError all the same.
+        {
+            "test_conv2d_matches_tensorflow_stride1",
+            "test_conv2d_matches_tensorflow_strides_and_padding",
+        },
+    ),
+    mistake(
         "output size without the stride",
         "02_manual_convolution",
         "conv2d",

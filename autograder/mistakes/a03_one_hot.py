@@ -69,6 +69,13 @@ MISTAKES = [
         {"test_accepts_list_array_and_column"},
     ),
     mistake(
+        "np.eye indexed by an (N, 1) column: shape (N, 1, C)",
+        "03_one_hot",
+        "one_hot",
+        _one_hot(flatten=""),
+        {"test_accepts_list_array_and_column"},
+    ),
+    mistake(
         "no label validation (NumPy wraps -1 around)",
         "03_one_hot",
         "one_hot",

@@ -17,7 +17,7 @@ _LOADER = """
             try:
                 image = cv2.imread(path{flags})
                 if image is None:
-                    raise ValueError("OpenCV cannot decode this file")
+{on_none}                    raise ValueError("OpenCV cannot decode this file")
                 images.append(cv2.resize(image, ({size}, {size})))
                 labels.append({label})
             {handler}
@@ -45,6 +45,7 @@ def _loader(
     size: str = "img_size",
     label: str = "label",
     handler: str = "except Exception:\n                skipped.append(path)",
+    on_none: str = "",
 ) -> str:
     return _LOADER.format(
         imports=imports,
@@ -56,6 +57,7 @@ def _loader(
         size=size,
         label=label,
         handler=handler,
+        on_none=on_none,
     )
 
 
@@ -109,6 +111,12 @@ MISTAKES = [
         classes='["Dog", "Cat"]',
     ),
     _petimages(
+        # Folders in sorted order, the right images in the right order: only the labels show it.
+        "Dog labelled 0 and Cat 1",
+        {"labels"},
+        label='0 if name == "Dog" else 1',
+    ),
+    _petimages(
         # Where the file system lists Dog first (the checks' own does), the classes swap too.
         "folders and files in os.listdir order, unsorted",
         {"labels", "order"},
@@ -136,6 +144,21 @@ MISTAKES = [
         "hidden files and sub-folders are read too",
         {"hidden"},
         ignore="False",
+    ),
+    _petimages(
+        # Nothing hidden is reported: it is opened, and dropped once cv2.imread gives None.
+        "hidden files read with cv2.imread, then dropped when it returns None",
+        {"hidden"},
+        ignore="not os.path.isfile(path)",
+        on_none='                    if filename.startswith("."):  # .DS_Store: not a photo\n'
+        "                        continue\n",
+    ),
+    _petimages(
+        "sub-folders read with cv2.imread, then dropped when it returns None",
+        {"hidden"},
+        ignore='filename.startswith(".")',
+        on_none="                    if os.path.isdir(path):  # a folder is no photo either\n"
+        "                        continue\n",
     ),
     _petimages(
         "a missing folder gives empty results (glob)",

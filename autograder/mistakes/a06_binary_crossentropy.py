@@ -80,6 +80,19 @@ MISTAKES = [
         demo=True,
     ),
     _binary(
+        # scikit-learn's log_loss used 1e-15: the eps argument is there, and ignored.
+        "clips at 1e-15 instead of eps",
+        "losses",
+        _losses(
+            categorical=_CLIPPED_CATEGORICAL.replace("eps, 1 - eps", "1e-15, 1 - 1e-15"),
+            binary=_CLIPPED_BINARY.replace("eps, 1 - eps", "1e-15, 1 - 1e-15"),
+        ),
+        {
+            "test_categorical_handles_predictions_of_0_and_1",
+            "test_binary_handles_predictions_of_0_and_1",
+        },
+    ),
+    _binary(
         "categorical loss without the minus sign",
         "losses",
         _losses(

@@ -343,6 +343,10 @@ def apply_verdict(
 
 PRINTED_KEPT = 40  # lines of the kernel's own output kept above the judge's report
 REPORT_HEADING = "🔒 채점기 보고서 / grader's report"
+# Long expected/found/hint lines wrap inside the box wherever the report is shown. The
+# feedback page's sanitizer drops inline styles: its template's CSS says the same there
+# (autograder/course/templates/cnn_feedback).
+REPORT_PRE_STYLE = "white-space:pre-wrap;overflow-wrap:anywhere"
 
 
 def report_output(report: str) -> NotebookNode:
@@ -354,7 +358,7 @@ def report_output(report: str) -> NotebookNode:
     """
     box = (
         f'<div class="cnn-report"><b>{html.escape(REPORT_HEADING)}</b>'
-        f"<pre>{html.escape(report)}</pre></div>"
+        f'<pre style="{REPORT_PRE_STYLE}">{html.escape(report)}</pre></div>'
     )
     return NotebookNode(
         output_type="display_data",
