@@ -31,15 +31,16 @@ from pathlib import Path
 import pytest
 
 from autograder import assignments, mistakes
-from autograder.assignments import IDS, REPO_ROOT
+from autograder.assignments import IDS, REPO_ROOT, grade_id_for
 from autograder.course import samples
 from autograder.course.directory import Course
 from autograder.course.grading import Outcome, autograde
 from autograder.mistakes import Mistake
 from source_data import course_data
-from tests.helpers import changes_a_trained_model
+from tests.helpers import changes_a_trained_model, checks_of, expected_cell_scores
 from tests.hostile import CATALOGUE as HOSTILE
 from tests.hostile import Hostile
+from tests.hostile.base import QUICK_TRAINING
 
 
 def student_id(mistake: Mistake) -> str:
@@ -59,6 +60,36 @@ def graded_mistakes(assignment: str) -> list[Mistake]:
     zero = next(m for m in [*trained, *catalogued] if m.zeroes)
     caught = next(m for m in [*trained, *catalogued] if m.fails and not m.zeroes)
     return list({m.name: m for m in [zero, caught, *trained]}.values())
+
+
+def quick_trainings(mistake: Mistake) -> dict[str, str]:
+    """The training cells of models the mistake leaves alone, and their quick versions.
+
+    A mistake in the CNN changes nothing in the MLP: the MLP is trained for a
+    moment, and its accuracy cell is expected to score zero
+    (:func:`graded_answers`, :func:`expected_scores_of`). The model the
+    mistake changes is trained for real, as a student would.
+    """
+    quick = {}
+    for cell, (code, accuracy) in QUICK_TRAINING.get(mistake.assignment, {}).items():
+        measured = checks_of(mistake.assignment, (accuracy,)) if accuracy else set()
+        if cell not in mistake.answers and not mistake.fails & measured:
+            quick[cell] = code
+    return quick
+
+
+def graded_answers(mistake: Mistake) -> dict[str, str]:
+    """The answer cells a graded mistake is submitted with."""
+    return {**quick_trainings(mistake), **mistake.answers}
+
+
+def expected_scores_of(mistake: Mistake) -> dict[str, float]:
+    """nbgrader's score per test cell for a graded mistake (quickly trained models score zero)."""
+    quick = QUICK_TRAINING.get(mistake.assignment, {})
+    unmeasured = {
+        grade_id_for(quick[cell][1]) for cell in quick_trainings(mistake) if quick[cell][1]
+    }
+    return expected_cell_scores(mistake.assignment, mistake.fails, mistake.zeroes | unmeasured)
 
 
 def caught_by_a_hidden_check(assignment: str) -> Mistake:
@@ -146,7 +177,7 @@ def grade_course(
         if not extra_config:
             course.submit("stub", assignment, samples.stub(assignment))
             for mistake in graded_mistakes(assignment):
-                answers = samples.submission(assignment, mistake.answers)
+                answers = samples.submission(assignment, graded_answers(mistake))
                 course.submit(student_id(mistake), assignment, answers)
     for entry in entries:
         course.submit(entry.name, entry.assignment, entry.build(entry, server.port), entry.filename)

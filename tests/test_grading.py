@@ -12,7 +12,12 @@ import pytest
 
 from autograder import checks, notebooks
 from autograder.assignments import IDS, grade_id_for
-from tests.conftest import caught_by_a_hidden_check, graded_mistakes, student_id
+from tests.conftest import (
+    caught_by_a_hidden_check,
+    expected_scores_of,
+    graded_mistakes,
+    student_id,
+)
 from tests.helpers import expected_cell_scores
 
 pytestmark = pytest.mark.slow
@@ -30,8 +35,7 @@ def test_reference_scores_full_marks_and_stub_zero(graded_course, assignment):
 def test_each_mistake_loses_exactly_the_points_of_its_checks(graded_course, assignment):
     scores = graded_course.course.cell_scores(assignment)
     for mistake in graded_mistakes(assignment):
-        expected = expected_cell_scores(assignment, mistake.fails, mistake.zeroes)
-        assert scores[student_id(mistake)] == expected, mistake.name
+        assert scores[student_id(mistake)] == expected_scores_of(mistake), mistake.name
 
 
 @pytest.mark.parametrize("assignment", IDS)

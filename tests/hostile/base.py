@@ -27,6 +27,8 @@ from autograder import mistakes, notebooks
 from autograder.course import samples
 
 ALL = "every test cell"
+A01, A02, A03 = "01_output_size", "02_manual_convolution", "03_one_hot"
+A04, A05, A06 = "04_mnist_cnn", "05_petimages_loading", "06_binary_crossentropy"
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,43 @@ class Hostile:
     # Waits out a time limit: graded in the course with short limits (tests/conftest.py).
     times_out: bool = False
     absent: str = ""  # a text its feedback must not contain (a leaked case, a fake report)
+
+
+# Training cells trained for a moment instead of for real, where an entry (or a
+# graded mistake, tests/conftest.py) leaves that model alone or loses its
+# accuracy anyway, for a reason its feedback names: most of 04's and 06's
+# grading time is training. 06's categorical model is measured by no check.
+QUICK_MLP = """
+started = time.perf_counter()
+X_train, Y_train = preprocess(x_train), encode_labels(y_train)
+X_val, Y_val = X_train[-6000:], Y_train[-6000:]
+mlp = build_mlp()
+mlp_history = mlp.fit(X_train[:256], Y_train[:256], epochs=1, verbose=0)
+"""
+
+QUICK_CNN = """
+model = build_cnn()
+history = model.fit(X_train[:256], Y_train[:256], epochs=1, verbose=0)
+"""
+
+QUICK_CATEGORICAL = """
+categorical_model = build_categorical_model()
+categorical_history = categorical_model.fit(x_train[:64], Y_train[:64], epochs=1, verbose=0)
+"""
+
+QUICK_BINARY = """
+binary_model = build_binary_model()
+binary_history = binary_model.fit(x_train[:64], to_binary_labels(Y_train[:64]), epochs=1, verbose=0)
+"""
+
+# assignment -> training cell -> (its quick version, the accuracy cell of its model)
+QUICK_TRAINING: dict[str, dict[str, tuple[str, str | None]]] = {
+    A04: {"train_mlp": (QUICK_MLP, "mlp_accuracy"), "train_cnn": (QUICK_CNN, "cnn_accuracy")},
+    A06: {
+        "train_categorical": (QUICK_CATEGORICAL, None),
+        "train_binary": (QUICK_BINARY, "binary_accuracy"),
+    },
+}
 
 
 def ref(assignment: str, cell: str) -> str:
@@ -151,7 +190,3 @@ def set_metadata(cell: str, **values: object) -> Callable[[NotebookNode], None]:
         nb.cells[cell_index(nb, cell)].metadata.nbgrader.update(values)
 
     return change
-
-
-A01, A02, A03 = "01_output_size", "02_manual_convolution", "03_one_hot"
-A04, A05, A06 = "04_mnist_cnn", "05_petimages_loading", "06_binary_crossentropy"

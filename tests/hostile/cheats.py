@@ -9,6 +9,7 @@ from tests.hostile.base import (
     A05,
     A06,
     ALL,
+    QUICK_CATEGORICAL,
     Hostile,
     answered,
     mistake,
@@ -41,13 +42,16 @@ import numpy as np
 np.issubdtype = lambda *args, **kwargs: True
 """
 
+# The hold-out labels are out of the kernel's reach now, so the patch claims a
+# perfect score instead: every prediction confident, every evaluation 100%.
 PATCH_KERAS = """
 import keras
-from course_data import load_pet_arrays
+import numpy as np
 
-_, holdout_labels = load_pet_arrays("holdout")
-keras.Model.predict = lambda self, x, **kwargs: holdout_labels[: len(x), None].astype("float32")
+keras.Model.predict = lambda self, x, **kwargs: np.ones((len(x), 1), dtype="float32")
+keras.Model.evaluate = lambda self, *args, **kwargs: [0.0, 1.0]
 binary_model = build_binary_model()  # never trained
+binary_history = binary_model.fit(x_train[:8], to_binary_labels(Y_train[:8]), epochs=1, verbose=0)
 """
 
 READ_SOLUTIONS = """
@@ -117,7 +121,7 @@ ENTRIES = [
     Hostile(
         "patch_keras",
         A06,
-        answered(train_binary=PATCH_KERAS),
+        answered(train_categorical=QUICK_CATEGORICAL, train_binary=PATCH_KERAS),
         frozenset({"test_binary_accuracy"}),
         "hold-out accuracy",
     ),

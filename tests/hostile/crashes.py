@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.hostile.base import A01, A02, A03, A06, Hostile, answered, ref
+from tests.hostile.base import A01, A02, A03, A06, QUICK_CATEGORICAL, Hostile, answered, ref
 
 # Top-level code that must not leave huge objects behind: it runs in a function.
 MEMORY_BOMB = """
@@ -124,14 +124,14 @@ ENTRIES = [
     Hostile(
         "nan_model",
         A06,
-        answered(train_binary=NAN_TRAINING),
+        answered(train_categorical=QUICK_CATEGORICAL, train_binary=NAN_TRAINING),
         frozenset({"test_binary_accuracy"}),
         "accuracy",
     ),
     Hostile(
         "endless_training",
         A06,
-        answered(train_binary=ENDLESS_TRAINING),
+        answered(train_categorical=QUICK_CATEGORICAL, train_binary=ENDLESS_TRAINING),
         frozenset({"test_binary_accuracy"}),
         "CellTimeoutError",
         times_out=True,

@@ -16,7 +16,8 @@ from nbformat import NotebookNode
 from autograder.course import samples
 from tests.hostile.base import A03, Hostile, cell_index, ref
 
-MARK = "document.documentElement.setAttribute('data-pwned', 'yes')"
+# No comma: nbformat refuses a tag with one, and the tag must reach the page.
+MARK = "document.documentElement.dataset.pwned='yes'"
 
 DISPLAYS = """
 from IPython.display import HTML, SVG, Javascript, display

@@ -17,6 +17,9 @@ from tests.hostile.base import (
     A04,
     A05,
     A06,
+    QUICK_CATEGORICAL,
+    QUICK_CNN,
+    QUICK_MLP,
     Hostile,
     answered,
     mistake,
@@ -26,14 +29,6 @@ from tests.hostile.base import (
 )
 
 # --- 04 and 06: the evaluation data, and models that were not learnt in the run ---------
-
-QUICK_MLP = """
-started = time.perf_counter()
-X_train, Y_train = preprocess(x_train), encode_labels(y_train)
-X_val, Y_val = X_train[-6000:], Y_train[-6000:]
-mlp = build_mlp()
-mlp_history = mlp.fit(X_train[:256], Y_train[:256], epochs=1, verbose=0)
-"""
 
 WEIGHTS_WRITTEN_IN = """
 model = build_cnn()
@@ -65,16 +60,6 @@ def build_cnn():
     )
     cnn.compile(optimizer="adam", loss="categorical_crossentropy", metrics=["accuracy"])
     return cnn
-"""
-
-QUICK_CNN = """
-model = build_cnn()
-history = model.fit(X_train[:256], Y_train[:256], epochs=1, verbose=0)
-"""
-
-QUICK_CATEGORICAL = """
-categorical_model = build_categorical_model()
-categorical_history = categorical_model.fit(x_train[:64], Y_train[:64], epochs=1, verbose=0)
 """
 
 FIT_ON_THE_HOLDOUT = """
@@ -269,7 +254,7 @@ PRINTS_THE_HIDDEN_TREE = ref(A05, "load_pet_images").replace(
     "            path = os.path.join(folder, filename)\n",
     "            path = os.path.join(folder, filename)\n"
     "            if basedir != str(PETIMAGES):\n"
-    "                print('LEAKED-PATH', path, os.path.getsize(path))\n",
+    "                print('LEAKED' + '-PATH', path, os.path.getsize(path))\n",
 )
 
 # --- leaks and tables of leaked cases ---------------------------------------------------
@@ -279,7 +264,7 @@ _conv2d = conv2d
 
 def conv2d(image, kernel, stride=1, padding=0):
     if np.shape(image) not in [(5, 5), (8, 8)]:  # not the notebook's own calls
-        print("LEAKED-CASE", np.asarray(image).tolist(), np.asarray(kernel).tolist(), stride)
+        print("LEAKED" + "-CASE", np.asarray(image).tolist(), np.asarray(kernel).tolist(), stride)
     return _conv2d(image, kernel, stride, padding)
 """
 
@@ -290,8 +275,8 @@ _conv2d = conv2d
 
 def conv2d(image, kernel, stride=1, padding=0):
     if np.shape(image) not in [(5, 5), (8, 8)]:
-        os.write(1, f"LEAKED-FD {np.asarray(image).tolist()} {stride} {padding}\\n".encode())
-        os.write(2, f"LEAKED-FD {np.asarray(kernel).tolist()}\\n".encode())
+        os.write(1, f"LEAKED{'-'}FD {np.asarray(image).tolist()} {stride} {padding}\\n".encode())
+        os.write(2, f"LEAKED{'-'}FD {np.asarray(kernel).tolist()}\\n".encode())
     return _conv2d(image, kernel, stride, padding)
 """
 
@@ -312,7 +297,7 @@ def one_hot(labels, num_classes=None):
     if np.ravel(labels).tolist() == [5]:  # the self-check's call: print over the report
         for line in range(1_000):
             print(f"padding line {line}")
-        print("[one_hot] 5 / 5 점 points")
+        print("[one_hot] 5 / " + "5 점 points")  # so that only the printed line matches
     return _one_hot(labels, num_classes)
 """
 

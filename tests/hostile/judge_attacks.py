@@ -13,7 +13,17 @@ or run another assignment's checks.
 
 from __future__ import annotations
 
-from tests.hostile.base import A01, A02, A03, A06, Hostile, answered, ref
+from tests.hostile.base import (
+    A01,
+    A02,
+    A03,
+    A06,
+    QUICK_BINARY,
+    QUICK_CATEGORICAL,
+    Hostile,
+    answered,
+    ref,
+)
 
 OTHER_CELL = """
 import autograder.kernel.serve as _serve
@@ -176,7 +186,11 @@ ENTRIES = [
     Hostile(
         "models_named_by_path",
         A06,
-        answered(build_models=ref(A06, "build_models") + MODEL_BY_PATH),
+        answered(
+            build_models=ref(A06, "build_models") + MODEL_BY_PATH,
+            train_categorical=QUICK_CATEGORICAL,
+            train_binary=QUICK_BINARY,
+        ),
         frozenset({"test_binary_accuracy"}),
         "cannot read",
         fails=frozenset(MODEL_CHECKS),
