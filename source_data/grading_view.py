@@ -38,6 +38,11 @@ HELD_BACK = {
 }
 
 
+# Raised whenever views are built differently, so that no older view is used again
+# (2: readable by the kernel's own user id).
+VIEW_VERSION = 2
+
+
 def views_dir() -> Path:
     """Where grading views are kept: beside the downloaded data sets."""
     return course_data.cache_dir() / "grading-views"
@@ -76,7 +81,11 @@ def _available(names: tuple[str, ...]) -> dict[str, Path]:
 
 def _fingerprint(sources: dict[str, Path]) -> dict[str, object]:
     """What a view depends on: each source's path and size, and the view's own rules."""
-    marks: dict[str, object] = {"rules": HELD_BACK, "every": course_data.PET_HOLDOUT_EVERY}
+    marks: dict[str, object] = {
+        "rules": HELD_BACK,
+        "every": course_data.PET_HOLDOUT_EVERY,
+        "version": VIEW_VERSION,
+    }
     for name, path in sources.items():
         if path.is_file():
             marks[name] = [str(path), path.stat().st_size, path.stat().st_mtime_ns]
