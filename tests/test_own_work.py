@@ -27,6 +27,14 @@ from autograder.checks.source_rules import OWN_CONVOLUTION, OWN_TRAINING, forbid
         "import sys\nsys.setprofile(None)",
         "list(map(np.core.multiarray.correlate2, rows, kernels))",
         "__import__('scipy')",
+        # Ways to name a function from strings that the first rules missed (review of the
+        # README's limits): the operator and builtins modules, pydoc, and a Fourier route.
+        "import operator\nf = operator.attrgetter('correl' + 'ate')(np)",
+        "import builtins\nf = builtins.getattr(np, 'correl' + 'ate')",
+        "import pydoc\nf = pydoc.locate('scipy.signal.correlate2d')",
+        "out = np.real(np.fft.ifft2(np.fft.fft2(image) * np.fft.fft2(kernel, image.shape)))",
+        "f = np.__dict__['correl' + 'ate']",
+        "f = (lambda: 0).__globals__",
     ],
 )
 def test_the_convolution_rule_sees_each_way_to_a_library(source):
@@ -43,9 +51,8 @@ def test_the_convolution_rule_sees_each_way_to_a_library(source):
         "data = open('x').read()",
         "layer.kernel.assign(values)",
         "model = keras.models.load_model('m.keras')",
-        "table = [" + ", ".join(["0.125"] * 1000) + "]",
-        "blob = '" + "A" * 3000 + "'",
         "w = getattr(model, 'set_' + 'weights')",
+        "import operator\noperator.methodcaller('set_' + 'weights', table)(model)",
     ],
 )
 def test_the_training_rule_sees_weights_and_data_written_in(source):
@@ -93,6 +100,22 @@ def sample() -> tuple[np.ndarray, np.ndarray]:
 
 def test_a_model_built_and_trained_in_the_notebook_is_its_own(sample):
     expect_own_model(student(small_model()), "model", "build_model", sample, floor=0.9)
+
+
+@pytest.mark.parametrize(
+    "sources",
+    [
+        {"train": "table = [" + ", ".join(["0.125"] * 1000) + "]"},
+        {"train": "blob = '" + "A" * 3000 + "'"},
+        # The same table split over cells, each within the budget: the notebook's total counts.
+        {f"cell {i}": "part = [" + ", ".join(["0.125"] * 100) + "]" for i in range(5)},
+    ],
+)
+def test_literal_data_is_counted_over_the_whole_notebook(sample, sources):
+    with pytest.raises(CheckFailed, match="literal data"):
+        expect_own_model(
+            student(small_model(), sources=sources), "model", "build_model", sample, 0.9
+        )
 
 
 def test_weights_written_in_are_caught_in_the_source(sample):

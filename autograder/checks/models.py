@@ -129,13 +129,17 @@ def expect_own_model(
     ``floor`` on ``sample`` (images and labels the kernel never saw): a model
     that knows the answers before it is trained did not learn them.
     """
-    from autograder.checks.source_rules import OWN_TRAINING, forbidden_uses
+    from autograder.checks.source_rules import OWN_TRAINING, forbidden_uses, literal_characters
 
     uses = [
         f"`{cell}` {use}"
         for cell, source in student.sources.items()
         for use in forbidden_uses(source, OWN_TRAINING)
     ]
+    literal = sum(literal_characters(source) for source in student.sources.values())
+    budget = OWN_TRAINING.literal_budget or 0
+    if literal > budget:
+        uses.append(f"{literal:,} characters of literal data in all (at most {budget:,})")
     expect(
         not uses,
         expected="weights learnt by fit in this notebook, with no weights or data loaded or "

@@ -10,10 +10,12 @@ submitted notebook, which the kernel cannot change
 be seen this way is said in the README's security note.
 
 * :data:`OWN_CONVOLUTION` (02): a convolution computed by hand. No
-  convolution library or function, by name, import or attribute.
+  convolution library or function (nor a Fourier transform), by name,
+  import or attribute.
 * :data:`OWN_TRAINING` (04, 06): a model's weights learnt by ``fit`` in the
   graded run. Nothing that loads, sets or decodes weights or data, and no
-  more literal data than a notebook needs (a table of weights or answers).
+  more literal data in the whole notebook than it needs (a table of weights
+  or answers would be more): :func:`literal_characters`.
 
 Both forbid the tools that would name anything without writing it out
 (``getattr``, ``importlib``, ``eval``, ...).
@@ -25,11 +27,43 @@ import ast
 from dataclasses import dataclass
 
 # What would name anything without writing it out, or hide a call from a probe.
-HATCHES = frozenset({"getattr", "__import__", "eval", "exec", "compile", "globals", "vars"})
-HATCH_MODULES = ("importlib", "ctypes", "threading", "multiprocessing", "concurrent")
-HATCH_ATTRIBUTES = frozenset(
-    {"setprofile", "settrace", "modules", "__dict__", "__builtins__", "__getattribute__"}
+HATCHES = frozenset(
+    {
+        "getattr",
+        "__import__",
+        "eval",
+        "exec",
+        "compile",
+        "globals",
+        "vars",
+        "__builtins__",
+        "__loader__",
+        "__spec__",
+        "breakpoint",
+    }
 )
+HATCH_MODULES = (
+    "importlib",
+    "ctypes",
+    "threading",
+    "multiprocessing",
+    "concurrent",
+    "operator",
+    "builtins",
+    "pydoc",
+    "runpy",
+    "code",
+    "codeop",
+    "marshal",
+    "subprocess",
+    "inspect",
+    "gc",
+    "types",
+)
+HATCH_ATTRIBUTES = frozenset(
+    {"setprofile", "settrace", "modules", "__dict__", "__builtins__", "__getattribute__",
+     "__globals__", "__code__", "__loader__", "__spec__", "__subclasses__"}
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -39,7 +73,7 @@ class Rule:
     modules: tuple[str, ...]
     names: frozenset[str]
     attributes: frozenset[str]
-    literal_budget: int | None = None  # characters of literal data in one cell
+    literal_budget: int | None = None  # characters of literal data in all cells together
 
 
 OWN_CONVOLUTION = Rule(
@@ -47,7 +81,7 @@ OWN_CONVOLUTION = Rule(
     names=HATCHES,
     attributes=frozenset(
         {"convolve", "correlate", "correlate2", "correlate2d", "convolve2d", "fftconvolve",
-         "oaconvolve", "multiarray", "_multiarray_umath",
+         "oaconvolve", "multiarray", "_multiarray_umath", "fft",
          "filter2D", "sepFilter2D", "conv2d", "conv1d", "convolution"}
     ) | HATCH_ATTRIBUTES,
 )  # fmt: skip
@@ -76,17 +110,21 @@ def forbidden_uses(source: str, rule: Rule = OWN_CONVOLUTION) -> list[str]:
     except (SyntaxError, ValueError):
         return []
     found = []
-    literal = 0
-    docstrings = _docstrings(tree)
     for node in ast.walk(tree):
         what = _forbidden(node, rule)
         if what:
             found.append(f"line {getattr(node, 'lineno', '?')}: {what}")
-        if node not in docstrings:
-            literal += _literal_size(node)
-    if rule.literal_budget is not None and literal > rule.literal_budget:
-        found.append(f"{literal:,} characters of literal data (at most {rule.literal_budget:,})")
     return found
+
+
+def literal_characters(source: str) -> int:
+    """Characters of literal data the source writes out (numbers, strings; not docstrings)."""
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError):
+        return 0
+    docstrings = _docstrings(tree)
+    return sum(_literal_size(node) for node in ast.walk(tree) if node not in docstrings)
 
 
 def _forbidden(node: ast.AST, rule: Rule) -> str | None:
