@@ -96,6 +96,7 @@ c.GenerateFeedback.preprocessors = [
     "autograder.course.feedback.SanitizeFeedback",
 ]
 c.HTMLExporter.sanitize_html = True
+c.HTMLExporter.filters = {"clean_feedback_html": "autograder.course.feedback.clean_markdown_html"}
 c.HTMLExporter.template_name = feedback.TEMPLATE_NAME
 c.HTMLExporter.template_file = feedback.TEMPLATE_FILE
 c.HTMLExporter.extra_template_basedirs = [

@@ -12,7 +12,7 @@ import html
 import re
 
 from nbformat import NotebookNode
-from nbformat.v4 import new_code_cell, new_notebook
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 from nbgrader.converters import GenerateFeedback
 from nbgrader.coursedir import CourseDirectory
 from traitlets.config.loader import PyFileConfigLoader
@@ -87,3 +87,16 @@ def test_the_report_wraps_its_lines_wherever_it_is_shown():
     assert box.startswith('<div class="cnn-report">')
     assert f'<pre style="{REPORT_PRE_STYLE}">{html.escape(REPORT)}</pre>' in box
     assert {"white-space:pre-wrap", "overflow-wrap:anywhere"} <= set(REPORT_PRE_STYLE.split(";"))
+
+
+def test_a_students_markdown_keeps_its_prose_and_loses_its_script():
+    """nbgrader's feedback template renders Markdown unsanitised: the course's filter cleans it."""
+    markdown = new_markdown_cell(
+        "# 제목 / Title\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\n"
+        "<script>document.title='pwned'</script><img src=x onerror=\"document.title='pwned'\">"
+    )
+    page = feedback_page(new_notebook(cells=[markdown, graded_test_cell(REPORT)]))
+    assert "<h1" in page and "Title" in page
+    assert "<th>a</th>" in page and "<td>2</td>" in page  # tables survive
+    assert "<script>document.title" not in page and "onerror" not in page
+    assert "&lt;script&gt;document.title='pwned'&lt;/script&gt;" in page  # shown, as text

@@ -10,7 +10,10 @@ configured in ``nbgrader_config.py``:
   but for the judge's report in test cells, which only the grader writes
   there; and of every cell's metadata only nbgrader's (tags become HTML
   attributes);
-* nbconvert's ``sanitize_html`` cleans the HTML of Markdown cells;
+* :func:`clean_markdown_html` cleans the HTML of Markdown cells (the
+  template's ``clean_feedback_html`` filter): nbgrader's feedback template
+  renders Markdown without nbconvert's ``clean_html``, whose short list of
+  tags would also escape headings and tables;
 * the page's template (``templates/cnn_feedback``) sets a
   Content-Security-Policy under which no script runs, no event handler
   fires and nothing is fetched, should anything slip through.
@@ -23,6 +26,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import bleach
 from nbformat import NotebookNode
 from nbgrader.preprocessors import NbGraderPreprocessor
 
@@ -33,6 +37,31 @@ TEMPLATES = Path(__file__).with_name("templates")
 TEMPLATE_NAME = "cnn_feedback"  # nbgrader's "feedback" template, with the policy added
 TEMPLATE_FILE = "page.html.j2"
 KEPT_MIMETYPES = ("text/plain", "image/png", "image/jpeg")
+
+# What rendered Markdown may hold on a feedback page: prose, lists, tables, code,
+# pictures (the page's policy loads only data: ones) and nbgrader's cell frames.
+MARKDOWN_TAGS = frozenset(
+    {"a", "abbr", "b", "blockquote", "br", "code", "del", "div", "em", "h1", "h2", "h3", "h4",
+     "h5", "h6", "hr", "i", "img", "kbd", "li", "ol", "p", "pre", "s", "span", "strong", "sub",
+     "sup", "table", "tbody", "td", "tfoot", "th", "thead", "tr", "ul"}
+)  # fmt: skip
+MARKDOWN_ATTRIBUTES = {
+    "*": ["class", "id", "title"],
+    "a": ["href", "name"],
+    "img": ["src", "alt", "width", "height"],
+    "td": ["align"],
+    "th": ["align"],
+}
+
+
+def clean_markdown_html(html: str) -> str:
+    """Rendered Markdown with every other tag shown as text and no script attribute left."""
+    return bleach.clean(
+        str(html),
+        tags=MARKDOWN_TAGS,
+        attributes=MARKDOWN_ATTRIBUTES,
+        protocols={"http", "https", "mailto", "data"},
+    )
 
 
 def nbgrader_templates() -> Path:

@@ -253,7 +253,7 @@ SWALLOWED = mistake("the lecture's bare except: Ctrl-C is swallowed too").fails
 PRINTS_THE_HIDDEN_TREE = ref(A05, "load_pet_images").replace(
     "            path = os.path.join(folder, filename)\n",
     "            path = os.path.join(folder, filename)\n"
-    "            if basedir != str(PETIMAGES):\n"
+    "            if str(basedir) != str(PETIMAGES):  # not the notebook's own call\n"
     "                print('LEAKED' + '-PATH', path, os.path.getsize(path))\n",
 )
 
