@@ -6,6 +6,7 @@
 #   make test     make check, then the slow tier: real nbgrader, real training
 #   make check    lint, format, types, import layers and the in-process tier (minutes)
 #   make format   rewrite the code in the project's format
+#   make test-student  a fresh student environment runs every released notebook (~11 min)
 PYTHON ?= python3
 VENV := .venv
 # nbgrader starts `alembic` through PATH, and its kernels must import this
@@ -14,13 +15,16 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 GRADING_PACKAGES := bwrap:bubblewrap prlimit:util-linux setpriv:util-linux timeout:coreutils
 TEST_PACKAGES := $(GRADING_PACKAGES) chromium:chromium
 
-.PHONY: demo test check format
+.PHONY: demo test check format test-student
 demo: $(VENV)/.installed
 	@tools/system-packages.sh $(GRADING_PACKAGES)
 	cnn-grader demo --workers 2
 
 test: check
-	tools/with-postgres.sh pytest -m slow
+	tools/with-postgres.sh pytest -m "slow and not student_setup"
+
+test-student: $(VENV)/.installed
+	pytest -m student_setup
 
 check: $(VENV)/.installed
 	@tools/system-packages.sh $(TEST_PACKAGES)
@@ -34,9 +38,10 @@ format: $(VENV)/.installed
 	ruff check --fix .
 	ruff format .
 
-$(VENV)/.installed: pyproject.toml
+# Grading runs the very versions students install (assignments/requirements.txt).
+$(VENV)/.installed: pyproject.toml assignments/requirements.txt
 	@command -v $(PYTHON) >/dev/null || { echo "this needs Python 3.11 or newer as $(PYTHON)"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --upgrade pip
-	$(VENV)/bin/pip install --quiet -e '.[dev]'
+	$(VENV)/bin/pip install --quiet -e '.[dev]' -c assignments/requirements.txt
 	touch $@

@@ -6,8 +6,9 @@ the data sets themselves, only a view built from them once, beside the
 cache, and bound read-only into the sandbox in their place:
 
 * ``mnist.npz`` with ``x_train`` and ``y_train`` only;
-* ``PetImages/`` without the hold-out photos (:func:`course_data.is_pet_holdout`),
-  damaged files and all, as hard links where the file system allows, else copies;
+* ``PetImages/``: the course's listed files (:func:`course_data.pet_listed_files`)
+  but the hold-out photos (:func:`course_data.is_pet_holdout`), damaged files and
+  all, as hard links where the file system allows, else copies;
 * ``view.json``: the view's own file hashes (``course_data.dataset_path``
   verifies against them) and what it holds back.
 
@@ -84,6 +85,7 @@ def _fingerprint(sources: dict[str, Path]) -> dict[str, object]:
     marks: dict[str, object] = {
         "rules": HELD_BACK,
         "every": course_data.PET_HOLDOUT_EVERY,
+        "listed": course_data.pet_listed_files(),
         "version": VIEW_VERSION,
     }
     for name, path in sources.items():
@@ -108,15 +110,18 @@ def _build(folder: Path, sources: dict[str, Path]) -> None:
 
 
 def _copy_training_photos(source: Path, target: Path) -> None:
-    """Every file of PetImages but the hold-out photos, linked where possible."""
-    for path in sorted(source.rglob("*")):
-        if path.is_symlink() or course_data.is_pet_holdout(path):
+    """The course's listed PetImages files but the hold-out photos, linked where possible.
+
+    Only :func:`course_data.pet_listed_files` are taken: a full download's
+    other photos stay out of the view, as the loaders ignore them anyway.
+    """
+    for name in course_data.PET_CLASSES:
+        (target / name).mkdir(parents=True, exist_ok=True)
+    for relative in course_data.pet_listed_files():
+        path = source / relative
+        if path.is_symlink() or not path.is_file() or course_data.is_pet_holdout(path):
             continue
-        destination = target / path.relative_to(source)
-        if path.is_dir():
-            destination.mkdir(parents=True, exist_ok=True)
-            continue
-        destination.parent.mkdir(parents=True, exist_ok=True)
+        destination = target / relative
         try:
             if not path.stat().st_mode & stat.S_IROTH:
                 raise PermissionError("a link would keep the source's mode")

@@ -1,7 +1,10 @@
-"""Does the data loader find, verify and download data sets safely?
+"""Does the data loader find, verify, download and unpack data sets safely?
 
 Downloads go to a real HTTP server on 127.0.0.1 started by the test, serving
-bytes with a known hash; nothing leaves this machine.
+bytes with a known hash, answering HTTP Range requests (or not) and cutting
+connections on demand; nothing leaves this machine. PetImages is a generated
+archive of the real download's layout: ``PetImages/Cat`` and ``Dog`` holding
+more photos than the course lists, its damaged files, a licence and a readme.
 """
 
 from __future__ import annotations
@@ -9,6 +12,8 @@ from __future__ import annotations
 import hashlib
 import http.server
 import io
+import os
+import re
 import stat
 import threading
 import zipfile
@@ -21,28 +26,56 @@ import numpy as np
 import pytest
 
 from source_data import course_data, grading_view
-from source_data.course_data import ChecksumMismatch, Dataset, DataUnavailable
+from source_data.course_data import ChecksumMismatch, Dataset, DataUnavailable, UnsafeArchive
 
 PAYLOAD = b"not really mnist, but bytes with a known hash\n" * 1000
 
 
 class _Handler(http.server.BaseHTTPRequestHandler):
+    """Serves ``files``; honours ``Range: bytes=N-`` when ``ranges``; cuts ``cuts`` responses.
+
+    A cut response sends a tenth of its body, then the connection drops; so
+    does every response for a path starting with ``/broken``. ``requests``
+    records the Range header of every request (None: none asked).
+    """
+
     files: ClassVar[dict[str, bytes]] = {}
+    ranges: ClassVar[bool] = True
+    cuts: ClassVar[int] = 0
+    requests: ClassVar[list[str | None]] = []
 
     def do_GET(self) -> None:
         body = self.files.get(self.path)
+        asked = self.headers.get("Range")
+        self.requests.append(asked)
         if body is None:
             self.send_error(404)
             return
-        self.send_response(200)
-        self.send_header("Content-Length", str(len(body)))
+        start = 0
+        wanted = re.fullmatch(r"bytes=(\d+)-", asked or "")
+        if wanted and self.ranges:
+            start = int(wanted[1])
+            if start >= len(body):
+                self.send_response(416)
+                self.send_header("Content-Range", f"bytes */{len(body)}")
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
+            self.send_response(206)
+            self.send_header("Content-Range", f"bytes {start}-{len(body) - 1}/{len(body)}")
+        else:
+            self.send_response(200)
+        part = body[start:]
+        self.send_header("Content-Length", str(len(part)))
+        self.send_header("Accept-Ranges", "bytes" if self.ranges else "none")
         self.end_headers()
-        if self.path.startswith("/broken"):
-            self.wfile.write(body[: len(body) // 10])  # then the connection drops
+        if self.path.startswith("/broken") or self.cuts > 0:
+            type(self).cuts -= 1
+            self.wfile.write(part[: len(part) // 10])  # then the connection drops
             self.wfile.flush()
             self.connection.shutdown(2)
             return
-        self.wfile.write(body)
+        self.wfile.write(part)
 
     def log_message(self, *args: object) -> None:  # keep test output clean
         pass
@@ -51,8 +84,9 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 @pytest.fixture
 def server() -> Iterator[str]:
     """A loopback HTTP server for the duration of one test; yields its base URL."""
+    _Handler.files, _Handler.ranges, _Handler.cuts, _Handler.requests = {}, True, 0, []
     httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread = threading.Thread(target=httpd.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{httpd.server_address[1]}"
     httpd.shutdown()
@@ -74,6 +108,7 @@ def test_download_with_the_right_hash_lands_in_the_cache(server, tmp_path):
     path = course_data.download(entry(f"{server}/sample.bin", PAYLOAD), tmp_path)
     assert path == tmp_path / "sample.bin" and path.read_bytes() == PAYLOAD
     assert leftovers(tmp_path) == [path]
+    assert _Handler.requests == [None]  # one plain request
 
 
 def test_download_with_a_wrong_hash_leaves_nothing(server, tmp_path):
@@ -84,17 +119,80 @@ def test_download_with_a_wrong_hash_leaves_nothing(server, tmp_path):
     assert leftovers(tmp_path) == []
 
 
-def test_a_broken_connection_leaves_nothing(server, tmp_path):
+def test_the_download_shows_a_progress_bar_with_size_and_speed(server, tmp_path, capsys):
+    _Handler.files = {"/sample.bin": PAYLOAD}
+    course_data.download(entry(f"{server}/sample.bin", PAYLOAD), tmp_path)
+    shown = capsys.readouterr().err
+    assert "sample.bin" in shown and "100%" in shown
+    assert "46.0kB/46.0kB" in shown and "B/s" in shown  # tqdm: size in bytes, speed
+
+
+def test_a_cut_connection_is_resumed_where_it_stopped(server, tmp_path):
+    _Handler.files, _Handler.cuts = {"/sample.bin": PAYLOAD}, 2
+    path = course_data.download(entry(f"{server}/sample.bin", PAYLOAD), tmp_path, progress=False)
+    assert path.read_bytes() == PAYLOAD and leftovers(tmp_path) == [path]
+    first = len(PAYLOAD) // 10
+    second = first + (len(PAYLOAD) - first) // 10
+    assert _Handler.requests == [None, f"bytes={first}-", f"bytes={second}-"]
+
+
+def test_an_interrupted_download_is_resumed_by_the_next_call(server, tmp_path):
+    _Handler.files, _Handler.cuts = {"/sample.bin": PAYLOAD}, 1
+    sample = entry(f"{server}/sample.bin", PAYLOAD)
+    with pytest.raises(DataUnavailable, match="resumes there"):
+        course_data.download(sample, tmp_path, attempts=1, progress=False)
+    partial = tmp_path / ".sample.bin.partial"  # never under the data set's own name
+    assert leftovers(tmp_path) == [partial]
+    assert partial.read_bytes() == PAYLOAD[: len(PAYLOAD) // 10]
+    path = course_data.download(sample, tmp_path, progress=False)
+    assert path.read_bytes() == PAYLOAD and leftovers(tmp_path) == [path]
+    assert _Handler.requests == [None, f"bytes={len(PAYLOAD) // 10}-"]
+
+
+def test_a_server_without_range_requests_sends_it_all_again(server, tmp_path):
+    _Handler.files, _Handler.cuts, _Handler.ranges = {"/sample.bin": PAYLOAD}, 1, False
+    path = course_data.download(entry(f"{server}/sample.bin", PAYLOAD), tmp_path, progress=False)
+    assert path.read_bytes() == PAYLOAD and leftovers(tmp_path) == [path]
+    assert _Handler.requests == [None, f"bytes={len(PAYLOAD) // 10}-"]  # asked, got a 200
+
+
+def test_a_connection_that_keeps_breaking_keeps_only_the_partial_file(server, tmp_path):
     _Handler.files = {"/broken.bin": PAYLOAD}
-    with pytest.raises(DataUnavailable):
-        course_data.download(entry(f"{server}/broken.bin", PAYLOAD), tmp_path)
-    assert leftovers(tmp_path) == []
+    with pytest.raises(DataUnavailable, match="stopped 3 times"):
+        course_data.download(
+            entry(f"{server}/broken.bin", PAYLOAD), tmp_path, attempts=3, progress=False
+        )
+    assert [p.name for p in leftovers(tmp_path)] == [".sample.bin.partial"]
+    assert len(_Handler.requests) == 3
+
+
+def test_a_stale_partial_file_fails_the_hash_and_is_deleted(server, tmp_path):
+    _Handler.files = {"/sample.bin": PAYLOAD}
+    (tmp_path / ".sample.bin.partial").write_bytes(b"an older file's first bytes")
+    with pytest.raises(ChecksumMismatch):
+        course_data.download(entry(f"{server}/sample.bin", PAYLOAD), tmp_path, progress=False)
+    assert leftovers(tmp_path) == []  # so the next call starts afresh
+    course_data.download(entry(f"{server}/sample.bin", PAYLOAD), tmp_path, progress=False)
+    assert (tmp_path / "sample.bin").read_bytes() == PAYLOAD
+
+
+def test_a_complete_partial_file_is_not_fetched_again(server, tmp_path):
+    (tmp_path / ".sample.bin.partial").write_bytes(PAYLOAD)
+    path = course_data.download(entry(f"{server}/sample.bin", PAYLOAD), tmp_path, progress=False)
+    assert path.read_bytes() == PAYLOAD and _Handler.requests == []
 
 
 def test_offline_without_a_mirror_says_how_to_set_one(tmp_path):
     closed = "http://127.0.0.1:9/sample.bin"  # the discard port: nothing listens
     with pytest.raises(DataUnavailable, match=course_data.MIRROR_VARIABLE):
         course_data.download(entry(closed, PAYLOAD), tmp_path, timeout=5)
+    assert leftovers(tmp_path) == []
+
+
+def test_a_missing_file_on_the_server_is_not_retried(server, tmp_path):
+    with pytest.raises(DataUnavailable, match="404"):
+        course_data.download(entry(f"{server}/gone.bin", PAYLOAD), tmp_path, progress=False)
+    assert len(_Handler.requests) == 1
 
 
 def test_an_unpinned_data_set_is_never_downloaded(tmp_path):
@@ -102,17 +200,201 @@ def test_an_unpinned_data_set_is_never_downloaded(tmp_path):
         course_data.download(entry("http://127.0.0.1:9/x", PAYLOAD, sha256=None), tmp_path)
 
 
-def test_a_zip_download_is_verified_then_unpacked(server, tmp_path):
+def test_petimages_is_pinned_to_microsofts_archive():
+    pets = course_data.MANIFEST["petimages"]
+    assert pets.url.endswith("/kagglecatsanddogs_5340.zip") and pets.archive_member == "PetImages"
+    assert pets.size == 824_887_076
+    assert pets.sha256 == "b7974bd00a84a99921f36ee4403f089853777b5ae8d151c76a86e64900334af9"
+
+
+# --- PetImages as the download has it ---------------------------------------------------
+
+EXTRA_IDS = (*range(3000, 3020), 11000, 12499)  # in the full download, not on the course's list
+
+
+@pytest.fixture
+def shorter_list(monkeypatch) -> None:
+    """The course's list cut to 100 photos a class, and the empty ones, for a quicker test."""
+    short = {"Cat": ((0, 99), (666, 666)), "Dog": ((0, 99), (11702, 11702))}
+    monkeypatch.setattr(course_data, "PET_PHOTO_IDS", short)
+
+
+def tiny_jpeg(grey: int) -> bytes:
+    import cv2
+
+    return cv2.imencode(".jpg", np.full((6, 6, 3), grey, np.uint8))[1].tobytes()
+
+
+def full_download_files() -> dict[str, bytes]:
+    """PetImages as the full download lays it out, each photo a tiny flat grey, plus extras.
+
+    Every listed photo, more photos than the list has, both empty photos
+    (Cat/666, Dog/11702), a PNG and a BMP under a .jpg name (no JFIF header:
+    OpenCV reads them), a photo that decodes to nothing, and Thumbs.db.
+    """
+    png = __import__("cv2").imencode(".png", np.full((6, 6), 90, np.uint8))[1].tobytes()
+    bmp = __import__("cv2").imencode(".bmp", np.full((6, 6), 91, np.uint8))[1].tobytes()
+    flat = {grey: tiny_jpeg(grey) for grey in range(0, 256, 5)}
+    files = {}
+    for name in course_data.PET_CLASSES:
+        ids = {i for a, b in course_data.PET_PHOTO_IDS[name] for i in range(a, b + 1)}
+        for i in sorted(ids | set(EXTRA_IDS)):
+            files[f"{name}/{i}.jpg"] = flat[(i * 5) % 255]
+        files[f"{name}/Thumbs.db"] = b"\xd0\xcf\x11\xe0 not an image"
+    files["Cat/666.jpg"] = files["Dog/11702.jpg"] = b""
+    files["Cat/12.jpg"], files["Dog/13.jpg"] = png, bmp
+    files["Dog/43.jpg"] = b"\xff\xd8\xff\xe0 a JFIF header, then nothing an image has"
+    return files
+
+
+def is_listed_photo(relative: str) -> bool:
+    name, filename = relative.split("/")
+    stem = filename.removesuffix(".jpg")
+    ranges = course_data.PET_PHOTO_IDS[name]
+    return stem.isdigit() and any(a <= int(stem) <= b for a, b in ranges)
+
+
+def write_tree(root: Path, files: dict[str, bytes]) -> None:
+    for relative, data in files.items():
+        (root / relative).parent.mkdir(parents=True, exist_ok=True)
+        (root / relative).write_bytes(data)
+
+
+def archive_of(files: dict[str, bytes], *extra: tuple[zipfile.ZipInfo | str, bytes]) -> bytes:
+    """A zip laid out as kagglecatsanddogs_5340.zip: the licence, PetImages/, a readme."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("PetImages/Cat/0.jpg", b"cat")
-        archive.writestr("PetImages/Dog/0.jpg", b"dog")
-    body = buffer.getvalue()
+        archive.writestr("CDLA-Permissive-2.0.pdf", b"%PDF-1.4 the licence")
+        for relative, data in files.items():
+            archive.writestr(f"PetImages/{relative}", data)
+        archive.writestr("readme[1].txt", b"Cats vs Dogs")
+        for member, data in extra:
+            archive.writestr(member, data)
+    return buffer.getvalue()
+
+
+def test_the_whole_petimages_path_from_a_download_to_the_course_split(
+    server, monkeypatch, tmp_path, shorter_list
+):
+    files = full_download_files()
+    body = archive_of(files)
+    _Handler.files, _Handler.cuts = {"/kagglecatsanddogs_5340.zip": body}, 1
+    official = course_data.MANIFEST["petimages"]
+    served = replace(
+        official,
+        url=f"{server}/kagglecatsanddogs_5340.zip",
+        size=len(body),
+        sha256=hashlib.sha256(body).hexdigest(),
+    )
+    monkeypatch.setitem(course_data.MANIFEST, "petimages", served)
+    monkeypatch.delenv(course_data.MIRROR_VARIABLE, raising=False)
+    monkeypatch.setenv(course_data.CACHE_VARIABLE, str(tmp_path / "cache"))
+
+    folder = course_data.pet_images_dir()  # downloads, resumes once, verifies, unpacks
+    assert folder == tmp_path / "cache" / "PetImages"
+    assert [p.name for p in (tmp_path / "cache").iterdir()] == ["PetImages"]  # no licence
+    unpacked = {str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file()}
+    assert unpacked == set(files)
+    assert course_data.pet_images_dir() == folder and len(_Handler.requests) == 2  # cached
+
+    listed = {
+        split: [str(p.relative_to(folder)) for p, _ in course_data.pet_files(split)]
+        for split in course_data.PET_SPLITS
+    }
+    photos = sorted(r for r in files if is_listed_photo(r))
+    assert sorted(listed["train"] + listed["holdout"]) == photos  # the extra ids are ignored
+    assert len(photos) == 202 and len(listed["holdout"]) == 40
+    assert all(int(Path(r).stem) % 5 == 0 for r in listed["holdout"])
+    x_train, y_train = course_data.load_pet_arrays("train", img_size=6)
+    x_holdout, y_holdout = course_data.load_pet_arrays("holdout", img_size=6)
+    # The empty 666 and 11702 and the undecodable Dog/43 are dropped; the PNG and BMP stay.
+    assert (len(x_train), len(x_holdout)) == (162 - 3, 40)
+    assert (int(y_train.sum()), int(y_holdout.sum())) == (81 - 2, 20)
+
+
+def test_a_full_download_like_mirror_yields_exactly_the_listed_files(monkeypatch, tmp_path):
+    files = full_download_files()
+    write_tree(tmp_path / "PetImages", files)
+    monkeypatch.setenv(course_data.MIRROR_VARIABLE, str(tmp_path))
+    monkeypatch.setenv(course_data.CACHE_VARIABLE, str(tmp_path / "cache"))
+    found = [
+        (str(path.relative_to(tmp_path / "PetImages")), label)
+        for split in course_data.PET_SPLITS
+        for path, label in course_data.pet_files(split)
+    ]
+    expected = [(r, ["Cat", "Dog"].index(r[:3])) for r in files if is_listed_photo(r)]
+    assert sorted(found) == sorted(expected) and len(found) == 6001  # 3,000 cats, 3,001 dogs
+    assert len(course_data.pet_files("holdout")) == 1200
+    view = grading_view.grading_view(("petimages",)) / "PetImages"
+    in_view = sorted(str(p.relative_to(view)) for p in view.rglob("*") if p.is_file())
+    assert in_view == sorted(
+        r
+        for r in files
+        if r.endswith("/Thumbs.db")
+        or (is_listed_photo(r) and not course_data.is_pet_holdout(Path(r)))
+    )
+
+
+def test_the_pinned_list_is_the_offline_mirrors_photos():
+    mirror = os.environ.get(course_data.MIRROR_VARIABLE)
+    if not mirror or not (Path(mirror) / "PetImages").is_dir():
+        pytest.skip(f"no PetImages mirror in ${course_data.MIRROR_VARIABLE}")
+    root = Path(mirror) / "PetImages"
+    held = {str(p.relative_to(root)) for p in root.rglob("*") if p.is_file()}
+    assert held == set(course_data.pet_listed_files())
+
+
+def test_a_copy_lacking_listed_photos_is_refused(monkeypatch, tmp_path, shorter_list):
+    files = {r: d for r, d in full_download_files().items() if r != "Dog/7.jpg"}
+    write_tree(tmp_path / "PetImages", files)
+    monkeypatch.setenv(course_data.MIRROR_VARIABLE, str(tmp_path))
+    with pytest.raises(DataUnavailable, match=r"lacks 1 of the course's 162 train photos \(Dog/7"):
+        course_data.pet_files("train")
+    assert len(course_data.pet_files("holdout")) == 40  # that split is whole
+
+
+def symlink_member(name: str) -> zipfile.ZipInfo:
+    info = zipfile.ZipInfo(name)
+    info.create_system = 3  # Unix, whose mode bits say: a symbolic link
+    info.external_attr = (stat.S_IFLNK | 0o777) << 16
+    return info
+
+
+@pytest.mark.parametrize(
+    "member",
+    [
+        "PetImages/../../escaped.txt",
+        "../escaped.txt",
+        "PetImages/Cat/../../../escaped.txt",
+        "/tmp/escaped-absolute.txt",
+        "PetImages\\..\\..\\escaped.txt",
+        "C:/escaped.txt",
+        symlink_member("PetImages/Cat/link.jpg"),
+    ],
+    ids=["dotdot", "top-dotdot", "deep-dotdot", "absolute", "backslash", "drive", "symlink"],
+)
+def test_an_archive_with_an_unsafe_member_is_refused_whole(server, tmp_path, member):
+    body = archive_of({"Cat/0.jpg": b"cat", "Dog/0.jpg": b"dog"}, (member, b"/etc/passwd"))
     _Handler.files = {"/pets.zip": body}
     pets = entry(f"{server}/pets.zip", body, filename="PetImages", archive_member="PetImages")
-    folder = course_data.download(pets, tmp_path)
-    assert (folder / "Cat" / "0.jpg").read_bytes() == b"cat"
-    assert [p.name for p in tmp_path.iterdir()] == ["PetImages"]
+    cache = tmp_path / "deep" / "cache"
+    with pytest.raises(UnsafeArchive, match="nothing is unpacked"):
+        course_data.download(pets, cache, progress=False)
+    assert leftovers(tmp_path) == [tmp_path / "deep", cache]  # not even the archive
+    assert not Path("/tmp/escaped-absolute.txt").exists()
+
+
+def test_only_the_data_folder_of_an_archive_is_unpacked(tmp_path):
+    (tmp_path / "a.zip").write_bytes(archive_of({"Cat/0.jpg": b"cat", "Dog/1.jpg": b"dog"}))
+    folder = course_data.extract_member(tmp_path / "a.zip", "PetImages", tmp_path / "out")
+    assert folder == (tmp_path / "out" / "PetImages").resolve()
+    assert sorted(str(p.relative_to(tmp_path / "out")) for p in leftovers(tmp_path / "out")) == [
+        "PetImages",
+        "PetImages/Cat",
+        "PetImages/Cat/0.jpg",
+        "PetImages/Dog",
+        "PetImages/Dog/1.jpg",
+    ]
 
 
 def test_the_cache_is_used_before_any_download(monkeypatch, tmp_path):
@@ -144,8 +426,15 @@ def test_mnist_from_the_configured_mirror_has_keras_layout():
 
 @pytest.fixture
 def small_pet_mirror(monkeypatch, tmp_path) -> Path:
-    """A mirror holding a 20-image PetImages, each image a flat grey of its own, plus damage."""
+    """A mirror holding a 20-image PetImages, each image a flat grey of its own, plus damage.
+
+    The course's list is pinned to these photos for the test, as the real one
+    is to the real mirror's.
+    """
     import cv2
+
+    small = {"Cat": ((0, 9), (666, 666)), "Dog": ((0, 9),)}
+    monkeypatch.setattr(course_data, "PET_PHOTO_IDS", small)
 
     for label, name in enumerate(("Cat", "Dog")):
         (tmp_path / "PetImages" / name).mkdir(parents=True)
