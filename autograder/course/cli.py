@@ -9,7 +9,9 @@ command keeps working in the course directory.
     cnn-grader autograde [ID ...] [--workers N]    every submitted student, N at a time
     cnn-grader feedback [ID ...] [--release]       feedback HTML (and release it)
     cnn-grader export [--to grades.csv]            the gradebook as CSV
+    cnn-grader export --format canvas|moodle       grades to import into Canvas or Moodle
     cnn-grader report [--out report/]              item analysis: HTML page and CSV
+    cnn-grader similarity [ID ...]                 similar submissions: HTML page and CSV
     cnn-grader demo [ID ...]                       all of it, on sample students
 """
 
@@ -51,9 +53,14 @@ def _parser() -> argparse.ArgumentParser:
     feedback.add_argument("--release", action="store_true", help="also nbgrader release_feedback")
     feedback.add_argument("--exchange", type=Path, help="nbgrader exchange folder for --release")
     export = command("export", "export the gradebook to CSV (nbgrader export)", assignments=False)
-    export.add_argument("--to", type=Path, help="CSV path (default: <course>/grades.csv)")
+    export.add_argument("--to", type=Path, help="CSV path (default: <course>/grades[_FORMAT].csv)")
+    add_export_options(export)
     report = command("report", "item analysis: scores, checks failed, slowest notebooks")
     report.add_argument("--out", type=Path, help="folder (default: <course>/report)")
+    similarity = command("similarity", "compare every pair of submissions of each assignment")
+    similarity.add_argument(
+        "--out", type=Path, help="folder (default: <course>/similarity; one folder per assignment)"
+    )
     demo = command("demo", "generate, grade sample students, feedback, grades, report")
     demo.add_argument("--dir", type=Path, default=REPO_ROOT / "demo", help="scratch course")
     add_workers(demo)
@@ -63,6 +70,21 @@ def _parser() -> argparse.ArgumentParser:
 def add_workers(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--workers", type=int, default=1, help="notebooks graded at once")
     parser.add_argument("--scheduler", help="a running Dask scheduler, tcp://host:8786")
+
+
+def add_export_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--format",
+        choices=("csv", "canvas", "moodle"),
+        default="csv",
+        help="csv: nbgrader's own; canvas, moodle: their gradebook import files (need --roster)",
+    )
+    parser.add_argument("--roster", type=Path, help="roster CSV (default: <course>/roster.csv)")
+    parser.add_argument(
+        "--user-field",
+        default="email",
+        help="moodle: the roster column Moodle matches users on, e.g. email, username, idnumber",
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -98,12 +120,31 @@ def main(argv: list[str] | None = None) -> int:
                 course.release_feedback(assignment, args.exchange)
         print(f"feedback: {course.root / 'feedback'}/<student>/<assignment>/<assignment>.html")
     elif args.command == "export":
-        print(course.export(args.to))
+        if args.format == "csv":
+            print(course.export(args.to))
+        else:
+            from autograder.course.export import RosterError, export_for
+
+            try:
+                print(export_for(course, args.format, args.to, args.roster, args.user_field))
+            except RosterError as error:
+                print(f"cnn-grader export: {error}", file=sys.stderr)
+                return 1
     elif args.command == "report":
         from autograder.course.report import write_report
 
         html, table = write_report(course, chosen, args.out or course.root / "report")
         print(f"report: {html}\ntable:  {table}")
+    elif args.command == "similarity":
+        from autograder.course.similarity import write_similarity
+
+        for assignment in chosen:
+            if not course.submitted_students(assignment):
+                print(f"{assignment}: no submissions under {course.root / 'submitted'}")
+                continue
+            out = args.out / assignment if args.out else None
+            page, table = write_similarity(course, assignment, out)
+            print(f"{assignment}: {page}\n{' ' * len(assignment)}  {table}")
     elif args.command == "demo":
         from autograder.course.demo import run_demo
 
