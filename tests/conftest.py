@@ -135,6 +135,7 @@ class GradedCourse:
 SHORT_LIMITS = """
 c.Execute.timeout = 30
 c.SandboxedExecute.interrupt_grace = 5
+c.SandboxedExecute.iopub_timeout = 4
 """
 
 

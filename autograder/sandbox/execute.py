@@ -66,6 +66,15 @@ class SandboxedExecute(Execute):
     verdict_wait = Integer(
         30, help="Seconds to wait for the judge to finish a cell whose kernel is done with it."
     ).tag(config=True)
+    # nbclient waits iopub_timeout (4 s by default) after a cell's reply for the rest of
+    # its output, and nbgrader makes running out of it an error: on a busy grading
+    # machine a correct 04 lost its accuracy cells that way (the kernel's idle message
+    # came late). A kernel that broke its own messaging still ends, a little later.
+    iopub_timeout = Integer(
+        30,
+        help="Seconds to wait, after a cell's reply, for the rest of its output before the "
+        "kernel counts as no longer answering (nbclient's default is 4).",
+    ).tag(config=True)
     max_output_characters = Integer(
         2_000_000,
         help="Characters of output kept while a cell runs; the rest is dropped as it arrives, "
