@@ -6,6 +6,8 @@ grading environment gains no dependency for them. Every plain ``nbgrader``
 command keeps working in the course directory.
 
     cnn-grader generate [ID ...]                   student versions into assignments/
+    cnn-grader release [ID ...]                    generate, then release to nbgrader's exchange
+    cnn-grader collect [ID ...]                    submissions from the exchange, made gradable
     cnn-grader autograde [ID ...] [--workers N]    every submitted student, N at a time
     cnn-grader feedback [ID ...] [--release]       feedback HTML (and release it)
     cnn-grader export [--to grades.csv]            the gradebook as CSV
@@ -22,7 +24,7 @@ import sys
 from pathlib import Path
 
 from autograder.assignments import IDS, REPO_ROOT
-from autograder.course.directory import Course
+from autograder.course.directory import Course, NbgraderFailed
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -43,6 +45,16 @@ def _parser() -> argparse.ArgumentParser:
         return sub
 
     command("generate", "generate the student versions (nbgrader generate_assignment)")
+    release = command("release", "generate, then release to students (nbgrader release_assignment)")
+    release.add_argument("--exchange", type=Path, help="nbgrader exchange (default: its config)")
+    release.add_argument("--force", action="store_true", help="replace a released assignment")
+    collect = command("collect", "collect submissions (nbgrader collect), made gradable")
+    collect.add_argument("--exchange", type=Path, help="nbgrader exchange (default: its config)")
+    collect.add_argument(
+        "--trust-names",
+        action="store_true",
+        help="skip checking that a submission's owner and times match its name",
+    )
     autograde = command("autograde", "autograde every submitted student (nbgrader autograde)")
     add_workers(autograde)
     autograde.add_argument("--student", action="append", help="only this student (repeatable)")
@@ -99,6 +111,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "generate":
         for assignment in chosen:
             print(course.generate(assignment))
+    elif args.command in ("release", "collect"):
+        return _exchange_command(args, course, chosen)
     elif args.command == "autograde":
         from autograder.course.grading import autograde, summary_table
 
@@ -149,6 +163,35 @@ def main(argv: list[str] | None = None) -> int:
         from autograder.course.demo import run_demo
 
         run_demo(args.dir, chosen, workers=args.workers, scheduler=args.scheduler)
+    return 0
+
+
+def _exchange_command(args: argparse.Namespace, course: Course, chosen: tuple[str, ...]) -> int:
+    """``cnn-grader release`` and ``cnn-grader collect``: nbgrader's exchange, checked first."""
+    from autograder.course import exchange
+
+    name = f"cnn-grader {args.command}"
+    try:
+        where = exchange.Exchange.of(course, args.exchange)
+        if args.command == "release":
+            paths = exchange.release(course, where, chosen, force=args.force)
+            print(f"\nreleased {exchange.plural(len(paths), 'assignment')} to {where.outbound}")
+            print(
+                "students: nbgrader fetch_assignment <id> "
+                f"--course={where.course_id} --Exchange.root={where.root}"
+            )
+            return 0
+        for problem in exchange.check(where):
+            print(f"{name}: warning: {problem}", file=sys.stderr)
+        collections = [
+            exchange.collect(course, where, assignment, trust_names=args.trust_names)
+            for assignment in chosen
+        ]
+    except (exchange.UnsafeExchange, OSError, NbgraderFailed) as error:
+        print(f"{name}: {error}", file=sys.stderr)
+        return 1
+    print()
+    print(exchange.collect_summary(collections))
     return 0
 
 

@@ -192,6 +192,42 @@ class Course:
             Path(exchange).mkdir(parents=True, exist_ok=True)
         self.nbgrader("release_feedback", assignment, *options)
 
+    def release_assignment(
+        self, assignment: str, exchange: Path | None = None, *, force: bool = False
+    ) -> None:
+        """Copy the student version into nbgrader's exchange, where students fetch it."""
+        options = [f"--Exchange.root={exchange}"] if exchange else []
+        self.nbgrader("release_assignment", assignment, *options, *(["--force"] if force else []))
+
+    def collect(self, assignment: str, exchange: Path | None = None) -> None:
+        """Copy each student's latest submission from the exchange into ``submitted/``.
+
+        ``nbgrader collect --update``: a later submission replaces the one
+        collected before; an earlier one never does.
+        """
+        options = [f"--Exchange.root={exchange}"] if exchange else []
+        self.nbgrader("collect", assignment, "--update", *options)
+
+    def submission_time(self, student: str, assignment: str) -> datetime.datetime | None:
+        """When a collected submission was handed in (its ``timestamp.txt``), in naive UTC."""
+        from nbgrader.utils import parse_utc
+
+        path = self.root / "submitted" / student / assignment / "timestamp.txt"
+        try:
+            return parse_utc(path.read_text().strip()) if path.is_file() else None
+        except (ValueError, OverflowError, UnicodeDecodeError):
+            return None
+
+    def duedate(self, assignment: str) -> datetime.datetime | None:
+        """The assignment's due date in the gradebook, in naive UTC, if it has one."""
+        from nbgrader.api import MissingEntry
+
+        with self.gradebook() as gradebook:
+            try:
+                return gradebook.find_assignment(assignment).duedate
+            except MissingEntry:
+                return None
+
     def export(self, path: Path | None = None) -> Path:
         """Export the gradebook to a CSV file (``grades.csv`` by default); return its path."""
         path = Path(path or self.root / "grades.csv").resolve()
