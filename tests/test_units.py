@@ -7,6 +7,9 @@ cell built here and is checked on what it returns or changes.
 from __future__ import annotations
 
 import json
+import signal
+import subprocess
+import sys
 
 import nbformat
 from nbformat import NotebookNode
@@ -158,3 +161,23 @@ def test_nbformat_3_is_converted_with_a_remark():
     }
     nb, remark = notebook_from_bytes(json.dumps(v3).encode())
     assert nb is not None and nb.cells[0].source == "x = 1" and "nbformat 3" in remark
+
+
+def test_ctrl_c_reaches_a_kernel_started_with_sigint_ignored():
+    """A background job's children inherit SIGINT ignored; 05's real Ctrl-C must still land."""
+    code = (
+        "import os, signal\n"
+        "from autograder.kernel.serve import ctrl_c_raises_keyboard_interrupt\n"
+        "assert signal.getsignal(signal.SIGINT) == signal.SIG_IGN\n"
+        "ctrl_c_raises_keyboard_interrupt()\n"
+        "try:\n"
+        "    os.kill(os.getpid(), signal.SIGINT)\n"
+        "    for _ in range(10**7): pass\n"
+        "except KeyboardInterrupt:\n"
+        "    print('interrupted')\n"
+    )
+    ignored = lambda: signal.signal(signal.SIGINT, signal.SIG_IGN)  # noqa: E731
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, preexec_fn=ignored, timeout=60
+    )
+    assert result.stdout.strip() == "interrupted", result.stderr

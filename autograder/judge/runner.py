@@ -14,9 +14,10 @@ notebook's own process (:func:`autograder.judge.service.grade_here`).
 
 Two rules keep the score honest:
 
-* the return value is always a plain ``float``: a cell that shows no number
-  would get full marks from nbgrader, so anything that stops the judging
-  raises instead, and an error scores zero;
+* outside nbgrader the return value is always a plain ``float`` (under
+  nbgrader the cell's outputs are rebuilt from the verdict instead): a cell
+  that shows no number would get full marks from nbgrader, so anything
+  that stops the judging raises instead, and an error scores zero;
 * nothing reaches stderr: nbgrader scores a test cell with stderr output as
   zero, so pytest's own output, warnings and library logs are swallowed
   while the checks run.

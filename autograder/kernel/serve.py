@@ -14,8 +14,10 @@ This module runs in the student's kernel: it holds no check and no answer.
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import tempfile
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +43,7 @@ def serve_on(
     sock: socket.socket, assignment: str, cell: str, namespace: dict[str, Any], codec: wire.Codec
 ) -> None:
     """Ask the judge at the other end of ``sock`` to judge one cell; answer it until it is done."""
+    ctrl_c_raises_keyboard_interrupt()
     wire.send(sock, {"op": "grade", "assignment": assignment, "cell": cell})
     while True:
         request, blobs = wire.receive(sock)
@@ -49,6 +52,20 @@ def serve_on(
         reply_blobs: list[bytes] = []
         reply = answer(request, blobs, namespace, codec, reply_blobs)
         wire.send(sock, reply, reply_blobs)
+
+
+def ctrl_c_raises_keyboard_interrupt() -> None:
+    """Make Ctrl-C raise KeyboardInterrupt here, as in any Python started from a terminal.
+
+    A process started in the background by a non-interactive shell (a CI job,
+    ``nohup``) inherits SIGINT ignored, and Python then installs no handler:
+    the judge's real Ctrl-C (05) would pass unseen and a correct loader would
+    lose its point. Only the main thread may set a handler; it is where the
+    student's code runs.
+    """
+    ignored = signal.getsignal(signal.SIGINT) == signal.SIG_IGN
+    if ignored and threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def answer(
