@@ -116,8 +116,8 @@ ENTRIES = [
     ),
     Hostile(
         "process_bomb",
-        A02,
-        answered(max_pool2d=PROCESS_BOMB + ref(A02, "max_pool2d")),
+        A03,  # in 02, naming subprocess alone costs conv2d's values (its own-work rule)
+        answered(from_one_hot=PROCESS_BOMB + ref(A03, "from_one_hot")),
         frozenset(),
         "process bomb stopped after",
     ),
