@@ -11,6 +11,10 @@ points) and a fake report (capped before the real one, which is marked).
 
 from __future__ import annotations
 
+from nbformat import NotebookNode
+
+from autograder.course import samples
+from source_data import course_data
 from tests.hostile.base import (
     A02,
     A03,
@@ -84,6 +88,20 @@ print(f"hold-out photos found in the data folder: {len(found)}")
 binary_model = build_binary_model()
 binary_history = binary_model.fit(x_train[:64], to_binary_labels(Y_train[:64]), epochs=1, verbose=0)
 """
+
+
+def holdout_by_its_real_path(entry: Hostile, port: int) -> NotebookNode:
+    """The same search where the grader keeps PetImages, a path a student could guess.
+
+    Before the sandbox became an allowlist, a mirror outside the hidden folders
+    (CI's ``../shared/datasets``) was readable there.
+    """
+    real = repr(str(course_data.dataset_path("petimages")))
+    code = HOLDOUT_FROM_THE_DATA_FOLDER.replace(
+        'os.path.join(os.environ["CNN_COURSE_DATA"], "PetImages")', real
+    ).replace("in the data folder", "by their real path")
+    return samples.submission(A06, {"train_categorical": QUICK_CATEGORICAL, "train_binary": code})
+
 
 MNIST_LOST = frozenset({"test_cnn_accuracy", "test_mlp_accuracy"})
 
@@ -360,6 +378,13 @@ ENTRIES = [
         answered(train_categorical=QUICK_CATEGORICAL, train_binary=HOLDOUT_FROM_THE_DATA_FOLDER),
         frozenset({"test_binary_accuracy"}),
         "hold-out photos found in the data folder: 0",
+    ),
+    Hostile(
+        "holdout_by_its_real_path",
+        A06,
+        holdout_by_its_real_path,
+        frozenset({"test_binary_accuracy"}),
+        "hold-out photos found by their real path: 0",
     ),
     # 02: a library convolution hidden from a profiler, or named without being written out
     *(
