@@ -38,6 +38,7 @@ from autograder.checks.models import (
     expect_compiled_model,
     expect_own_model,
     expect_tier,
+    expect_within_budget,
     keras_module,
     predict,
 )
@@ -143,6 +144,7 @@ def measure_accuracy(student: Any, model_name: str) -> float:
 
 def own_model_accuracy(student: Any, model_name: str, builder: str, floor: float) -> float:
     """A trained model's test accuracy, once it is shown to be learnt in the graded run."""
+    expect_within_budget(student)
     x_test, y_test = mnist_test()
     sample = replayed_preprocess(student)(x_test[:1000]), y_test[:1000]
     expect_own_model(student, model_name, builder, sample, floor)
@@ -162,8 +164,8 @@ def mlp_accuracy(student) -> float:
 
 
 TIER_HINT = (
-    "제한 시간 안에서 더 오래 학습하거나 모델을 개선하세요 (노트북 참고) / "
-    "train longer within the time budget, or improve the model (see the notebook)"
+    "예산 안에서 더 오래 학습하거나 모델을 개선하세요 (노트북 참고) / "
+    "train longer within the budget, or improve the model (see the notebook)"
 )
 CNN_TIERS = (0.975, 0.980, 0.985, 0.990)
 MLP_TIERS = (0.960, 0.975)

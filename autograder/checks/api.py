@@ -158,6 +158,20 @@ def _copied(value: Any) -> Any:
     return value.copy() if isinstance(value, np.ndarray) else value
 
 
+@dataclass(frozen=True)
+class Spend:
+    """What a notebook's training cost, as the grader measured it outside the kernel.
+
+    ``cpu_seconds`` is every process of the student's sandbox, up to the
+    test cell being judged (None when the kernel had already ended);
+    ``stopped`` are the cells stopped at their wall-clock limit.
+    """
+
+    budget: int
+    cpu_seconds: float | None
+    stopped: tuple[str, ...] = ()
+
+
 @dataclass
 class Submission:
     """The student's objects that the checks of one assignment need, by name.
@@ -166,11 +180,13 @@ class Submission:
     checks only ever see a ``Submission``, never the notebook's namespace.
     ``sources`` are the code the student wrote, by cell
     (``notebooks.student_sources``), as the grader read them from the
-    submitted file (never as the kernel reports them).
+    submitted file (never as the kernel reports them). ``spend`` is what the
+    training cost, measured by the grader (never by the kernel).
     """
 
     objects: Mapping[str, Any] = field(default_factory=dict)
     sources: dict[str, str] = field(default_factory=dict)
+    spend: Spend | None = None  # None: no budget applies (a notebook run in-process)
 
     @classmethod
     def collect(

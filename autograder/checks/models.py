@@ -117,6 +117,41 @@ def architecture(model: Any) -> list[tuple[str, tuple[tuple[int, ...], ...]]]:
     ]
 
 
+BUDGET_HINT = (
+    "예산을 넘기거나 중단된 훈련의 모델은 정확도 점수를 받지 못합니다: 에포크를 줄이거나 모델을 "
+    "가볍게 하세요. 노트북의 훈련 셀이 지금까지 쓴 CPU 시간을 보여 줍니다 / a model whose "
+    "training went over the budget or was stopped earns no accuracy tier: fewer epochs or a "
+    "leaner model. The training cells print the CPU time your notebook has spent"
+)
+
+
+def expect_within_budget(student: Any) -> None:
+    """Expect the notebook's training to have finished, within its budget of CPU seconds.
+
+    The grader measured both outside the student's kernel (``Submission.spend``);
+    without a measurement (a notebook run in-process) there is nothing to check.
+    """
+    spend = student.spend
+    if spend is None:
+        return
+    expect(
+        not spend.stopped,
+        expected=f"training that finishes (the budget is {spend.budget} CPU seconds)",
+        found=f"{', '.join(spend.stopped)} stopped at its time limit, so the model is graded "
+        "as untrained",
+        hint=BUDGET_HINT,
+    )
+    spent = spend.cpu_seconds
+    expect(
+        spent is not None and spent <= spend.budget,
+        expected=f"at most {spend.budget} CPU seconds spent before this cell (the budget)",
+        found="no measurement: the kernel had ended"
+        if spent is None
+        else f"{spent:.0f} CPU seconds",
+        hint=BUDGET_HINT,
+    )
+
+
 def expect_own_model(
     student: Any, trained: str, builder: str, sample: tuple[np.ndarray, np.ndarray], floor: float
 ) -> None:

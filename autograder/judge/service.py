@@ -40,7 +40,7 @@ from pathlib import Path
 from typing import Any
 
 from autograder import assignments
-from autograder.checks.api import Submission
+from autograder.checks.api import Spend, Submission
 from autograder.checks.conftest import fresh_seed
 from autograder.judge import runner
 from autograder.kernel import serve, wire
@@ -55,6 +55,10 @@ class Expectation:
     assignment: str
     cell: str
     token: int
+    # The training's cost so far, which nbgrader measured outside the kernel (04, 06).
+    cpu_budget: int | None = None
+    cpu_seconds: float | None = None
+    stopped: tuple[str, ...] = ()
 
 
 class Kernel:
@@ -228,7 +232,7 @@ def judge_connection(
     kernel = Kernel(sock, scratch, deadline)
     names = assignments.get(expected.assignment).student_names
     try:
-        submission = Submission(kernel.collect(names), sources or {})
+        submission = Submission(kernel.collect(names), sources or {}, spend_of(expected))
     except (wire.WireError, OSError) as error:
         lost = _lost(expected, f"the kernel's answer broke the grader's rules: {error}")
         return {**lost, "accepted_at": accepted_at}
@@ -251,6 +255,13 @@ def judge_connection(
         "complete": not kernel.lost,
         "accepted_at": accepted_at,
     }
+
+
+def spend_of(expected: Expectation) -> Spend | None:
+    """The training's cost nbgrader measured, for the checks (None: no budget applies)."""
+    if expected.cpu_budget is None:
+        return None
+    return Spend(expected.cpu_budget, expected.cpu_seconds, expected.stopped)
 
 
 def _lost(expected: Expectation, why: str) -> dict[str, Any]:
@@ -329,6 +340,11 @@ def _show_figure(png: bytes) -> None:
         display(Image(data=png))
 
 
+def expectation(assignment: str, said: dict[str, Any]) -> Expectation:
+    """An :class:`Expectation` from nbgrader's JSON line."""
+    return Expectation(assignment, **{**said, "stopped": tuple(said.get("stopped", ()))})
+
+
 class Expectations:
     """What nbgrader says about the cell it runs: a JSON line at a time, on the judge's stdin.
 
@@ -352,7 +368,7 @@ class Expectations:
             *lines, self._pending = (self._pending + data).split(b"\n")
             for line in lines:
                 said = json.loads(line)
-                self.current = None if said is None else Expectation(self.assignment, **said)
+                self.current = None if said is None else expectation(self.assignment, said)
 
     def take(self) -> Expectation | None:
         """The expected cell, which one connection uses up."""

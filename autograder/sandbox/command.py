@@ -46,6 +46,11 @@ class Limits:
     address_space: int = 8 * GiB  # per process; beyond it allocations raise MemoryError
     processes: int = 256  # tasks (threads included) of the kernel's own user id
     cpu_seconds: int = 1800  # per process, summed over its threads
+    # A notebook that trains models: its budget of CPU seconds (the soft limit, whose
+    # SIGXCPU stops the running cell) and the grace after it, to be graded, before the
+    # hard limit ends the kernel.
+    cpu_budget: int | None = None
+    budget_grace: int = 120
     wall_seconds: int = 2400  # the kernel's whole life
     file_size: int = 1 * GiB  # largest file it may write
     # Everything it may write: its folder and /tmp share one tmpfs of this size, in
@@ -78,6 +83,20 @@ KEPT_ENVIRONMENT = (
     "NBGRADER_EXECUTION",
     "PYTHONHASHSEED",
 )
+
+# Every kernel computes on one thread. TensorFlow's results depend on its thread
+# count (op determinism holds for one count, not across counts), so a fixed count
+# makes a grade the same whatever --workers and the machine's cores; and kernels
+# graded side by side no longer oversubscribe the cores (two 2-thread trainings on
+# two cores took 4x, not 2x, as long). The locked set-up cell of 04 and 06 sets the
+# same count, so a student's own run reproduces the graded one.
+ONE_THREAD = {
+    "TF_NUM_INTRAOP_THREADS": "1",
+    "TF_NUM_INTEROP_THREADS": "1",
+    "OMP_NUM_THREADS": "1",
+    "OPENBLAS_NUM_THREADS": "1",
+    "MKL_NUM_THREADS": "1",
+}
 
 REQUIRED_TOOLS = ("bwrap", "prlimit", "timeout")
 SETPRIV_CAPABILITIES = ("CAP_SETUID", "CAP_SETGID", "CAP_SETPCAP")
@@ -206,13 +225,21 @@ def sandbox_command(
         "prlimit",
         f"--as={limits.address_space}",
         f"--nproc={processes}",
-        f"--cpu={limits.cpu_seconds}",
+        f"--cpu={cpu_limit(limits)}",
         f"--fsize={limits.file_size}",
         "--core=0",
         "--",
     ]
     timeout = ["timeout", "--signal=KILL", str(limits.wall_seconds)]
     return [*bwrap, "--", *user, *prlimit, *timeout, *command]
+
+
+def cpu_limit(limits: Limits) -> str:
+    """prlimit's ``--cpu``: ``soft:hard``, the soft one at the training budget if there is one."""
+    if limits.cpu_budget is None:
+        return str(limits.cpu_seconds)
+    hard = min(limits.cpu_seconds, limits.cpu_budget + limits.budget_grace)
+    return f"{limits.cpu_budget}:{hard}"
 
 
 def tasks_of_this_user() -> int:
@@ -267,4 +294,5 @@ def kernel_environment(environment: dict[str, str], data: Path | None = None) ->
         "LOGNAME": "student",
         "MPLCONFIGDIR": "/tmp/matplotlib",
         "KERAS_HOME": "/tmp/keras",
+        **ONE_THREAD,
     }

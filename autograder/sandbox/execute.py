@@ -56,7 +56,14 @@ class SandboxedExecute(Execute):
         None,
         allow_none=True,
         help="Wall-clock limit of a cell that trains models (the registry's training cells), "
-        "in seconds; None: Execute.timeout, as for every other cell.",
+        "in seconds; None: Execute.timeout, as for every other cell. A safety stop: the "
+        "training budget is the registry's cpu_budget, in CPU seconds.",
+    ).tag(config=True)
+    cpu_budget = Integer(
+        None,
+        allow_none=True,
+        help="CPU seconds a notebook that trains models may spend up to its accuracy cells; "
+        "None: the registry's cpu_budget for its assignment.",
     ).tag(config=True)
     interrupt_grace = Integer(
         10,
@@ -91,6 +98,7 @@ class SandboxedExecute(Execute):
         self._kept = 0  # characters of output kept for the running cell
         self._dropping = False  # whether the running cell's outputs are past the limit
         self._arrived: dict[int, float] = {}  # when each output of the running cell arrived
+        self._stopped: list[str] = []  # cells stopped at their time limit, in order
 
     def preprocess(self, nb: NotebookNode, resources: Any = None, km: Any = None) -> Any:
         if not self.sandbox:
@@ -108,6 +116,7 @@ class SandboxedExecute(Execute):
         self.assignment = resources["nbgrader"]["assignment"]
         self.timeout_func = self._timeout_of
         self.kernel_gone = None
+        self._stopped = []
         for cell in nb.cells:
             cell.get("metadata", {}).pop(VERDICT_KEY, None)  # only the judge writes it
         sources = notebooks.student_sources(nb)
@@ -131,7 +140,13 @@ class SandboxedExecute(Execute):
         km = super().create_kernel_manager()
         if isinstance(km, SandboxedKernelManager):
             km.judge = self.judge
+            km.cpu_budget = self._budget()
         return km
+
+    def _budget(self) -> int | None:
+        """The notebook's training budget in CPU seconds (None: it trains nothing)."""
+        registered = assignments.get(self.assignment).cpu_budget
+        return self.cpu_budget if self.cpu_budget is not None and registered else registered
 
     def _run_all(self, resources: Any) -> None:
         self._next = 0
@@ -162,6 +177,8 @@ class SandboxedExecute(Execute):
             cell.outputs.append(kernel_gone_output(why))
             self._give_up(why)
         else:
+            if _timed_out(cell):
+                self._stopped.append(notebooks.grade_id_of(cell) or f"cell {index}")
             if _timed_out(cell) and not self._stops_within(self.interrupt_grace):
                 why = (
                     f"cell {index} did not stop within {self.interrupt_grace} s of its time "
@@ -182,8 +199,17 @@ class SandboxedExecute(Execute):
         if call is None or call[0] != self.assignment:
             return 0
         self._tokens += 1
-        self.judge.expect({"cell": call[1], "token": self._tokens})
+        self.judge.expect({"cell": call[1], "token": self._tokens, **self._spend()})
         return self._tokens
+
+    def _spend(self) -> dict[str, Any]:
+        """What the training has cost so far, measured here, outside the student's process:
+        the judge's facts for a budget check (none for a notebook that trains nothing)."""
+        budget = self._budget()
+        if budget is None or not isinstance(self.km, SandboxedKernelManager):
+            return {}
+        spent = self.km.cpu_seconds()
+        return {"cpu_budget": budget, "cpu_seconds": spent, "stopped": self._stopped}
 
     def _timeout_of(self, cell: NotebookNode) -> int | None:
         training = assignments.get(self.assignment).training_cells

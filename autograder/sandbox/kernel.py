@@ -12,6 +12,7 @@ away. The judge's socket is the one other thing the kernel can reach.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import os
 import shutil
@@ -23,11 +24,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import psutil
 from jupyter_client.manager import AsyncKernelManager
 
 from autograder import assignments
-from autograder.kernel import serve
+from autograder.kernel import launch, serve
 from autograder.sandbox.command import (
+    LIMITS,
     GiB,
     Limits,
     kernel_environment,
@@ -192,6 +195,12 @@ def handed_files(release: Path) -> dict[str, Path]:
     }
 
 
+def launched_by_the_course(kernel_cmd: list[str]) -> list[str]:
+    """The kernelspec's command with the course's launcher (:mod:`autograder.kernel.launch`)
+    in place of ``ipykernel_launcher``, which it runs after installing the budget's stop."""
+    return [launch.__name__ if part == "ipykernel_launcher" else part for part in kernel_cmd]
+
+
 class SandboxedKernelManager(AsyncKernelManager):
     """Starts a kernel inside :func:`sandbox_command`, talking over Unix sockets.
 
@@ -202,6 +211,7 @@ class SandboxedKernelManager(AsyncKernelManager):
     """
 
     judge: Judge | None = None  # set by SandboxedExecute before the kernel starts
+    cpu_budget: int | None = None  # likewise: the notebook's training budget, if it has one
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -229,14 +239,17 @@ class SandboxedKernelManager(AsyncKernelManager):
         if self.judge is not None:
             shared = [self.judge.socket_dir, self.judge.handout]
             environment[serve.JUDGE_SOCKET] = str(self.judge.socket)
+        if self.cpu_budget is not None:
+            environment[launch.BUDGET_VARIABLE] = str(self.cpu_budget)
         self._hand_over(self.runtime_dir)
         command = sandbox_command(
-            kernel_cmd,
+            launched_by_the_course(kernel_cmd),
             workdir=workdir,
             handed=self._copy_handed(workdir.name),
             writable=[self.runtime_dir],
             readable=[*readable_paths(data), *shared],
             uid=self.uid,
+            limits=dataclasses.replace(LIMITS, cpu_budget=self.cpu_budget),
         )
         kw["env"] = environment
         return command, kw
@@ -275,6 +288,14 @@ class SandboxedKernelManager(AsyncKernelManager):
             os.chown(self.runtime_dir, os.getuid(), os.getgid())
             self.runtime_dir.chmod(0o755)
 
+    def cpu_seconds(self) -> float | None:
+        """CPU seconds the kernel's whole sandbox has used so far, as the operating system
+        counts them (every process in it, ended ones included); None once it has ended."""
+        process = getattr(self.provisioner, "process", None)
+        if process is None or process.poll() is not None:
+            return None
+        return tree_cpu_seconds(process.pid)
+
     def kill_sandbox(self) -> None:
         """End the kernel's sandbox at once: everything in its process namespace dies with it."""
         process = getattr(self.provisioner, "process", None)
@@ -294,3 +315,22 @@ class SandboxedKernelManager(AsyncKernelManager):
         finally:
             if not restart:
                 self.remove_folders()
+
+
+def tree_cpu_seconds(pid: int) -> float | None:
+    """CPU seconds of a process and all its descendants, the ended and waited-for included.
+
+    Read from /proc by the grader, outside the sandbox: the student's code
+    cannot change what it says. None if the process has gone.
+    """
+    try:
+        root = psutil.Process(pid)
+        tree = [root, *root.children(recursive=True)]
+    except psutil.Error:
+        return None
+    total = 0.0
+    for process in tree:
+        with contextlib.suppress(psutil.Error):  # a process that ended as we looked
+            t = process.cpu_times()
+            total += t.user + t.system + t.children_user + t.children_system
+    return total

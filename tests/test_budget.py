@@ -1,0 +1,224 @@
+"""The training budget: CPU seconds counted by the operating system, the same on a busy machine.
+
+Fast tests prove the parts: the grader reads a sandbox's CPU time from
+outside it, a kernel that spends its budget is stopped with a message naming
+it, and the checks refuse a model whose training went over or was stopped.
+The slow ones grade real 04 notebooks through nbgrader with a small budget:
+the lecture's CNN as written is stopped and earns no tier, and the same
+submissions get the same grade on a quiet machine and on one kept busy.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from autograder.checks.api import CheckFailed, Spend, Submission
+from autograder.checks.models import expect_within_budget
+from autograder.course import samples
+from autograder.course.directory import Course
+from autograder.course.grading import autograde
+from autograder.judge.service import expectation, spend_of
+from autograder.kernel import launch
+from autograder.sandbox.command import Limits, cpu_limit
+from autograder.sandbox.kernel import launched_by_the_course, tree_cpu_seconds
+from tests.hostile.base import QUICK_MLP
+
+BURN = "import time\nend = time.process_time() + {seconds}\nwhile time.process_time() < end: pass\n"
+
+
+def test_the_sandbox_cpu_time_counts_every_process_in_it_ended_ones_too():
+    # A shell whose child burns 0.6 s of CPU and ends (waited for), then one still burning.
+    burn = f"{sys.executable} -c '{BURN.format(seconds=0.6)}'"
+    tree = subprocess.Popen(["sh", "-c", f"{burn}; {burn.replace('0.6', '30')} & wait"])
+    try:
+        time.sleep(1.5)
+        spent = tree_cpu_seconds(tree.pid)
+        assert spent is not None and 1.0 <= spent <= 3.0, spent
+    finally:
+        subprocess.run(["pkill", "-P", str(tree.pid)], check=False)
+        tree.kill()
+        tree.wait()
+    assert tree_cpu_seconds(tree.pid) is None  # gone: no figure rather than a wrong one
+
+
+def test_the_budget_is_the_kernels_soft_cpu_limit_and_the_hard_one_follows():
+    assert cpu_limit(Limits()) == "1800"
+    assert cpu_limit(Limits(cpu_budget=360)) == "360:480"
+    assert cpu_limit(Limits(cpu_budget=1750)) == "1750:1800"
+
+
+def test_the_kernel_starts_through_the_courses_launcher():
+    command = launched_by_the_course(["python", "-m", "ipykernel_launcher", "-f", "k.json"])
+    assert command == ["python", "-m", "autograder.kernel.launch", "-f", "k.json"]
+
+
+def test_a_kernel_that_spends_its_budget_is_stopped_with_a_message_naming_it():
+    # The launcher's handler, under a real 1 s soft CPU limit: the loop stops with the
+    # budget's error, which the student's `except Exception` does not swallow.
+    code = (
+        "import signal\n"
+        "from autograder.kernel import launch\n"
+        "signal.signal(signal.SIGXCPU, launch.stop_at_budget)\n"
+        "try:\n"
+        "    while True: pass\n"
+        "except Exception:\n"
+        "    print('swallowed')\n"
+    )
+    result = subprocess.run(
+        ["prlimit", "--cpu=1:10", sys.executable, "-c", code],
+        env={"PATH": "/usr/bin:/bin", launch.BUDGET_VARIABLE: "1"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert "TrainingBudgetSpent" in result.stderr and "swallowed" not in result.stdout
+    assert "budget of 1 CPU seconds" in result.stderr
+
+
+def test_the_judge_takes_the_spend_nbgrader_measured():
+    said = {"cell": "cnn_accuracy", "token": 3, "cpu_budget": 360, "cpu_seconds": 200.5}
+    expected = expectation("04_mnist_cnn", {**said, "stopped": ["train_cnn"]})
+    assert spend_of(expected) == Spend(360, 200.5, ("train_cnn",))
+    assert spend_of(expectation("01_output_size", {"cell": "x", "token": 1})) is None
+
+
+@pytest.mark.parametrize(
+    ("spend", "found"),
+    [
+        (Spend(360, 400.0), "400 CPU seconds"),
+        (Spend(360, 100.0, ("train_cnn",)), "train_cnn stopped at its time limit"),
+        (Spend(360, None), "the kernel had ended"),
+    ],
+)
+def test_training_over_the_budget_or_stopped_earns_no_tier(spend, found):
+    with pytest.raises(CheckFailed) as failed:
+        expect_within_budget(Submission(spend=spend))
+    assert found in failed.value.found and "360 CPU seconds" in failed.value.expected
+
+
+@pytest.mark.parametrize("spend", [Spend(360, 359.9), None])
+def test_training_within_the_budget_or_unmeasured_passes(spend):
+    expect_within_budget(Submission(spend=spend))
+
+
+# --- Through nbgrader, with a budget small enough to test in minutes -------------------
+
+BUDGET = 65  # CPU seconds: about 10 go to starting the kernel and loading MNIST
+
+# The reference's models, trained on part of the data: about 80 % of the budget (52
+# of 65 CPU seconds measured, one accuracy tier each), or about half of it.
+NEAR_BUDGET = {
+    "train_mlp": QUICK_MLP.replace("X_train[:256], Y_train[:256], epochs=1", "X_train, Y_train")
+    + "print(f'CPU time so far {time.process_time():.0f}')\n",
+    "train_cnn": "model = build_cnn()\n"
+    "history = model.fit(X_train[:36000], Y_train[:36000], epochs=1, batch_size=128, verbose=0)\n"
+    "print(f'CPU time so far {time.process_time():.0f}')\n",
+}
+WITHIN_BUDGET = {
+    "train_mlp": NEAR_BUDGET["train_mlp"],
+    "train_cnn": NEAR_BUDGET["train_cnn"].replace("36000", "9000"),
+}
+LECTURE_CNN = """
+EPOCHS = 30
+BATCH_SIZE = 128
+
+
+def build_cnn() -> keras.Model:
+    model = keras.Sequential([
+        keras.Input(shape=(28, 28, 1)),
+        keras.layers.Conv2D(32, kernel_size=(3, 3), activation="relu"),
+        keras.layers.Conv2D(64, (3, 3), activation="relu"),
+        keras.layers.MaxPooling2D(pool_size=2),
+        keras.layers.Dropout(0.25),
+        keras.layers.Flatten(),
+        keras.layers.Dense(128, activation="relu"),
+        keras.layers.Dropout(0.5),
+        keras.layers.Dense(10, activation="softmax"),
+    ])
+    model.compile(loss="categorical_crossentropy", optimizer="adam", metrics=["accuracy"])
+    return model
+"""
+A04 = "04_mnist_cnn"
+
+
+@contextmanager
+def busy_machine(hogs: int = 2) -> Iterator[None]:
+    """Every core kept busy by processes that compute and never end, until the block ends."""
+    spinning = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(hogs)]
+    try:
+        yield
+    finally:
+        for process in spinning:
+            process.kill()
+            process.wait()
+
+
+def budget_course(root: Path) -> Course:
+    course = Course.create(root, (A04,))
+    with (course.root / "nbgrader_config.py").open("a") as config:
+        config.write(f"\nc.SandboxedExecute.cpu_budget = {BUDGET}\n")
+    course.generate(A04)
+    return course
+
+
+def autograded(course: Course, student: str) -> nbformat.NotebookNode:
+    path = course.root / "autograded" / student / A04 / f"{A04}.ipynb"
+    return nbformat.read(path, as_version=4)
+
+
+def cell(nb: nbformat.NotebookNode, grade_id: str) -> nbformat.NotebookNode:
+    return next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id)
+
+
+def shown(c: nbformat.NotebookNode) -> str:
+    parts = [o.get("text", "") + o.get("evalue", "") for o in c.outputs]
+    return "\n".join(parts + [o.get("data", {}).get("text/plain", "") for o in c.outputs])
+
+
+@pytest.mark.slow
+def test_the_lectures_cnn_as_written_is_stopped_at_the_budget_and_earns_no_tier(tmp_path):
+    course = budget_course(tmp_path / "course")
+    answers = {"build_cnn": LECTURE_CNN, "train_mlp": QUICK_MLP}
+    course.submit("lecture", A04, samples.submission(A04, answers))
+    [outcome] = autograde(course, (A04,), out=print)
+    assert outcome.ok, outcome.log
+    nb = autograded(course, "lecture")
+    training = cell(nb, "train_cnn")
+    assert any(o.get("ename") == "TrainingBudgetSpent" for o in training.outputs)
+    assert f"budget of {BUDGET} CPU seconds" in shown(training)
+    report = shown(cell(nb, "test_cnn_accuracy"))
+    assert f"at most {BUDGET} CPU seconds" in report and "earns no accuracy tier" in report
+    scores = course.cell_scores(A04)["lecture"]
+    assert scores["test_cnn_accuracy"] == scores["test_mlp_accuracy"] == 0
+    assert scores["test_build_cnn"] == 3  # the model itself is fine: only its training is not
+
+
+@pytest.mark.slow
+def test_the_same_submission_gets_the_same_grade_on_a_quiet_and_a_busy_machine(tmp_path):
+    course = budget_course(tmp_path / "course")
+    for student, answers in (("within", WITHIN_BUDGET), ("near", NEAR_BUDGET)):
+        course.submit(student, A04, samples.submission(A04, answers))
+    assert all(o.ok for o in autograde(course, (A04,), workers=1, out=print))
+    quiet = course.cell_scores(A04)
+    spent = {s: cpu_time_printed(autograded(course, s)) for s in quiet}
+    with busy_machine():
+        assert all(o.ok for o in autograde(course, (A04,), workers=2, out=print))
+    busy = course.cell_scores(A04)
+    print(f"\nspent (CPU s of {BUDGET}): {spent}; quiet {quiet}; busy {busy}")
+    assert busy == quiet
+    assert spent["near"] >= 0.7 * BUDGET  # near the budget, and still inside it:
+    assert quiet["near"]["test_cnn_accuracy"] >= 1 and quiet["near"]["test_mlp_accuracy"] >= 1
+
+
+def cpu_time_printed(nb: nbformat.NotebookNode) -> float:
+    """The CPU time the notebook's CNN training cell printed (the kernel's own view)."""
+    line = shown(cell(nb, "train_cnn")).split("CPU time so far ")[-1]
+    return float(line.split()[0])
