@@ -81,10 +81,8 @@ class Course:
 
     def nbgrader(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         """Run ``nbgrader ARGS`` in this course directory."""
-        if self.db_url:
-            args = (*args, f"--CourseDirectory.db_url={self.db_url}")
         result = subprocess.run(
-            [str(Path(sys.executable).parent / "nbgrader"), *args],
+            [str(Path(sys.executable).parent / "nbgrader"), *self.nbgrader_args(*args)],
             cwd=self.root,
             env=tool_environment(),
             capture_output=True,
@@ -93,6 +91,10 @@ class Course:
         if check and result.returncode != 0:
             raise NbgraderFailed(f"nbgrader {' '.join(args)} failed:\n{result.stderr[-4000:]}")
         return result
+
+    def nbgrader_args(self, *args: str) -> list[str]:
+        """``ARGS`` of an nbgrader command in this course (with its gradebook's URL, if set)."""
+        return [*args, *([f"--CourseDirectory.db_url={self.db_url}"] if self.db_url else [])]
 
     def generate(self, assignment: str) -> Path:
         """Generate the student version of an assignment; return its notebook."""
