@@ -1,31 +1,42 @@
-"""How fast does a class get graded, one notebook at a time and with parallel workers?
+"""How fast is a class graded: per notebook, with 1 and 2 workers, and against classic nbgrader?
 
-Prints two figures, measured in one run on scratch course directories:
+Prints, measured in one run on scratch course directories:
 
-1. the whole reference submission (all six notebooks, one student) autograded
-   with ``cnn-grader``'s ``autograde`` one notebook after another: seconds;
-2. 12 submissions of the three NumPy assignments (four students each of
-   01, 02, 03: the reference, the stub and two catalogued mistakes) graded
-   with ``--workers 1``, then again with ``--workers 2``: seconds, their
-   ratio, and whether the two gave identical grades.
+1. seconds per notebook, by assignment: the reference of each assignment
+   autograded alone by ``cnn-grader``'s ``autograde`` (``--workers 1``), the
+   median of three for the NumPy assignments, one run for 04 and 06, which
+   train for minutes;
+2. the same NumPy notebooks graded the classic nbgrader way, the checks in
+   the student's kernel with no sandbox (``SandboxedExecute.sandbox = False``,
+   nbgrader's own ``Execute``): seconds, and the safe-to-classic ratio;
+3. a class of ``--students`` students (default 100) of the four NumPy
+   assignments (01, 02, 03, 05), graded with ``--workers 1``, then again with
+   ``--workers 2``: seconds, their ratio, and whether every test cell's grade
+   is identical. The students are the reference, the stub and the catalogued
+   mistakes of each assignment, in turn.
 
-    export CNN_COURSE_DATA=../shared/datasets   # 04 and 06 need their data
-    python benchmarks/grading.py                # about 6 minutes on 2 cores
+    export CNN_COURSE_DATA=../shared/datasets   # 04, 05 and 06 need their data
+    python benchmarks/grading.py                # about an hour on 2 cores
+    python benchmarks/grading.py --students 10 --no-training   # a quick look
 """
 
 from __future__ import annotations
 
+import argparse
+import itertools
+import statistics
 import tempfile
 import time
 from pathlib import Path
 
 from autograder import mistakes
-from autograder.assignments import IDS
+from autograder.assignments import IDS, REGISTRY
 from autograder.course import samples
 from autograder.course.directory import Course
 from autograder.course.grading import autograde
 
-NUMPY_ASSIGNMENTS = ("01_output_size", "02_manual_convolution", "03_one_hot")
+NUMPY_ASSIGNMENTS = tuple(a for a in IDS if not REGISTRY[a].trains_models)
+CLASSIC = "\nc.SandboxedExecute.sandbox = False\n"  # nbgrader's Execute; checks in the kernel
 
 
 def timed_autograde(course: Course, assignments: tuple[str, ...], workers: int) -> float:
@@ -35,26 +46,38 @@ def timed_autograde(course: Course, assignments: tuple[str, ...], workers: int) 
     return time.monotonic() - started
 
 
-def whole_reference(scratch: Path) -> float:
-    """Seconds to autograde the six reference notebooks of one student."""
-    course = Course.create(scratch / "reference", IDS)
-    for assignment in IDS:
+def per_notebook(root: Path, assignments: tuple[str, ...], runs: int, config: str = "") -> dict:
+    """Median seconds of one reference notebook of each assignment, graded alone."""
+    course = Course.create(root, assignments)
+    with (course.root / "nbgrader_config.py").open("a") as handle:
+        handle.write(config)
+    seconds = {}
+    for number, assignment in enumerate(assignments):
         course.generate(assignment)
         course.submit("reference", assignment, samples.submission(assignment))
-    return timed_autograde(course, IDS, workers=1)
+        runs_of = 1 if REGISTRY[assignment].trains_models else runs
+        if number == 0:  # start this process's forkserver, as the first of a class does
+            timed_autograde(course, (assignment,), workers=1)
+        times = [timed_autograde(course, (assignment,), 1) for _ in range(runs_of)]
+        seconds[assignment] = statistics.median(times)
+    return seconds
 
 
-def numpy_class(scratch: Path) -> tuple[float, float, bool]:
-    """Seconds with 1 and 2 workers for 12 NumPy submissions, and whether the grades agree."""
-    course = Course.create(scratch / "class", NUMPY_ASSIGNMENTS)
+def numpy_class(root: Path, students: int) -> tuple[float, float, bool]:
+    """Seconds with 1 and 2 workers for a class of the NumPy assignments; identical grades?"""
+    course = Course.create(root, NUMPY_ASSIGNMENTS)
     for assignment in NUMPY_ASSIGNMENTS:
         course.generate(assignment)
-        course.submit("reference", assignment, samples.submission(assignment))
-        course.submit("stub", assignment, samples.stub(assignment))
-        for i, mistake in enumerate(mistakes.for_assignment(assignment)[:2]):
-            course.submit(
-                f"student-{i}", assignment, samples.submission(assignment, mistake.answers)
-            )
+        kinds = [
+            samples.submission(assignment),
+            samples.stub(assignment),
+            *(
+                samples.submission(assignment, m.answers)
+                for m in mistakes.for_assignment(assignment)
+            ),
+        ]
+        for number, nb in zip(range(students), itertools.cycle(kinds)):
+            course.submit(f"student-{number:03d}", assignment, nb)
     one = timed_autograde(course, NUMPY_ASSIGNMENTS, workers=1)
     grades = {a: course.cell_scores(a) for a in NUMPY_ASSIGNMENTS}
     two = timed_autograde(course, NUMPY_ASSIGNMENTS, workers=2)
@@ -63,13 +86,29 @@ def numpy_class(scratch: Path) -> tuple[float, float, bool]:
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--students", type=int, default=100)
+    parser.add_argument("--no-training", action="store_true", help="skip 04 and 06")
+    args = parser.parse_args()
     with tempfile.TemporaryDirectory() as scratch:
-        reference = whole_reference(Path(scratch))
-        print(f"whole reference submission, 6 notebooks, 1 worker: {reference:.0f} s")
-        one, two, same = numpy_class(Path(scratch))
-    print(f"12 NumPy submissions, --workers 1: {one:.0f} s")
-    print(f"12 NumPy submissions, --workers 2: {two:.0f} s")
-    print(f"workers 2 / workers 1: {two / one:.2f}; identical grades: {same}")
+        root = Path(scratch)
+        chosen = NUMPY_ASSIGNMENTS if args.no_training else IDS
+        safe = per_notebook(root / "safe", chosen, runs=3)
+        classic = per_notebook(root / "classic", NUMPY_ASSIGNMENTS, runs=3, config=CLASSIC)
+        print("seconds per notebook (reference, graded alone, 1 worker):")
+        print(f"  {'assignment':<26}{'safe':>8}{'classic':>9}{'ratio':>7}")
+        for assignment, seconds in safe.items():
+            if assignment in classic:
+                ratio = seconds / classic[assignment]
+                print(f"  {assignment:<26}{seconds:>8.1f}{classic[assignment]:>9.1f}{ratio:>7.2f}")
+            else:
+                print(f"  {assignment:<26}{seconds:>8.1f}{'':>9}{'':>7}")
+        one, two, same = numpy_class(root / "class", args.students)
+    notebooks = args.students * len(NUMPY_ASSIGNMENTS)
+    print(f"class of {args.students} students x {len(NUMPY_ASSIGNMENTS)} NumPy assignments:")
+    print(f"  --workers 1: {one:.0f} s ({one / notebooks:.1f} s a notebook)")
+    print(f"  --workers 2: {two:.0f} s ({two / notebooks:.1f} s a notebook)")
+    print(f"  workers 2 / workers 1: {two / one:.2f}; identical grades: {same}")
 
 
 if __name__ == "__main__":

@@ -134,6 +134,7 @@ class GradedCourse:
 # The short limits of the limits course, appended to its nbgrader_config.py.
 SHORT_LIMITS = """
 c.Execute.timeout = 30
+c.SandboxedExecute.training_timeout = 30
 c.SandboxedExecute.interrupt_grace = 5
 c.SandboxedExecute.iopub_timeout = 4
 """
