@@ -93,8 +93,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as scratch:
         root = Path(scratch)
         chosen = NUMPY_ASSIGNMENTS if args.no_training else IDS
-        safe = per_notebook(root / "safe", chosen, runs=3)
         classic = per_notebook(root / "classic", NUMPY_ASSIGNMENTS, runs=3, config=CLASSIC)
+        safe = per_notebook(root / "safe", chosen, runs=3)
         print("seconds per notebook (reference, graded alone, 1 worker):")
         print(f"  {'assignment':<26}{'safe':>8}{'classic':>9}{'ratio':>7}")
         for assignment, seconds in safe.items():
@@ -103,6 +103,7 @@ def main() -> None:
                 print(f"  {assignment:<26}{seconds:>8.1f}{classic[assignment]:>9.1f}{ratio:>7.2f}")
             else:
                 print(f"  {assignment:<26}{seconds:>8.1f}{'':>9}{'':>7}")
+        print(flush=True)
         one, two, same = numpy_class(root / "class", args.students)
     notebooks = args.students * len(NUMPY_ASSIGNMENTS)
     print(f"class of {args.students} students x {len(NUMPY_ASSIGNMENTS)} NumPy assignments:")
