@@ -42,8 +42,8 @@ class Assignment:
 
 
 # The training budget of 04 and 06, in CPU seconds. Their references spend about
-# 177 and 156 (benchmarks/mnist.md): the budget leaves room for a student's
-# heavier model, and stops the lecture's CNN as written (over 1,000).
+# 175 and 150 (benchmarks/budget.md): the budget leaves room for a student's
+# heavier model, and stops the lecture's CNN as written (about 3,500).
 CPU_BUDGET = 360
 
 REGISTRY: dict[str, Assignment] = {
