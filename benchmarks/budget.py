@@ -25,22 +25,13 @@ os.environ.setdefault("MPLBACKEND", "Agg")
 
 from autograder import notebooks
 from autograder.assignments import REPO_ROOT, solution_path
+from autograder.course import samples
 
-LECTURE_EPOCH = """
-lecture = keras.Sequential([
-    keras.Input(shape=(28, 28, 1)),
-    keras.layers.Conv2D(32, kernel_size=(3, 3), activation="relu"),
-    keras.layers.Conv2D(64, (3, 3), activation="relu"),
-    keras.layers.MaxPooling2D(pool_size=2),
-    keras.layers.Dropout(0.25),
-    keras.layers.Flatten(),
-    keras.layers.Dense(128, activation="relu"),
-    keras.layers.Dropout(0.5),
-    keras.layers.Dense(10, activation="softmax"),
-])
-lecture.compile(loss="categorical_crossentropy", optimizer="adam", metrics=["accuracy"])
-lecture.fit(X_train, Y_train, validation_split=0.1, epochs=1, batch_size=128, verbose=0)
-"""
+LECTURE_EPOCH = (
+    samples.LECTURE_BUILD_CNN
+    + "build_cnn().fit(X_train, Y_train, validation_split=0.1, epochs=1, batch_size=128, "
+    "verbose=0)\n"
+)
 
 
 def cpu_seconds() -> float:

@@ -30,26 +30,7 @@ from autograder.course.directory import Course
 
 ASSIGNMENT = "04_mnist_cnn"
 
-LECTURE_CNN = """
-EPOCHS = {epochs}
-BATCH_SIZE = 200
-
-
-def build_cnn():
-    model = keras.Sequential([
-        keras.Input(shape=(28, 28, 1)),
-        keras.layers.Conv2D(32, kernel_size=(3, 3), activation="relu"),
-        keras.layers.Conv2D(64, (3, 3), activation="relu"),
-        keras.layers.MaxPooling2D(pool_size=2),
-        keras.layers.Dropout(0.25),
-        keras.layers.Flatten(),
-        keras.layers.Dense(128, activation="relu"),
-        keras.layers.Dropout(0.5),
-        keras.layers.Dense(10, activation="softmax"),
-    ])
-    model.compile(loss="categorical_crossentropy", optimizer="adam", metrics=["accuracy"])
-    return model
-"""
+LECTURE_CNN = "EPOCHS = {epochs}\nBATCH_SIZE = 200\n" + samples.LECTURE_BUILD_CNN
 
 LECTURE_TRAINING = """
 started = time.perf_counter()

@@ -126,26 +126,7 @@ WITHIN_BUDGET = {
     "train_mlp": NEAR_BUDGET["train_mlp"],
     "train_cnn": NEAR_BUDGET["train_cnn"].replace("36000", "9000"),
 }
-LECTURE_CNN = """
-EPOCHS = 30
-BATCH_SIZE = 128
-
-
-def build_cnn() -> keras.Model:
-    model = keras.Sequential([
-        keras.Input(shape=(28, 28, 1)),
-        keras.layers.Conv2D(32, kernel_size=(3, 3), activation="relu"),
-        keras.layers.Conv2D(64, (3, 3), activation="relu"),
-        keras.layers.MaxPooling2D(pool_size=2),
-        keras.layers.Dropout(0.25),
-        keras.layers.Flatten(),
-        keras.layers.Dense(128, activation="relu"),
-        keras.layers.Dropout(0.5),
-        keras.layers.Dense(10, activation="softmax"),
-    ])
-    model.compile(loss="categorical_crossentropy", optimizer="adam", metrics=["accuracy"])
-    return model
-"""
+LECTURE_CNN = "EPOCHS = 30\nBATCH_SIZE = 128\n" + samples.LECTURE_BUILD_CNN
 A04 = "04_mnist_cnn"
 
 

@@ -59,3 +59,23 @@ def submission(
 def stub(assignment: str) -> NotebookNode:
     """The released stub exactly as a student receives it."""
     return notebooks.read(release_path(assignment))
+
+
+# The lecture's MNIST CNN as the slides write it (the 04 notebook's worked example):
+# the budget tests and benchmarks train it as a student who copies the lecture would.
+LECTURE_BUILD_CNN = """
+def build_cnn():
+    model = keras.Sequential([
+        keras.Input(shape=(28, 28, 1)),
+        keras.layers.Conv2D(32, kernel_size=(3, 3), activation="relu"),
+        keras.layers.Conv2D(64, (3, 3), activation="relu"),
+        keras.layers.MaxPooling2D(pool_size=2),
+        keras.layers.Dropout(0.25),
+        keras.layers.Flatten(),
+        keras.layers.Dense(128, activation="relu"),
+        keras.layers.Dropout(0.5),
+        keras.layers.Dense(10, activation="softmax"),
+    ])
+    model.compile(loss="categorical_crossentropy", optimizer="adam", metrics=["accuracy"])
+    return model
+"""
