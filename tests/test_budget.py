@@ -25,7 +25,7 @@ from autograder.checks.models import expect_within_budget
 from autograder.course import samples
 from autograder.course.directory import Course
 from autograder.course.grading import autograde
-from autograder.judge.service import expectation, spend_of
+from autograder.judge.service import expectation
 from autograder.kernel import launch
 from autograder.sandbox.command import Limits, cpu_limit
 from autograder.sandbox.kernel import launched_by_the_course, tree_cpu_seconds
@@ -86,8 +86,8 @@ def test_a_kernel_that_spends_its_budget_is_stopped_with_a_message_naming_it():
 def test_the_judge_takes_the_spend_nbgrader_measured():
     said = {"cell": "cnn_accuracy", "token": 3, "cpu_budget": 360, "cpu_seconds": 200.5}
     expected = expectation("04_mnist_cnn", {**said, "stopped": ["train_cnn"]})
-    assert spend_of(expected) == Spend(360, 200.5, ("train_cnn",))
-    assert spend_of(expectation("01_output_size", {"cell": "x", "token": 1})) is None
+    assert expected.spend == Spend(360, 200.5, ("train_cnn",))
+    assert expectation("01_output_size", {"cell": "x", "token": 1}).spend is None
 
 
 @pytest.mark.parametrize(

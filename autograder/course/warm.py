@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -24,19 +23,14 @@ _CONTEXT = multiprocessing.get_context("forkserver")
 _CONTEXT.set_forkserver_preload(["nbgrader.apps.nbgraderapp", "autograder.sandbox.execute"])
 
 
-def run_nbgrader(root: Path, args: list[str], env: dict[str, str]) -> tuple[int, str]:
-    """Run ``nbgrader ARGS`` in ``root`` with environment ``env``; its exit status and log.
+def can_fork() -> bool:
+    """Whether this process may start the forked commands: a daemonic one (a Dask worker
+    left at ``distributed.worker.daemon``'s default) may have no multiprocessing children."""
+    return not multiprocessing.current_process().daemon
 
-    A daemonic process (a Dask worker left at ``distributed.worker.daemon``'s
-    default) may not have children of :mod:`multiprocessing`'s: there the
-    command runs as a plain ``nbgrader`` subprocess.
-    """
-    if multiprocessing.current_process().daemon:
-        nbgrader = Path(sys.executable).parent / "nbgrader"
-        result = subprocess.run(
-            [str(nbgrader), *args], cwd=root, env=env, capture_output=True, text=True
-        )
-        return result.returncode, result.stdout + result.stderr
+
+def run_nbgrader(root: Path, args: list[str], env: dict[str, str]) -> tuple[int, str]:
+    """Run ``nbgrader ARGS`` in ``root`` with environment ``env``; its exit status and log."""
     # The forked process does not share this one's files: it writes its log to a path.
     with tempfile.NamedTemporaryFile(mode="r", prefix="cnn-nbgrader-", suffix=".log") as log:
         process = _CONTEXT.Process(target=_nbgrader_main, args=(str(root), args, env, log.name))

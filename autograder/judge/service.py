@@ -55,10 +55,7 @@ class Expectation:
     assignment: str
     cell: str
     token: int
-    # The training's cost so far, which nbgrader measured outside the kernel (04, 06).
-    cpu_budget: int | None = None
-    cpu_seconds: float | None = None
-    stopped: tuple[str, ...] = ()
+    spend: Spend | None = None  # the training's cost, which nbgrader measured (04, 06)
 
 
 class Kernel:
@@ -232,7 +229,7 @@ def judge_connection(
     kernel = Kernel(sock, scratch, deadline)
     names = assignments.get(expected.assignment).student_names
     try:
-        submission = Submission(kernel.collect(names), sources or {}, spend_of(expected))
+        submission = Submission(kernel.collect(names), sources or {}, expected.spend)
     except (wire.WireError, OSError) as error:
         lost = _lost(expected, f"the kernel's answer broke the grader's rules: {error}")
         return {**lost, "accepted_at": accepted_at}
@@ -255,13 +252,6 @@ def judge_connection(
         "complete": not kernel.lost,
         "accepted_at": accepted_at,
     }
-
-
-def spend_of(expected: Expectation) -> Spend | None:
-    """The training's cost nbgrader measured, for the checks (None: no budget applies)."""
-    if expected.cpu_budget is None:
-        return None
-    return Spend(expected.cpu_budget, expected.cpu_seconds, expected.stopped)
 
 
 def _lost(expected: Expectation, why: str) -> dict[str, Any]:
@@ -341,8 +331,12 @@ def _show_figure(png: bytes) -> None:
 
 
 def expectation(assignment: str, said: dict[str, Any]) -> Expectation:
-    """An :class:`Expectation` from nbgrader's JSON line."""
-    return Expectation(assignment, **{**said, "stopped": tuple(said.get("stopped", ()))})
+    """An :class:`Expectation` from nbgrader's JSON line (a spend only where a budget applies)."""
+    budget = said.get("cpu_budget")
+    spend = None
+    if budget is not None:
+        spend = Spend(budget, said.get("cpu_seconds"), tuple(said.get("stopped", ())))
+    return Expectation(assignment, said["cell"], said["token"], spend)
 
 
 class Expectations:

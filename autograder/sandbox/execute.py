@@ -184,13 +184,13 @@ class SandboxedExecute(Execute):
         else:
             if _timed_out(cell):
                 self._stopped.append(notebooks.grade_id_of(cell) or f"cell {index}")
-            if _timed_out(cell) and not self._stops_within(self.interrupt_grace):
-                why = (
-                    f"cell {index} did not stop within {self.interrupt_grace} s of its time "
-                    "limit, so its kernel was ended"
-                )
-                cell.outputs.append(kernel_gone_output(why))
-                self._give_up(why)
+                if not self._stops_within(self.interrupt_grace):
+                    why = (
+                        f"cell {index} did not stop within {self.interrupt_grace} s of its time "
+                        "limit, so its kernel was ended"
+                    )
+                    cell.outputs.append(kernel_gone_output(why))
+                    self._give_up(why)
         finally:
             self.judge.expect(None)
         if call is not None:
