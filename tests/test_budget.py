@@ -10,6 +10,7 @@ submissions get the same grade on a quiet machine and on one kept busy.
 
 from __future__ import annotations
 
+import math
 import subprocess
 import sys
 import time
@@ -109,22 +110,23 @@ def test_training_within_the_budget_or_unmeasured_passes(spend):
     expect_within_budget(Submission(spend=spend))
 
 
-# --- Through nbgrader, with a budget small enough to test in minutes -------------------
+# --- Through nbgrader, with budgets small enough to test in minutes --------------------
 
-BUDGET = 65  # CPU seconds: about 10 go to starting the kernel and loading MNIST
+LECTURE_BUDGET = 30  # CPU seconds: 5 to 10 go to starting the kernel and loading MNIST
 
-# The reference's models, trained on part of the data: about 80 % of the budget (52
-# of 65 CPU seconds measured, one accuracy tier each), or about half of it.
+# The reference's models trained on part of the data: the near-budget student's spend
+# sets the budget (it is about 80 % of it), so the test holds on a fast machine and a
+# slow one alike; the other student spends about half as much.
 NEAR_BUDGET = {
     "train_mlp": QUICK_MLP.replace("X_train[:256], Y_train[:256], epochs=1", "X_train, Y_train")
     + "print(f'CPU time so far {time.process_time():.0f}')\n",
     "train_cnn": "model = build_cnn()\n"
-    "history = model.fit(X_train[:36000], Y_train[:36000], epochs=1, batch_size=128, verbose=0)\n"
+    "history = model.fit(X_train[:24000], Y_train[:24000], epochs=1, batch_size=128, verbose=0)\n"
     "print(f'CPU time so far {time.process_time():.0f}')\n",
 }
 WITHIN_BUDGET = {
     "train_mlp": NEAR_BUDGET["train_mlp"],
-    "train_cnn": NEAR_BUDGET["train_cnn"].replace("36000", "9000"),
+    "train_cnn": NEAR_BUDGET["train_cnn"].replace("24000", "6000"),
 }
 LECTURE_CNN = "EPOCHS = 30\nBATCH_SIZE = 128\n" + samples.LECTURE_BUILD_CNN
 A04 = "04_mnist_cnn"
@@ -142,12 +144,18 @@ def busy_machine(hogs: int = 2) -> Iterator[None]:
             process.wait()
 
 
-def budget_course(root: Path) -> Course:
+def budget_course(root: Path, budget: int | None = None) -> Course:
+    """A course of 04 alone, with a training budget of ``budget`` CPU seconds (or the course's)."""
     course = Course.create(root, (A04,))
-    with (course.root / "nbgrader_config.py").open("a") as config:
-        config.write(f"\nc.SandboxedExecute.cpu_budget = {BUDGET}\n")
     course.generate(A04)
+    if budget is not None:
+        set_budget(course, budget)
     return course
+
+
+def set_budget(course: Course, budget: int) -> None:
+    with (course.root / "nbgrader_config.py").open("a") as config:
+        config.write(f"\nc.SandboxedExecute.cpu_budget = {budget}\n")  # the last one counts
 
 
 def autograded(course: Course, student: str) -> nbformat.NotebookNode:
@@ -166,7 +174,7 @@ def shown(c: nbformat.NotebookNode) -> str:
 
 @pytest.mark.slow
 def test_the_lectures_cnn_as_written_is_stopped_at_the_budget_and_earns_no_tier(tmp_path):
-    course = budget_course(tmp_path / "course")
+    course = budget_course(tmp_path / "course", LECTURE_BUDGET)
     answers = {"build_cnn": LECTURE_CNN, "train_mlp": QUICK_MLP}
     course.submit("lecture", A04, samples.submission(A04, answers))
     [outcome] = autograde(course, (A04,), out=print)
@@ -174,9 +182,9 @@ def test_the_lectures_cnn_as_written_is_stopped_at_the_budget_and_earns_no_tier(
     nb = autograded(course, "lecture")
     training = cell(nb, "train_cnn")
     assert any(o.get("ename") == "TrainingBudgetSpent" for o in training.outputs)
-    assert f"budget of {BUDGET} CPU seconds" in shown(training)
+    assert f"budget of {LECTURE_BUDGET} CPU seconds" in shown(training)
     report = shown(cell(nb, "test_cnn_accuracy"))
-    assert f"at most {BUDGET} CPU seconds" in report and "earns no accuracy tier" in report
+    assert f"at most {LECTURE_BUDGET} CPU seconds" in report and "earns no accuracy tier" in report
     scores = course.cell_scores(A04)["lecture"]
     assert scores["test_cnn_accuracy"] == scores["test_mlp_accuracy"] == 0
     assert scores["test_build_cnn"] == 3  # the model itself is fine: only its training is not
@@ -184,18 +192,24 @@ def test_the_lectures_cnn_as_written_is_stopped_at_the_budget_and_earns_no_tier(
 
 @pytest.mark.slow
 def test_the_same_submission_gets_the_same_grade_on_a_quiet_and_a_busy_machine(tmp_path):
+    # Graded first on a quiet machine within the course's own budget; the near-budget
+    # student's spend then sets a budget it fills to 80 %: its quiet grade stands under
+    # that budget too (a grade depends on the budget only through spend <= budget). The
+    # busy machine must give the same grades, which it does only if CPU seconds stay put.
     course = budget_course(tmp_path / "course")
     for student, answers in (("within", WITHIN_BUDGET), ("near", NEAR_BUDGET)):
         course.submit(student, A04, samples.submission(A04, answers))
     assert all(o.ok for o in autograde(course, (A04,), workers=1, out=print))
     quiet = course.cell_scores(A04)
-    spent = {s: cpu_time_printed(autograded(course, s)) for s in quiet}
+    quiet_spent = cpu_time_printed(autograded(course, "near"))
+    budget = math.ceil(quiet_spent / 0.8)
+    set_budget(course, budget)
     with busy_machine():
         assert all(o.ok for o in autograde(course, (A04,), workers=2, out=print))
     busy = course.cell_scores(A04)
-    print(f"\nspent (CPU s of {BUDGET}): {spent}; quiet {quiet}; busy {busy}")
+    busy_spent = cpu_time_printed(autograded(course, "near"))
+    print(f"\nnear spent {quiet_spent} / {busy_spent} CPU s (budget {budget}); {quiet}; {busy}")
     assert busy == quiet
-    assert spent["near"] >= 0.7 * BUDGET  # near the budget, and still inside it:
     assert quiet["near"]["test_cnn_accuracy"] >= 1 and quiet["near"]["test_mlp_accuracy"] >= 1
 
 
