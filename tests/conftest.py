@@ -1,16 +1,19 @@
 """The slow tier's graded courses, shared by the test modules that read them.
 
-Real nbgrader grades, in one run per course, two notebooks at a time as an
-instructor would with ``cnn-grader autograde --workers 2``:
+Real nbgrader grades them two notebooks at a time, as an instructor would
+with ``cnn-grader autograde --workers 2``:
 
-* ``graded_course``, with the course's own limits: every assignment's
-  reference and untouched stub, one submission whose visible self-check
-  fails, the catalogued mistakes that must cost accuracy tiers (only real
-  training shows what they score), and the hostile catalogue
-  (``tests/hostile``);
-* ``limits_course``, with a 30 s cell limit, as nbgrader's own tests
+* ``graded_course``, with the course's own limits, starts as the grading demo
+  (``cnn-grader demo --workers 2``, what ``make demo`` runs: every
+  assignment's reference, untouched stub and typical mistakes, trained for
+  real). Then, as when late submissions come in, one submission per
+  assignment whose visible self-check fails, the catalogued mistakes that
+  must cost accuracy tiers (only real training shows what they score) and
+  the hostile catalogue (``tests/hostile``) are submitted and graded with
+  ``--resume``: the references are trained once for the demo and the tests;
+* ``limits_course``, with a 20 s cell limit, as nbgrader's own tests
   shorten theirs: the hostile entries that wait out a time limit, beside
-  correct submissions.
+  correct submissions, three at a time.
 
 Everything else about the checks is proven in-process, through the same
 judge and wire format (``test_checks.py``).
@@ -18,7 +21,9 @@ judge and wire format (``test_checks.py``).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import io
 import re
 import socket
 import tempfile
@@ -33,14 +38,20 @@ import pytest
 from autograder import assignments, mistakes
 from autograder.assignments import IDS, REPO_ROOT, grade_id_for
 from autograder.course import samples
+from autograder.course.cli import main
+from autograder.course.demo import SAMPLE_STUDENTS
 from autograder.course.directory import Course
-from autograder.course.grading import Outcome, autograde
+from autograder.course.grading import Outcome, autograde, read_times
 from autograder.mistakes import Mistake
 from source_data import course_data
 from tests.helpers import changes_a_trained_model, checks_of, expected_cell_scores
 from tests.hostile import CATALOGUE as HOSTILE
 from tests.hostile import Hostile
 from tests.hostile.base import QUICK_TRAINING
+
+DEMO_COMMAND = ("demo", "--workers", "2")  # `make demo` runs `cnn-grader` with these
+STUB = "untouched-stub"  # the demo's student who hands the notebook in untouched
+assert STUB in SAMPLE_STUDENTS
 
 
 def student_id(mistake: Mistake) -> str:
@@ -129,15 +140,18 @@ class GradedCourse:
     server: LoopbackServer
     before: dict[str, tuple[str, int, int]]  # the course's own files: digest, mode, owner
     left_behind: list[Path]  # grading's scratch folders still there after grading
+    demo_output: str = ""  # what the demo printed, where the course began as the demo
 
 
 # The short limits of the limits course, appended to its nbgrader_config.py.
 SHORT_LIMITS = """
-c.Execute.timeout = 30
-c.SandboxedExecute.training_timeout = 30
-c.SandboxedExecute.interrupt_grace = 5
-c.SandboxedExecute.iopub_timeout = 4
+c.Execute.timeout = 20
+c.SandboxedExecute.training_timeout = 20
+c.SandboxedExecute.interrupt_grace = 3
+c.SandboxedExecute.iopub_timeout = 10
 """
+# Most of its notebooks wait for a limit rather than compute: three at a time.
+LIMITS_WORKERS = 3
 
 
 def course_files(course: Course) -> dict[str, tuple[str, int, int]]:
@@ -162,25 +176,39 @@ def course_files(course: Course) -> dict[str, tuple[str, int, int]]:
     return found
 
 
-def grade_course(
-    root: Path, entries: list[Hostile], assignments_graded: tuple[str, ...], extra_config: str = ""
-) -> Iterator[GradedCourse]:
-    """Submit and grade a course: references, stubs, graded mistakes, ``entries``."""
+def needs_data(assignments_graded: tuple[str, ...]) -> None:
+    """Fail here, clearly, rather than in every notebook, when a data set is missing."""
     for name in {data for a in assignments_graded for data in assignments.get(a).data}:
-        course_data.dataset_path(name)  # fail here, clearly, rather than in every notebook
+        course_data.dataset_path(name)
+
+
+def run_the_demo(root: Path) -> tuple[Course, str]:
+    """``cnn-grader demo --workers 2`` into ``root``, as ``make demo`` runs it, and its output."""
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        status = main([*DEMO_COMMAND, "--dir", str(root)])
+    assert status == 0, printed.getvalue()
+    return Course(root), printed.getvalue()
+
+
+def graded_so_far(course: Course) -> list[Outcome]:
+    """The outcomes of earlier gradings of a course, from its ``grading_times.csv``."""
+    return [
+        Outcome(row["assignment"], row["student"], row["ok"] == "True", float(row["seconds"]))
+        for row in read_times(course)
+    ]
+
+
+def grade_course(
+    course: Course,
+    assignments_graded: tuple[str, ...],
+    entries: list[Hostile],
+    demo_output: str = "",
+    workers: int = 2,
+) -> Iterator[GradedCourse]:
+    """Submit the hostile ``entries``, grade what is not graded yet, generate feedback."""
     server = LoopbackServer()
-    course = Course.create(root, assignments_graded)
-    with (course.root / "nbgrader_config.py").open("a") as config:
-        config.write(extra_config)
-    for assignment in assignments_graded:
-        course.generate(assignment)
-        if not (extra_config and assignments.get(assignment).trains_models):  # no time to train
-            course.submit("reference", assignment, samples.submission(assignment))
-        if not extra_config:
-            course.submit("stub", assignment, samples.stub(assignment))
-            for mistake in graded_mistakes(assignment):
-                answers = samples.submission(assignment, graded_answers(mistake))
-                course.submit(student_id(mistake), assignment, answers)
+    earlier = graded_so_far(course)
     for entry in entries:
         course.submit(entry.name, entry.assignment, entry.build(entry, server.port), entry.filename)
         if entry.arrange is not None:
@@ -188,21 +216,28 @@ def grade_course(
     before = course_files(course)
     scratch = set(Path(tempfile.gettempdir()).glob("cnn-*"))
     started = time.monotonic()
-    outcomes = autograde(course, assignments_graded, workers=2)
+    outcomes = autograde(course, assignments_graded, workers=workers, resume=True)
     seconds = time.monotonic() - started
-    print(f"\n{root.name}: graded {len(outcomes)} notebooks in {seconds:.0f} s with 2 workers")
+    print(f"\n{course.root.parent.name}: graded {len(outcomes)} notebooks in {seconds:.0f} s")
     for assignment in assignments_graded:
         course.generate_feedback(assignment)
     left = {p for p in Path(tempfile.gettempdir()).glob("cnn-*") if p.is_dir()} - scratch
-    yield GradedCourse(course, outcomes, seconds, server, before, sorted(left))
+    outcomes = [*earlier, *outcomes]
+    yield GradedCourse(course, outcomes, seconds, server, before, sorted(left), demo_output)
     server.close()
 
 
 @pytest.fixture(scope="session")
 def graded_course(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GradedCourse]:
-    """The course graded with its own limits: references, stubs, mistakes, most attacks."""
+    """The demo's course, then mistakes and most attacks graded into it with course limits."""
+    needs_data(IDS)
+    course, printed = run_the_demo(tmp_path_factory.mktemp("graded") / "course")
+    for assignment in IDS:
+        for mistake in graded_mistakes(assignment):
+            answers = samples.submission(assignment, graded_answers(mistake))
+            course.submit(student_id(mistake), assignment, answers)
     entries = [e for e in HOSTILE if not e.times_out]
-    yield from grade_course(tmp_path_factory.mktemp("graded") / "course", entries, IDS)
+    yield from grade_course(course, IDS, entries, printed)
 
 
 @pytest.fixture(scope="session")
@@ -210,8 +245,15 @@ def limits_course(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GradedCo
     """The course graded with short limits: the attacks that wait one out, and references."""
     entries = [e for e in HOSTILE if e.times_out]
     graded = tuple(a for a in IDS if any(e.assignment == a for e in entries))
-    root = tmp_path_factory.mktemp("limits") / "course"
-    yield from grade_course(root, entries, graded, SHORT_LIMITS)
+    needs_data(graded)
+    course = Course.create(tmp_path_factory.mktemp("limits") / "course", graded)
+    with (course.root / "nbgrader_config.py").open("a") as config:
+        config.write(SHORT_LIMITS)
+    for assignment in graded:
+        course.generate(assignment)
+        if not assignments.get(assignment).trains_models:  # no time to train
+            course.submit("reference", assignment, samples.submission(assignment))
+    yield from grade_course(course, graded, entries, workers=LIMITS_WORKERS)
 
 
 @pytest.fixture

@@ -1,9 +1,10 @@
 """Does nbgrader score submissions as the checks intend? Real nbgrader, real kernels, real training.
 
-All read the session's graded course (``tests/conftest.py``): the
-references, the stubs, one self-check failure per assignment and the
-mistakes that must cost accuracy tiers, graded with ``nbgrader autograde``
-in the sandbox, judged from outside, with feedback generated.
+All read the session's graded course (``tests/conftest.py``): the grading
+demo's students (references, untouched stubs, typical mistakes), then one
+self-check failure per assignment and the mistakes that must cost accuracy
+tiers, graded with ``nbgrader autograde`` in the sandbox, judged from
+outside, with feedback generated.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import pytest
 from autograder import checks, notebooks
 from autograder.assignments import IDS, grade_id_for
 from tests.conftest import (
+    STUB,
     caught_by_a_hidden_check,
     expected_scores_of,
     graded_mistakes,
@@ -28,7 +30,21 @@ def test_reference_scores_full_marks_and_stub_zero(graded_course, assignment):
     scores = graded_course.course.cell_scores(assignment)
     full = expected_cell_scores(assignment)
     assert scores["reference"] == full
-    assert scores["stub"] == dict.fromkeys(full, 0.0)
+    assert scores[STUB] == dict.fromkeys(full, 0.0)
+
+
+def test_the_demo_grades_every_assignment_releases_feedback_and_reports(graded_course):
+    # `make demo` runs this very command: `cnn-grader demo --workers 2`.
+    printed, root = graded_course.demo_output, graded_course.course.root
+    for assignment in IDS:
+        scores = graded_course.course.cell_scores(assignment)
+        typical = sum(scores["typical-mistakes"].values())
+        assert 0 < typical < sum(expected_cell_scores(assignment).values()), assignment
+    assert "typical-mistakes" in printed and "74 / 74" in printed  # the references' total
+    assert "grades.csv" in printed and "report:" in printed and "failures so far 0" in printed
+    assert (root / "grades.csv").read_text().count("typical-mistakes") == len(IDS)
+    assert (root / "report" / "index.html").exists()
+    assert len(list((root / "exchange").rglob("*.html"))) == 3 * len(IDS)  # released
 
 
 @pytest.mark.parametrize("assignment", IDS)
@@ -42,7 +58,7 @@ def test_each_mistake_loses_exactly_the_points_of_its_checks(graded_course, assi
 def test_feedback_shows_the_report_but_no_check_internals(graded_course, assignment):
     course = graded_course.course
     caught = course.feedback_path(student_id(caught_by_a_hidden_check(assignment)), assignment)
-    pages = [caught.read_text(), course.feedback_path("stub", assignment).read_text()]
+    pages = [caught.read_text(), course.feedback_path(STUB, assignment).read_text()]
     assert "expected 기대" in pages[0] and "found    결과" in pages[0]
     internals = ("SEED", "keras_values", "reference_conv2d", "to_categorical(", "def test_")
     for page in pages:

@@ -21,7 +21,6 @@ from autograder import mistakes
 from autograder.assignments import grade_id_for
 from autograder.course import samples
 from autograder.course.cli import main
-from autograder.course.demo import run_demo
 from autograder.course.directory import Course, tool_environment
 from autograder.course.grading import autograde, read_times
 from autograder.course.report import passed_checks, write_report
@@ -182,16 +181,3 @@ def test_grading_into_a_postgresql_gradebook(tmp_path, postgres_url):
     assert all(o.ok for o in outcomes)
     assert course.cell_scores(ASSIGNMENT) == expected
     assert not (course.root / "gradebook.db").exists()  # nothing went to SQLite
-
-
-def test_demo_grades_reference_full_stub_zero_and_mistakes_in_between(tmp_path, capsys):
-    rows = run_demo(tmp_path / "demo", (ASSIGNMENT,))
-    score = {row.student: row.score for row in rows}
-    assert score["reference"] == rows[0].max_score == 7.0
-    assert score["untouched-stub"] == 0.0
-    assert 0.0 < score["typical-mistakes"] < 7.0
-    out = capsys.readouterr().out
-    assert "typical-mistakes" in out and "grades.csv" in out and "report:" in out
-    assert (tmp_path / "demo" / "grades.csv").exists()
-    assert (tmp_path / "demo" / "report" / "index.html").exists()
-    assert len(list((tmp_path / "demo" / "exchange").rglob("*.html"))) == 3  # released

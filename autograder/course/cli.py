@@ -162,7 +162,8 @@ def main(argv: list[str] | None = None) -> int:
     elif args.command == "demo":
         from autograder.course.demo import run_demo
 
-        run_demo(args.dir, chosen, workers=args.workers, scheduler=args.scheduler)
+        demo = run_demo(args.dir, chosen, workers=args.workers, scheduler=args.scheduler)
+        return 0 if demo.ok else 1
     return 0
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from nbformat import NotebookNode
@@ -13,7 +14,13 @@ from autograder import mistakes
 from autograder.assignments import IDS
 from autograder.course import samples
 from autograder.course.directory import Course, Score
-from autograder.course.grading import autograde, format_duration, summary_table, text_table
+from autograder.course.grading import (
+    Outcome,
+    autograde,
+    format_duration,
+    summary_table,
+    text_table,
+)
 from autograder.course.report import write_report
 from source_data import course_data
 
@@ -24,17 +31,28 @@ SAMPLE_STUDENTS: dict[str, Callable[[str], NotebookNode]] = {
 }
 
 
+@dataclass(frozen=True)
+class Demo:
+    """What the demo did: every sample student's score from the gradebook, and how grading went."""
+
+    course: Course
+    scores: list[Score]
+    outcomes: list[Outcome]
+
+    @property
+    def ok(self) -> bool:
+        """Whether every notebook was graded (a low score is fine; a failed grading is not)."""
+        return all(o.ok for o in self.outcomes)
+
+
 def run_demo(
     directory: Path,
     assignments: tuple[str, ...] = IDS,
     *,
     workers: int = 1,
     scheduler: str | None = None,
-) -> list[Score]:
-    """Generate, submit, autograde, release feedback, export grades and write the report.
-
-    Returns every sample student's score on every assignment, from the gradebook.
-    """
+) -> Demo:
+    """Generate, submit, autograde, release feedback, export grades and write the report."""
     assignments = tuple(a for a in assignments if data_is_available(a))
     course = Course.create(directory, assignments)
     print(f"course directory: {course.root}  (gradebook: {course.root / 'gradebook.db'})")
@@ -61,7 +79,7 @@ def run_demo(
     print(f"feedback: {course.root / 'feedback'}/<student>/<assignment>/<assignment>.html")
     print(f"released: {exchange} (nbgrader's exchange, where students fetch feedback)")
     print(f"report:   {page} and {table}")
-    return rows
+    return Demo(course, rows, outcomes)
 
 
 def data_is_available(assignment: str) -> bool:
