@@ -35,7 +35,6 @@ SAMPLE_STUDENTS: dict[str, Callable[[str], NotebookNode]] = {
 class Demo:
     """What the demo did: every sample student's score from the gradebook, and how grading went."""
 
-    course: Course
     scores: list[Score]
     outcomes: list[Outcome]
 
@@ -79,7 +78,7 @@ def run_demo(
     print(f"feedback: {course.root / 'feedback'}/<student>/<assignment>/<assignment>.html")
     print(f"released: {exchange} (nbgrader's exchange, where students fetch feedback)")
     print(f"report:   {page} and {table}")
-    return Demo(course, rows, outcomes)
+    return Demo(rows, outcomes)
 
 
 def data_is_available(assignment: str) -> bool:
