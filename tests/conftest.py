@@ -136,7 +136,6 @@ class GradedCourse:
 
     course: Course
     outcomes: list[Outcome]
-    seconds: float
     server: LoopbackServer
     before: dict[str, tuple[str, int, int]]  # the course's own files: digest, mode, owner
     left_behind: list[Path]  # grading's scratch folders still there after grading
@@ -223,7 +222,7 @@ def grade_course(
         course.generate_feedback(assignment)
     left = {p for p in Path(tempfile.gettempdir()).glob("cnn-*") if p.is_dir()} - scratch
     outcomes = [*earlier, *outcomes]
-    yield GradedCourse(course, outcomes, seconds, server, before, sorted(left), demo_output)
+    yield GradedCourse(course, outcomes, server, before, sorted(left), demo_output)
     server.close()
 
 
