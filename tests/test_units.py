@@ -10,6 +10,7 @@ import json
 import signal
 import subprocess
 import sys
+import time
 
 import nbformat
 from nbformat import NotebookNode
@@ -18,7 +19,12 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_outp
 from autograder import notebooks
 from autograder.assignments import solution_path
 from autograder.course.intake import MAX_CELLS, notebook_from_bytes, repair_cells
-from autograder.sandbox.execute import PRINTED_KEPT, VERDICT_KEY, apply_verdict
+from autograder.sandbox.execute import (
+    PRINTED_KEPT,
+    VERDICT_KEY,
+    SandboxedExecute,
+    apply_verdict,
+)
 from autograder.sandbox.outputs import LimitOutputSize
 
 VERDICT = {
@@ -70,6 +76,32 @@ def test_without_a_verdict_the_cell_scores_zero_with_the_judges_reason():
     assert VERDICT_KEY not in cell.metadata
     apply_verdict(lonely := _test_cell(), None)
     assert lonely.outputs[-1].ename == "ChecksDidNotRun"
+
+
+def _answered_without_its_output_ending(seconds_since_last_output: float) -> SandboxedExecute:
+    """A preprocessor just after a cell's reply and a run-out wait for the rest of its output."""
+    execute = SandboxedExecute(iopub_timeout=5)
+    execute._output_ended = False
+    execute._last_heard = time.monotonic() - seconds_since_last_output
+    return execute
+
+
+def test_a_cell_whose_output_still_flows_after_the_wait_goes_on_without_the_rest():
+    execute = _answered_without_its_output_ending(seconds_since_last_output=0.1)  # a flood
+    cell = _test_cell()
+    execute._after_cell(cell, 3, output_wait=5)
+    assert execute.kernel_gone is None
+    assert "output still coming 5 s after the cell ended was not kept" in cell.outputs[-1].text
+
+
+def test_a_cell_whose_output_fell_silent_ends_its_kernel_with_the_reason():
+    execute = _answered_without_its_output_ending(seconds_since_last_output=6)  # a dead channel
+    cell = _test_cell()
+    execute._after_cell(cell, 3, output_wait=5)
+    assert (
+        execute.kernel_gone is not None
+        and "output fell silent during cell 3" in cell.outputs[-1].evalue
+    )
 
 
 def test_limit_output_size_cuts_each_kind_of_text_output():

@@ -23,8 +23,9 @@ import time
 from typing import Any
 
 from jupyter_client.manager import AsyncKernelManager
-from jupyter_core.utils import run_sync
+from jupyter_core.utils import ensure_async, run_sync
 from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionComplete
 from nbformat import NotebookNode
 from nbgrader.preprocessors import Execute
 from traitlets import Bool, Enum, Integer
@@ -74,13 +75,15 @@ class SandboxedExecute(Execute):
         30, help="Seconds to wait for the judge to finish a cell whose kernel is done with it."
     ).tag(config=True)
     # nbclient waits iopub_timeout (4 s by default) after a cell's reply for the rest of
-    # its output, and nbgrader makes running out of it an error: on a busy grading
-    # machine a correct 04 lost its accuracy cells that way (the kernel's idle message
-    # came late). A kernel that broke its own messaging still ends, a little later.
+    # its output, and nbgrader makes running out of it an error that ends the notebook:
+    # on a busy grading machine a correct 04 lost its accuracy cells that way (the
+    # kernel's idle message came late), and a kernel flooding its output lost cells or
+    # kept them depending on how fast the grader read. Here a cell the kernel answered
+    # is done when its reply comes: a late rest of its output is only not kept.
     iopub_timeout = Integer(
         30,
-        help="Seconds to wait, after a cell's reply, for the rest of its output before the "
-        "kernel counts as no longer answering (nbclient's default is 4).",
+        help="Seconds to wait, after a cell's reply, for the rest of its output; what comes "
+        "later is not kept (nbclient's default is 4).",
     ).tag(config=True)
     # A graceful shutdown waits for the kernel's atexit hooks, which are the student's
     # code: the sandbox is ended at once instead (about 0.6 s of every notebook).
@@ -101,6 +104,9 @@ class SandboxedExecute(Execute):
         self._kept = 0  # characters of output kept for the running cell
         self._dropping = False  # whether the running cell's outputs are past the limit
         self._arrived: dict[int, float] = {}  # when each output of the running cell arrived
+        self._output_ended = False  # whether the running cell's output ended (its idle came)
+        self._interrupted = False  # whether the running cell was interrupted at its time limit
+        self._last_heard = 0.0  # when the last output message came (time.monotonic)
         self._stopped: list[str] = []  # cells stopped at their time limit, in order
 
     def preprocess(self, nb: NotebookNode, resources: Any = None, km: Any = None) -> Any:
@@ -114,6 +120,7 @@ class SandboxedExecute(Execute):
                 "Install them (Debian: apt-get install bubblewrap util-linux coreutils)."
             )
         NotebookClient.__init__(self, nb, km)
+        self.raise_on_iopub_timeout = False  # see iopub_timeout; a timed-out cell sets it
         self.reset_execution_trackers()
         self._check_assign_resources(resources)
         self.assignment = resources["nbgrader"]["assignment"]
@@ -174,30 +181,82 @@ class SandboxedExecute(Execute):
         call = grade_call(cell) if notebooks.is_graded_cell(cell) else None
         assert self.judge is not None
         token = self._expect(call)
+        output_wait = self.iopub_timeout
         try:
             self._kept, self._arrived, self._dropping = 0, {}, False
+            self._output_ended = self._interrupted = False
             super().preprocess_cell(cell, resources, index)
         except Exception as error:
-            why = _reason(error, index)
-            cell.outputs.append(kernel_gone_output(why))
-            self._give_up(why)
+            self._kernel_gone(
+                cell, self._not_stopped(index) if self._interrupted else _reason(error, index)
+            )
         else:
-            if _timed_out(cell):
-                self._stopped.append(notebooks.grade_id_of(cell) or f"cell {index}")
-                if not self._stops_within(self.interrupt_grace):
-                    why = (
-                        f"cell {index} did not stop within {self.interrupt_grace} s of its time "
-                        "limit, so its kernel was ended"
-                    )
-                    cell.outputs.append(kernel_gone_output(why))
-                    self._give_up(why)
+            self._after_cell(cell, index, output_wait)
         finally:
+            self.iopub_timeout, self.raise_on_iopub_timeout = output_wait, False
             self.judge.expect(None)
         if call is not None:
             verdict = self.judge.verdict(token, self._kernel_alive, self.verdict_wait)
             apply_verdict(cell, verdict, self._arrived)
         self._next = index + 1
         return cell, resources
+
+    def _after_cell(self, cell: NotebookNode, index: int, output_wait: int) -> None:
+        """Whether the kernel can run the next cell, after one that ended without an error."""
+        if _timed_out(cell):
+            self._stopped.append(notebooks.grade_id_of(cell) or f"cell {index}")
+            if not self._stops_within(self.interrupt_grace):
+                self._kernel_gone(cell, self._not_stopped(index))
+        elif self._runs(cell) and not self._output_ended:
+            # The wait for the rest of the output has just run out after the cell's reply.
+            if time.monotonic() - self._last_heard < output_wait:  # a flood, a busy machine
+                cell.outputs.append(late_output_note(output_wait))
+            else:  # its output channel fell silent: every later cell would wait for it
+                self._kernel_gone(
+                    cell,
+                    f"the kernel's output fell silent during cell {index} (its output channel "
+                    "stopped answering the grader)",
+                )
+
+    def _kernel_gone(self, cell: NotebookNode, why: str) -> None:
+        cell.outputs.append(kernel_gone_output(why))
+        self._give_up(why)
+
+    async def _async_handle_timeout(
+        self, timeout: int, cell: NotebookNode | None = None
+    ) -> dict[str, Any] | None:
+        """Interrupt a cell at its time limit; it then has ``interrupt_grace`` seconds to end
+        (not nbclient's ``iopub_timeout``), or its kernel is ended."""
+        self._interrupted = True
+        self.iopub_timeout, self.raise_on_iopub_timeout = self.interrupt_grace, True
+        return await super()._async_handle_timeout(timeout, cell)
+
+    async def _async_poll_output_msg(
+        self, parent_msg_id: str, cell: NotebookNode, cell_index: int
+    ) -> None:
+        """nbclient's loop over the running cell's output, noting when any message last came
+        and whether the cell's output ended."""
+        assert self.kc is not None
+        while True:
+            msg = await ensure_async(self.kc.iopub_channel.get_msg(timeout=None))
+            self._last_heard = time.monotonic()
+            if msg["parent_header"].get("msg_id") == parent_msg_id:
+                try:
+                    self.process_message(msg, cell, cell_index)
+                except CellExecutionComplete:
+                    self._output_ended = True
+                    return
+
+    def _runs(self, cell: NotebookNode) -> bool:
+        """Whether nbclient runs the cell (it skips the others: no reply, no output)."""
+        skipped = self.skip_cells_with_tag in cell.get("metadata", {}).get("tags", [])
+        return cell.cell_type == "code" and bool(cell.source.strip()) and not skipped
+
+    def _not_stopped(self, index: int) -> str:
+        return (
+            f"cell {index} did not stop within {self.interrupt_grace} s of its time limit, "
+            "so its kernel was ended"
+        )
 
     def _expect(self, call: tuple[str, str] | None) -> int:
         assert self.judge is not None
@@ -404,6 +463,16 @@ def report_output(report: str) -> NotebookNode:
         output_type="display_data",
         data={"text/html": box, "text/plain": f"{REPORT_HEADING}\n{report}"},
         metadata={VERDICT_KEY: "report"},
+    )
+
+
+def late_output_note(seconds: int) -> NotebookNode:
+    """What a cell shows when the rest of its output came too late to be kept."""
+    return NotebookNode(
+        output_type="stream",
+        name="stderr",
+        text=f"\n... output still coming {seconds} s after the cell ended was not kept by the "
+        "grader (셀이 끝난 뒤 늦게 온 출력은 저장하지 않았습니다) ...\n",
     )
 
 

@@ -73,8 +73,25 @@ HARMLESS_REASONS = {
 }
 
 KERNEL_ENDED = "(커널이 중지되어 이 셀은 실행되지 않았습니다.)"
-# The kernel is interrupted at the time limit and answers again: only the cell is lost.
-BREAK_REASONS = {"stalled_reply_to_the_judge": "CellTimeoutError"}
+# Interrupted at the time limit, they never end the cell: the kernel is ended after the
+# grace (not after the wait for a cell's late output).
+NOT_STOPPED = "s of its time limit, so its kernel was ended"  # "did not stop within N s …"
+BREAK_REASONS = {
+    # The kernel is interrupted at the time limit and answers again: only the cell is lost.
+    "stalled_reply_to_the_judge": "CellTimeoutError",
+    # It answers the cell, and then no output comes at all: later cells would each wait.
+    "closed_iopub_socket": "output fell silent during cell",
+    **dict.fromkeys(
+        [
+            "patched_isinstance",
+            "patched_getattr",
+            "closed_shell_socket",
+            "stopped_itself",
+            "ignores_the_interrupt",
+        ],
+        NOT_STOPPED,
+    ),
+}
 
 ENTRIES = [
     *(
