@@ -32,7 +32,7 @@ check: $(VENV)/.installed
 	ruff format --check .
 	mypy
 	lint-imports
-	pytest -m "not slow"
+	pytest -m "not slow" --numprocesses auto --maxprocesses 4
 
 format: $(VENV)/.installed
 	ruff check --fix .

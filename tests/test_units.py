@@ -16,8 +16,10 @@ import nbformat
 from nbformat import NotebookNode
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
+from autograder import assignments as registry
 from autograder import notebooks
 from autograder.assignments import solution_path
+from autograder.course.grading import longest_first
 from autograder.course.intake import MAX_CELLS, notebook_from_bytes, repair_cells
 from autograder.sandbox.execute import (
     PRINTED_KEPT,
@@ -213,3 +215,9 @@ def test_ctrl_c_reaches_a_kernel_started_with_sigint_ignored():
         [sys.executable, "-c", code], capture_output=True, text=True, preexec_fn=ignored, timeout=60
     )
     assert result.stdout.strip() == "interrupted", result.stderr
+
+
+def test_notebooks_that_train_models_are_graded_first():
+    trains = {a: registry.get(a).trains_models for a in registry.IDS}
+    assert {longest_first(a) for a in registry.IDS if trains[a]} == {1}
+    assert {longest_first(a) for a in registry.IDS if not trains[a]} == {0}
