@@ -23,7 +23,7 @@ import time
 from typing import Any
 
 from jupyter_client.manager import AsyncKernelManager
-from jupyter_core.utils import ensure_async, run_sync
+from jupyter_core.utils import run_sync
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionComplete
 from nbformat import NotebookNode
@@ -37,6 +37,9 @@ from autograder.sandbox.outputs import output_size
 
 # Where a graded cell's metadata keeps the judge's per-check verdict, for the item analysis.
 VERDICT_KEY = "cnn_grader"
+
+# Seconds a cell waits for the rest of its output after one whose output was still coming.
+LAGGING_OUTPUT_WAIT = 2
 
 GRADE_CALL = re.compile(r'grade\("(?P<assignment>[^"]+)", "(?P<cell>[^"]+)", globals\(\)\)')
 
@@ -79,7 +82,8 @@ class SandboxedExecute(Execute):
     # on a busy grading machine a correct 04 lost its accuracy cells that way (the
     # kernel's idle message came late), and a kernel flooding its output lost cells or
     # kept them depending on how fast the grader read. Here a cell the kernel answered
-    # is done when its reply comes: a late rest of its output is only not kept.
+    # is done when its reply comes: a late rest of its output is only not kept, and the
+    # cells after it wait LAGGING_OUTPUT_WAIT until one's output ends in time again.
     iopub_timeout = Integer(
         30,
         help="Seconds to wait, after a cell's reply, for the rest of its output; what comes "
@@ -106,7 +110,7 @@ class SandboxedExecute(Execute):
         self._arrived: dict[int, float] = {}  # when each output of the running cell arrived
         self._output_ended = False  # whether the running cell's output ended (its idle came)
         self._interrupted = False  # whether the running cell was interrupted at its time limit
-        self._last_heard = 0.0  # when the last output message came (time.monotonic)
+        self._lagging = False  # whether the last cell's output was still coming after the wait
         self._stopped: list[str] = []  # cells stopped at their time limit, in order
 
     def preprocess(self, nb: NotebookNode, resources: Any = None, km: Any = None) -> Any:
@@ -127,6 +131,7 @@ class SandboxedExecute(Execute):
         self.timeout_func = self._timeout_of
         self.kernel_gone = None
         self._stopped = []
+        self._lagging = False
         for cell in nb.cells:
             cell.get("metadata", {}).pop(VERDICT_KEY, None)  # only the judge writes it
         sources = notebooks.student_sources(nb)
@@ -182,6 +187,7 @@ class SandboxedExecute(Execute):
         assert self.judge is not None
         token = self._expect(call)
         output_wait = self.iopub_timeout
+        self.iopub_timeout = LAGGING_OUTPUT_WAIT if self._lagging else output_wait
         try:
             self._kept, self._arrived, self._dropping = 0, {}, False
             self._output_ended = self._interrupted = False
@@ -191,7 +197,7 @@ class SandboxedExecute(Execute):
                 cell, self._not_stopped(index) if self._interrupted else _reason(error, index)
             )
         else:
-            self._after_cell(cell, index, output_wait)
+            self._after_cell(cell, index)
         finally:
             self.iopub_timeout, self.raise_on_iopub_timeout = output_wait, False
             self.judge.expect(None)
@@ -201,22 +207,21 @@ class SandboxedExecute(Execute):
         self._next = index + 1
         return cell, resources
 
-    def _after_cell(self, cell: NotebookNode, index: int, output_wait: int) -> None:
-        """Whether the kernel can run the next cell, after one that ended without an error."""
+    def _after_cell(self, cell: NotebookNode, index: int) -> None:
+        """After a cell that ended without an error: whether the kernel can go on, and how long
+        the next cell waits for the rest of its output."""
         if _timed_out(cell):
             self._stopped.append(notebooks.grade_id_of(cell) or f"cell {index}")
             if not self._stops_within(self.interrupt_grace):
                 self._kernel_gone(cell, self._not_stopped(index))
-        elif self._runs(cell) and not self._output_ended:
-            # The wait for the rest of the output has just run out after the cell's reply.
-            if time.monotonic() - self._last_heard < output_wait:  # a flood, a busy machine
-                cell.outputs.append(late_output_note(output_wait))
-            else:  # its output channel fell silent: every later cell would wait for it
-                self._kernel_gone(
-                    cell,
-                    f"the kernel's output fell silent during cell {index} (its output channel "
-                    "stopped answering the grader)",
-                )
+        elif self._runs(cell):
+            # Answered, but its output still coming after the wait: a flood, a closed output
+            # channel, a very busy machine. The rest is not kept, and until a cell's output
+            # ends in time again the next cells wait only briefly: the verdict does not
+            # depend on the output, and a flood would make every cell wait in full.
+            if not self._output_ended:
+                cell.outputs.append(late_output_note(self.iopub_timeout))
+            self._lagging = not self._output_ended
 
     def _kernel_gone(self, cell: NotebookNode, why: str) -> None:
         cell.outputs.append(kernel_gone_output(why))
@@ -231,21 +236,12 @@ class SandboxedExecute(Execute):
         self.iopub_timeout, self.raise_on_iopub_timeout = self.interrupt_grace, True
         return await super()._async_handle_timeout(timeout, cell)
 
-    async def _async_poll_output_msg(
-        self, parent_msg_id: str, cell: NotebookNode, cell_index: int
-    ) -> None:
-        """nbclient's loop over the running cell's output, noting when any message last came
-        and whether the cell's output ended."""
-        assert self.kc is not None
-        while True:
-            msg = await ensure_async(self.kc.iopub_channel.get_msg(timeout=None))
-            self._last_heard = time.monotonic()
-            if msg["parent_header"].get("msg_id") == parent_msg_id:
-                try:
-                    self.process_message(msg, cell, cell_index)
-                except CellExecutionComplete:
-                    self._output_ended = True
-                    return
+    def process_message(self, msg: dict[str, Any], cell: NotebookNode, cell_index: int) -> Any:
+        try:
+            return super().process_message(msg, cell, cell_index)
+        except CellExecutionComplete:  # the cell's idle status: all its output has come
+            self._output_ended = True
+            raise
 
     def _runs(self, cell: NotebookNode) -> bool:
         """Whether nbclient runs the cell (it skips the others: no reply, no output)."""

@@ -26,7 +26,6 @@ BREAKS = {
         "json.loads = lambda *args, **kwargs: None\n"
     ),
     # Its own sockets closed under it.
-    "closed_iopub_socket": "get_ipython().kernel.iopub_socket.close()\n",
     "closed_shell_socket": "get_ipython().kernel.shell_stream.close()\n",
     # Stopped, and deaf to the interrupt that ends a cell at its time limit.
     "stopped_itself": "import os\nimport signal\n\nos.kill(os.getpid(), signal.SIGSTOP)\n",
@@ -59,6 +58,8 @@ HARMLESS = {
         "IPKernelApp.instance().heartbeat.socket.close()\n"
     ),
     "asks_for_input": "answer = input('your name? ')\n",
+    # No output reaches the grader any more; the judge's verdicts do.
+    "closed_iopub_socket": "get_ipython().kernel.iopub_socket.close()\n",
     "iopub_flood": (
         "import threading\n\n"
         "def _flood():\n    while True:\n        print('x' * 10_000)\n\n"
@@ -69,6 +70,7 @@ HARMLESS_REASONS = {
     "patched_print": "[from_one_hot] 2 / 2",
     "stopped_heartbeat": "[from_one_hot] 2 / 2",
     "asks_for_input": "StdinNotImplementedError",
+    "closed_iopub_socket": "[from_one_hot] 2 / 2",
     "iopub_flood": "[from_one_hot] 2 / 2",
 }
 
@@ -79,8 +81,6 @@ NOT_STOPPED = "s of its time limit, so its kernel was ended"  # "did not stop wi
 BREAK_REASONS = {
     # The kernel is interrupted at the time limit and answers again: only the cell is lost.
     "stalled_reply_to_the_judge": "CellTimeoutError",
-    # It answers the cell, and then no output comes at all: later cells would each wait.
-    "closed_iopub_socket": "output fell silent during cell",
     **dict.fromkeys(
         [
             "patched_isinstance",
