@@ -6,8 +6,11 @@ student kernel would be, and checks what the operating system let it do.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import os
+import queue
 import shutil
 import socket
 import subprocess
@@ -17,9 +20,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import zmq
+from jupyter_client.session import Session
 
 from autograder.sandbox import command as sandbox
 from autograder.sandbox.command import Limits
+from autograder.sandbox.kernel import MAX_MESSAGE_BYTES, GraderKernelClient
 
 
 def run_sandboxed(
@@ -233,3 +239,44 @@ def test_everything_the_kernel_writes_fits_one_quota(tmp_path):
     )
     written, errno = result.stdout.split()
     assert int(written) <= 16 and errno == "28", result.stderr  # ENOSPC
+
+
+def test_the_grader_does_not_read_a_kernel_message_over_its_size_limit(tmp_path):
+    # A kernel's IOPub as ipykernel publishes it, over the ipc transport the sandbox uses.
+    session, context = Session(key=b"key"), zmq.Context()
+    publisher = context.socket(zmq.PUB)
+    publisher.bind(f"ipc://{tmp_path}/kernel-ipc-1")
+    client = GraderKernelClient(
+        transport="ipc", ip=str(tmp_path / "kernel-ipc"), iopub_port=1, session=Session(key=b"key")
+    )
+    client.start_channels(shell=False, stdin=False, hb=False, control=False)
+    try:
+        texts = asyncio.run(texts_around_a_huge_message(client, session, publisher))
+    finally:
+        client.stop_channels()
+        publisher.close(linger=0)
+        context.term()
+    assert texts[0] == "before" and max(len(text) for text in texts) < MAX_MESSAGE_BYTES
+
+
+async def texts_around_a_huge_message(
+    client: GraderKernelClient, session: Session, publisher: zmq.Socket
+) -> list[str]:
+    """What the client reads of small messages, one over the limit, and small ones again.
+
+    ZeroMQ ends the connection at the huge one for good (a protocol error):
+    the grader hears nothing more from that kernel's output.
+    """
+    texts: list[str] = []
+    for _ in range(200):  # until the client has connected
+        if "before" in texts:
+            break
+        session.send(publisher, "stream", {"name": "stdout", "text": "before"})
+        with contextlib.suppress(queue.Empty):
+            texts.append((await client.get_iopub_msg(timeout=0.1))["content"]["text"])
+    session.send(publisher, "stream", {"name": "stdout", "text": "x" * (MAX_MESSAGE_BYTES + 1)})
+    for _ in range(20):
+        session.send(publisher, "stream", {"name": "stdout", "text": "after"})
+        with contextlib.suppress(queue.Empty):
+            texts.append((await client.get_iopub_msg(timeout=0.1))["content"]["text"])
+    return texts

@@ -25,7 +25,11 @@ from pathlib import Path
 from typing import Any
 
 import psutil
+import zmq
+import zmq.asyncio
+from jupyter_client.asynchronous import AsyncKernelClient
 from jupyter_client.manager import AsyncKernelManager
+from traitlets import Type
 
 from autograder import assignments
 from autograder.kernel import launch, serve
@@ -201,6 +205,27 @@ def launched_by_the_course(kernel_cmd: list[str]) -> list[str]:
     return [launch.__name__ if part == "ipykernel_launcher" else part for part in kernel_cmd]
 
 
+# The largest message the grader reads from a kernel. Output past 2,000,000 characters
+# per cell is dropped anyway (SandboxedExecute); a thread printing without end had the
+# kernel send single messages of gigabytes, each read and decoded in full before.
+MAX_MESSAGE_BYTES = 64 * 1024 * 1024
+
+
+class GraderKernelClient(AsyncKernelClient):
+    """The grader's client of a student's kernel: ZeroMQ refuses any message over
+    :data:`MAX_MESSAGE_BYTES` before it takes memory here.
+
+    It ends that channel's connection for good (a protocol error): a kernel that
+    sends one hears no more on it, and its later cells show no output. Their
+    verdicts come from the judge, not from that output.
+    """
+
+    def _context_default(self) -> zmq.asyncio.Context:
+        context = super()._context_default()
+        context.setsockopt(zmq.MAXMSGSIZE, MAX_MESSAGE_BYTES)
+        return context
+
+
 class SandboxedKernelManager(AsyncKernelManager):
     """Starts a kernel inside :func:`sandbox_command`, talking over Unix sockets.
 
@@ -210,6 +235,7 @@ class SandboxedKernelManager(AsyncKernelManager):
     with it, and nothing nbgrader writes afterwards can follow it.
     """
 
+    client_factory = Type(GraderKernelClient)
     judge: Judge | None = None  # set by SandboxedExecute before the kernel starts
     cpu_budget: int | None = None  # likewise: the notebook's training budget, if it has one
 

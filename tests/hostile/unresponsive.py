@@ -60,6 +60,8 @@ HARMLESS = {
     "asks_for_input": "answer = input('your name? ')\n",
     # No output reaches the grader any more; the judge's verdicts do.
     "closed_iopub_socket": "get_ipython().kernel.iopub_socket.close()\n",
+    # One message over the grader's limit: refused unread, and the output channel with it.
+    "one_message_over_the_limit": "print('x' * 100_000_000)\n",
     "iopub_flood": (
         "import threading\n\n"
         "def _flood():\n    while True:\n        print('x' * 10_000)\n\n"
@@ -71,6 +73,7 @@ HARMLESS_REASONS = {
     "stopped_heartbeat": "[from_one_hot] 2 / 2",
     "asks_for_input": "StdinNotImplementedError",
     "closed_iopub_socket": "[from_one_hot] 2 / 2",
+    "one_message_over_the_limit": "[from_one_hot] 2 / 2",
     "iopub_flood": "[from_one_hot] 2 / 2",
 }
 
