@@ -30,6 +30,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -217,8 +218,8 @@ def grade_course(
     outcomes = autograde(course, assignments_graded, workers=workers, resume=True)
     seconds = time.monotonic() - started
     print(f"\n{course.root.parent.name}: graded {len(outcomes)} notebooks in {seconds:.0f} s")
-    for assignment in assignments_graded:
-        course.generate_feedback(assignment)
+    with ThreadPoolExecutor(2) as pool:  # each an nbgrader process of its own
+        list(pool.map(course.generate_feedback, assignments_graded))
     left = {p for p in Path(tempfile.gettempdir()).glob("cnn-*") if p.is_dir()} - scratch
     outcomes = [*earlier, *outcomes]
     yield GradedCourse(course, outcomes, server, before, sorted(left), demo_output)
