@@ -13,7 +13,8 @@ with ``cnn-grader autograde --workers 2``:
   ``--resume``: the references are trained once for the demo and the tests;
 * ``limits_course``, with a 20 s cell limit, as nbgrader's own tests
   shorten theirs: the hostile entries that wait out a time limit, beside
-  correct submissions, graded three at a time as they mostly wait.
+  correct submissions, graded three at a time as they mostly wait, in a
+  thread beside the budget tests (which compute on one core).
 
 Everything else about the checks is proven in-process, through the same
 judge and wire format (``test_checks.py``).
@@ -22,6 +23,7 @@ judge and wire format (``test_checks.py``).
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
 import io
 import re
@@ -30,7 +32,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -141,6 +143,7 @@ class GradedCourse:
     before: dict[str, tuple[str, int, int]]  # the course's own files: digest, mode, owner
     left_behind: list[Path]  # grading's scratch folders still there after grading
     demo_output: str = ""  # what the demo printed, where the course began as the demo
+    scratch_before: frozenset[Path] = frozenset()  # the scratch folders before grading
 
 
 # The short limits of the limits course, appended to its nbgrader_config.py. Output
@@ -204,8 +207,12 @@ def grade_course(
     entries: list[Hostile],
     demo_output: str = "",
     workers: int = 2,
-) -> Iterator[GradedCourse]:
-    """Submit the hostile ``entries``, grade what is not graded yet, generate feedback."""
+) -> GradedCourse:
+    """Submit the hostile ``entries``, grade what is not graded yet, generate feedback.
+
+    Its ``left_behind`` is read by :func:`scratch_left`, once nothing else is
+    grading.
+    """
     server = LoopbackServer()
     earlier = graded_so_far(course)
     for entry in entries:
@@ -213,35 +220,63 @@ def grade_course(
         if entry.arrange is not None:
             entry.arrange(course.root / "submitted" / entry.name / entry.assignment)
     before = course_files(course)
-    scratch = set(Path(tempfile.gettempdir()).glob("cnn-*"))
+    scratch = scratch_folders()
     started = time.monotonic()
     outcomes = autograde(course, assignments_graded, workers=workers, resume=True)
     seconds = time.monotonic() - started
     print(f"\n{course.root.parent.name}: graded {len(outcomes)} notebooks in {seconds:.0f} s")
     with ThreadPoolExecutor(2) as pool:  # each an nbgrader process of its own
         list(pool.map(course.generate_feedback, assignments_graded))
-    left = {p for p in Path(tempfile.gettempdir()).glob("cnn-*") if p.is_dir()} - scratch
     outcomes = [*earlier, *outcomes]
-    yield GradedCourse(course, outcomes, server, before, sorted(left), demo_output)
-    server.close()
+    return GradedCourse(course, outcomes, server, before, [], demo_output, frozenset(scratch))
+
+
+def scratch_folders() -> set[Path]:
+    """Grading's scratch folders in the temporary directory now."""
+    return {p for p in Path(tempfile.gettempdir()).glob("cnn-*") if p.is_dir()}
+
+
+def scratch_left(graded: GradedCourse) -> GradedCourse:
+    """``graded`` with ``left_behind`` read now: the folders made since it began, still there."""
+    left = scratch_folders() - graded.scratch_before
+    return dataclasses.replace(graded, left_behind=sorted(left))
+
+
+# Gradings running in threads beside other tests; a course graded in the foreground
+# waits for them first, so that neither sees the other's scratch folders.
+BACKGROUND: list[Future[GradedCourse]] = []
+
+
+def wait_for_background() -> None:
+    for future in BACKGROUND:
+        future.exception()  # waits; an error shows where the result is read
 
 
 @pytest.fixture(scope="session")
 def graded_course(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GradedCourse]:
     """The demo's course, then mistakes and most attacks graded into it with course limits."""
     needs_data(IDS)
+    wait_for_background()
     course, printed = run_the_demo(tmp_path_factory.mktemp("graded") / "course")
     for assignment in IDS:
         for mistake in graded_mistakes(assignment):
             answers = samples.submission(assignment, graded_answers(mistake))
             course.submit(student_id(mistake), assignment, answers)
     entries = [e for e in HOSTILE if not e.times_out]
-    yield from grade_course(course, IDS, entries, printed)
+    graded = scratch_left(grade_course(course, IDS, entries, printed))
+    yield graded
+    graded.server.close()
 
 
 @pytest.fixture(scope="session")
-def limits_course(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GradedCourse]:
-    """The course graded with short limits: the attacks that wait one out, and references."""
+def limits_course_grading(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[Future[GradedCourse]]:
+    """The course with short limits, graded in a thread from the first test that asks.
+
+    Its notebooks mostly wait out limits, so it is graded beside the budget
+    tests, whose notebooks compute on one core (``tests/test_budget.py``).
+    """
     entries = [e for e in HOSTILE if e.times_out]
     graded = tuple(a for a in IDS if any(e.assignment == a for e in entries))
     needs_data(graded)
@@ -252,8 +287,19 @@ def limits_course(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GradedCo
         course.generate(assignment)
         if not assignments.get(assignment).trains_models:  # no time to train
             course.submit("reference", assignment, samples.submission(assignment))
-    # Three at a time: most of these notebooks wait out a limit rather than compute.
-    yield from grade_course(course, graded, entries, workers=3)
+    with ThreadPoolExecutor(1) as pool:
+        # Three at a time: most of these notebooks wait out a limit rather than compute.
+        future = pool.submit(grade_course, course, graded, entries, workers=3)
+        BACKGROUND.append(future)
+        yield future
+    if future.exception() is None:
+        future.result().server.close()
+
+
+@pytest.fixture(scope="session")
+def limits_course(limits_course_grading: Future[GradedCourse]) -> GradedCourse:
+    """The attacks that wait out a limit, and references, graded with short limits."""
+    return scratch_left(limits_course_grading.result())
 
 
 @pytest.fixture

@@ -189,7 +189,9 @@ def shown(c: nbformat.NotebookNode) -> str:
     return "\n".join(parts + [o.get("data", {}).get("text/plain", "") for o in c.outputs])
 
 
+# The short-limits course, which mostly waits, is graded in a thread beside these two.
 @pytest.mark.slow
+@pytest.mark.usefixtures("limits_course_grading")
 def test_the_lectures_cnn_as_written_is_stopped_at_the_budget_and_earns_no_tier(tmp_path):
     course = budget_course(tmp_path / "course", LECTURE_BUDGET)
     answers = {"build_cnn": LECTURE_CNN, "train_mlp": QUICK_MLP}
@@ -208,6 +210,7 @@ def test_the_lectures_cnn_as_written_is_stopped_at_the_budget_and_earns_no_tier(
 
 
 @pytest.mark.slow
+@pytest.mark.usefixtures("limits_course_grading")
 def test_the_same_submission_gets_the_same_grade_on_a_quiet_and_a_busy_machine(tmp_path):
     # Graded first on a quiet machine within the course's own budget; the student's spend
     # then sets a budget it fills to 80 %: its quiet grade stands under that budget too (a
