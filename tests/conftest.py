@@ -141,7 +141,8 @@ class GradedCourse:
     outcomes: list[Outcome]
     server: LoopbackServer
     before: dict[str, tuple[str, int, int]]  # the course's own files: digest, mode, owner
-    left_behind: list[Path]  # grading's scratch folders still there after grading
+    # Grading's scratch folders still there after grading; None until scratch_left reads them.
+    left_behind: list[Path] | None
     demo_output: str = ""  # what the demo printed, where the course began as the demo
     scratch_before: frozenset[Path] = frozenset()  # the scratch folders before grading
 
@@ -228,7 +229,7 @@ def grade_course(
     with ThreadPoolExecutor(2) as pool:  # each an nbgrader process of its own
         list(pool.map(course.generate_feedback, assignments_graded))
     outcomes = [*earlier, *outcomes]
-    return GradedCourse(course, outcomes, server, before, [], demo_output, frozenset(scratch))
+    return GradedCourse(course, outcomes, server, before, None, demo_output, frozenset(scratch))
 
 
 def scratch_folders() -> set[Path]:
