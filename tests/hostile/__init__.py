@@ -17,6 +17,7 @@ from tests.hostile import (
     feedback_pages,
     honest_scores,
     judge_attacks,
+    late_rewrites,
     unresponsive,
 )
 from tests.hostile.base import ALL, Hostile
@@ -28,6 +29,7 @@ CATALOGUE: list[Hostile] = [
     *cheats.ENTRIES,
     *escape.ENTRIES,
     *judge_attacks.ENTRIES,
+    *late_rewrites.ENTRIES,
     *feedback_pages.ENTRIES,
     *honest_scores.ENTRIES,
     *unresponsive.ENTRIES,
