@@ -1,7 +1,9 @@
 """The whole course cycle through nbgrader's exchange, as an instructor and students run it.
 
 The quick tests hold :mod:`autograder.course.exchange` to the folder modes it
-wants and to what it sets aside in ``inbound/``. The slow one runs the cycle
+wants and to what it sets aside in ``inbound/``, and show that other users run
+this environment's commands even from a clone in a private folder (as root,
+through :mod:`tests.private_folders`). The slow one runs the cycle
 with real Unix users on one machine, as on a JupyterHub (it needs root to
 create them): an instructor releases with ``cnn-grader release``; four
 students, each in their own home, fetch with ``nbgrader fetch_assignment``,
@@ -33,7 +35,7 @@ import nbformat
 import pytest
 
 from autograder import mistakes
-from autograder.assignments import release_path
+from autograder.assignments import REPO_ROOT, release_path
 from autograder.course import samples
 from autograder.course.directory import Course
 from autograder.course.exchange import (
@@ -47,6 +49,7 @@ from autograder.course.exchange import (
     screen_inbound,
 )
 from tests.helpers import expected_cell_scores
+from tests.private_folders import shown_to_others
 
 ASSIGNMENT = "03_one_hot"  # NumPy only: quick to grade
 VENV_BIN = Path(sys.executable).parent
@@ -59,7 +62,7 @@ def stamp(when: datetime.datetime) -> str:
     return when.strftime("%Y-%m-%d %H:%M:%S.%f UTC")
 
 
-# --- the quick tier: folder modes and the inbound screen, without nbgrader ------------------
+# --- the quick tier: folder modes, the inbound screen, other users' way in; no nbgrader -----
 
 
 @pytest.fixture
@@ -162,6 +165,51 @@ def test_a_file_another_user_put_into_a_submission_sets_it_aside(exchange):
     assert aside.reason == f"it holds `{ASSIGNMENT}.ipynb`, which belongs to nobody"
 
 
+needs_root = pytest.mark.skipif(
+    not IS_ROOT or shutil.which("runuser") is None,
+    reason="needs root and runuser to run commands as another user",
+)
+AS_NOBODY = ["runuser", "-u", "nobody", "--"]
+
+
+@needs_root
+def test_other_users_reach_what_a_private_folder_shows_them_and_nothing_else(tmp_path):
+    """The users of the slow tier reach the interpreter, the environment and the clone in a
+    private folder (mode 700, as ``mktemp -d`` makes it), and nothing else of it."""
+    private, clone = tmp_path / "private", tmp_path / "private" / "clone"
+    (clone / "closed").mkdir(parents=True)
+    (clone / "README").write_text("shown")
+    (clone / "link").symlink_to("README")
+    (clone / "closed" / "key").write_text("not shown")
+    (private / "other").write_text("not shown")
+    for folder in (clone / "closed", clone, private):
+        folder.chmod(0o700)
+    read = ["cat", str(clone / "README"), str(clone / "link")]
+    denied = subprocess.run([*AS_NOBODY, *read], capture_output=True, text=True, cwd="/")
+    assert "Permission denied" in denied.stderr
+
+    prefix = shown_to_others([clone])
+    shown = subprocess.run([*prefix, *AS_NOBODY, *read], capture_output=True, text=True, cwd="/")
+    assert shown.stdout == "shownshown", shown.stderr
+    beside = ["ls", "-A", str(private), str(clone / "closed")]
+    listed = subprocess.run([*prefix, *AS_NOBODY, *beside], capture_output=True, text=True, cwd="/")
+    assert listed.stdout.split() == [f"{private}:", "clone"], listed.stdout
+    assert "Permission denied" in listed.stderr  # a closed folder within stays closed
+    assert str(tmp_path) not in Path("/proc/self/mountinfo").read_text()  # no change here
+
+
+@needs_root
+def test_other_users_run_this_environments_cnn_grader_wherever_it_is_kept(tmp_path):
+    environment = ["env", "-i", f"PATH={VENV_BIN}:/usr/bin:/bin", "LANG=C.UTF-8"]
+    ran = subprocess.run(
+        [*tools_for_all(tmp_path), *AS_NOBODY, *environment, "cnn-grader", "--help"],
+        capture_output=True,
+        text=True,
+        cwd="/",
+    )
+    assert ran.returncode == 0 and "autograde" in ran.stdout, ran.stderr
+
+
 # --- the slow tier: the whole cycle, as Unix users ------------------------------------------
 
 
@@ -171,7 +219,7 @@ class User:
 
     name: str
     home: Path
-    prefix: list[str]  # python_for_all's
+    prefix: list[str]  # tools_for_all's
 
     def run(self, *command: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
         env = [
@@ -216,37 +264,15 @@ class User:
         return dict(zip(attempts, results, strict=True))
 
 
-def python_for_all(spare: Path) -> list[str]:
-    """A prefix that lets other users run this Python when it lives in a private folder.
+def tools_for_all(base: Path) -> list[str]:
+    """A prefix that lets other users run this Python, this environment's commands and the
+    repository's package, and reach ``base``, wherever they are kept.
 
-    On a JupyterHub the interpreter is installed for everyone. Here it may be
-    pyenv's, under ``/root`` (mode 700): the command then runs in a mount
-    namespace of its own (``unshare --mount``, private: the machine sees no
-    change) where that folder is an empty tmpfs holding only the
-    interpreter's installation, read-only.
+    On a JupyterHub they are installed for everyone. Here they may sit in a
+    folder only root may enter: pyenv's interpreter under ``/root``, a clone in
+    ``mktemp -d`` (mode 700). See :mod:`tests.private_folders`.
     """
-    python = Path(sys.base_prefix).resolve()
-    closed = next((p for p in reversed(python.parents) if not p.stat().st_mode & 0o001), None)
-    if closed is None:
-        return []
-    script = (
-        'set -e; mount --bind -o ro "$1" "$2"; mount -t tmpfs -o mode=0755 tmpfs "$3"; '
-        'mkdir -p "$1"; mount --bind -o ro "$2" "$1"; shift 3; exec "$@"'
-    )
-    spare.mkdir(exist_ok=True)  # a mount point for the interpreter, in the namespace only
-    return [
-        "unshare",
-        "--mount",
-        "--propagation",
-        "private",
-        "sh",
-        "-c",
-        script,
-        "sh",
-        str(python),
-        str(spare),
-        str(closed),
-    ]
+    return shown_to_others([Path(sys.base_prefix), Path(sys.prefix), REPO_ROOT, base])
 
 
 @dataclass
@@ -332,7 +358,7 @@ def cycle(unix_users) -> Cycle:
     """The whole cycle: release, fetch, submit twice, collect twice, grade, feedback."""
     base, users = unix_users
     tag = secrets.token_hex(3)
-    prefix = python_for_all(base / ".python")
+    prefix = tools_for_all(base)
     for role in ("inst", "ana", "ben", "cho", "dan"):
         users.append(useradd(f"cg{tag}-{role}", base / f"cg{tag}-{role}", prefix))
     instructor, students = users[0], {u.name.rsplit("-", 1)[1]: u for u in users[1:]}

@@ -28,3 +28,8 @@ def test_ci_runs_the_readmes_test_command():
     ci = (REPO_ROOT / ".ci" / "run").read_text().splitlines()
     assert "make test" in ci
     assert "make test" in (REPO_ROOT / "README.md").read_text().split("\n\n")[1]
+
+
+def test_ci_tests_a_clone_other_users_cannot_enter():
+    ci = (REPO_ROOT / ".ci" / "run").read_text().splitlines()
+    assert ci.index("chmod 0700 .") < ci.index("make test")

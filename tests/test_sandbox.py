@@ -23,6 +23,7 @@ import pytest
 import zmq
 from jupyter_client.session import Session
 
+from autograder.assignments import REPO_ROOT
 from autograder.sandbox import command as sandbox
 from autograder.sandbox.command import Limits
 from autograder.sandbox.kernel import MAX_MESSAGE_BYTES, GraderKernelClient
@@ -73,6 +74,50 @@ def test_course_files_and_hidden_checks_are_out_of_sight(tmp_path):
     listed_course, listed_package = json.loads(result.stdout)
     assert "gradebook.db" not in listed_course
     assert sorted(listed_package) == ["__init__.py", "kernel"]
+
+
+def a_checkout_of_the_package(folder: Path) -> Path:
+    """A copy of this package (and ``source_data``) in ``folder``, its kernel package marked."""
+    skip = shutil.ignore_patterns("__pycache__")
+    for package in ("autograder", "source_data"):
+        shutil.copytree(REPO_ROOT / package, folder / package, ignore=skip)
+    with (folder / "autograder" / "kernel" / "__init__.py").open("a") as kernel:
+        kernel.write(f"\nCHECKOUT = {str(folder)!r}\n")
+    return folder
+
+
+@needs_tools
+def test_the_kernel_imports_the_package_the_grader_bound_not_the_installed_one(tmp_path):
+    """A grader importing another checkout (a course folder holding a copy, PYTHONPATH)
+    than the one this environment installed: its kernels import that checkout's package."""
+    checkout = a_checkout_of_the_package(tmp_path / "checkout")
+    kernel = (
+        "import json, autograder, autograder.kernel.serve as serve\n"
+        "print(json.dumps([serve.__name__, autograder.kernel.CHECKOUT, autograder.__file__]))\n"
+    )
+    grader = (  # run from the checkout: Python imports the package from the folder it runs in
+        "import os, subprocess, sys, tempfile, pathlib, autograder\n"
+        "from autograder.sandbox import command as sandbox\n"
+        "work = pathlib.Path(tempfile.mkdtemp(dir=sys.argv[1]))\n"
+        "wrapped = sandbox.sandbox_command([sys.executable, '-c', sys.argv[2]], workdir=work,\n"
+        "    handed={}, writable=[], readable=sandbox.readable_paths(), uid=sandbox.kernel_uid())\n"
+        "environment = sandbox.kernel_environment(dict(os.environ))\n"
+        "print(autograder.__file__, flush=True)\n"
+        "sys.exit(subprocess.run(wrapped, env=environment, timeout=60).returncode)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", grader, str(tmp_path), kernel],
+        cwd=checkout,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    graders, kernels = result.stdout.splitlines()
+    assert graders == str(checkout / "autograder" / "__init__.py")
+    name, marked, where = json.loads(kernels)
+    assert (name, marked) == ("autograder.kernel.serve", str(checkout))
+    assert Path(where).parent == sandbox.KERNEL_IMPORT_ROOT / "autograder"
 
 
 @needs_tools
@@ -131,7 +176,7 @@ def test_nothing_outside_the_allowlist_is_there_data_or_sockets(tmp_path, outsid
     assert result.returncode == 0, result.stderr
     exists, connected, tops = json.loads(result.stdout)
     assert not exists and not connected
-    bound = {path.parts[1] for path in sandbox.readable_paths()}  # the interpreter's top
+    bound = {path.parts[1] for path in [*sandbox.readable_paths(), sandbox.KERNEL_IMPORT_ROOT]}
     assert set(tops) <= {*sandbox.SYSTEM_PATHS, "dev", "proc", "tmp", *bound}, tops
     assert not {"var", "run"} & set(tops)
 

@@ -9,8 +9,9 @@ A kernel starts under a command of the form::
   kernel a network namespace of its own (a loopback with nothing listening,
   no route out), a PID namespace (everything it starts dies with it), and a
   file system made of an allowlist: the system's programs, libraries and
-  configuration read-only (:data:`SYSTEM_PATHS`), the interpreter, the
-  kernel package and the notebook's data view (:func:`readable_paths`).
+  configuration read-only (:data:`SYSTEM_PATHS`), the interpreter and the
+  notebook's data view (:func:`readable_paths`), and the grader's own kernel
+  package at a fixed place (:func:`kernel_package_binds`).
   Nothing else of the machine is there: not the course directory, the
   repository, homes, the data sets, nor ``/var``, ``/run`` and the Unix
   sockets in them.
@@ -124,23 +125,32 @@ def kernel_uid() -> int | None:
     return 200_000 + os.getpid() % 100_000
 
 
-# The part of this package a kernel may import: grade() and the kernel package.
+# The part of this package a kernel may import: grade() and the kernel package, never
+# the checks, which run in the judge. The very files this grader imported are bound at
+# KERNEL_IMPORT_ROOT, first on the kernel's import path: the kernel imports them whatever
+# this environment installed (an editable install of another checkout, say).
 KERNEL_PATHS = ("__init__.py", "kernel")
+KERNEL_IMPORT_ROOT = Path("/opt/cnn-kernel")
 
 
 def readable_paths(data: Path | None = None) -> list[Path]:
-    """Paths bound read-only besides the system's, for the kernel to work at all.
+    """Paths bound read-only besides the system's and the kernel package
+    (:func:`kernel_package_binds`), for the kernel to work at all.
 
-    The interpreter and its packages; the few modules of this package the
-    test cells import (never the checks, which run in the judge); the
-    notebook's grading view of the data (``source_data.grading_view``), never
-    the data sets themselves.
+    The interpreter and its packages; the notebook's grading view of the data
+    (``source_data.grading_view``), never the data sets themselves.
     """
-    package = REPO_ROOT / "autograder"
-    candidates = [Path(sys.prefix), Path(sys.base_prefix), *(package / p for p in KERNEL_PATHS)]
+    candidates = [Path(sys.prefix), Path(sys.base_prefix)]
     if data is not None:
         candidates.append(data)
     return _outermost(p.absolute() for p in candidates if p.exists())
+
+
+def kernel_package_binds() -> dict[Path, Path]:
+    """The kernel's part of this grader's own package (:data:`KERNEL_PATHS`), each bound
+    read-only at its place under :data:`KERNEL_IMPORT_ROOT` (the key)."""
+    package = REPO_ROOT / "autograder"
+    return {KERNEL_IMPORT_ROOT / "autograder" / part: package / part for part in KERNEL_PATHS}
 
 
 def _outermost(paths: Iterable[Path]) -> list[Path]:
@@ -184,13 +194,15 @@ def sandbox_command(
         "--size", str(limits.writable_bytes), "--perms", "1777", "--tmpfs", "/tmp",
         "--size", str(limits.shm_bytes), "--perms", "1777", "--tmpfs", "/dev/shm",
     ]  # fmt: skip
-    readable, writable = list(readable), list(writable)
+    readable, writable, package = list(readable), list(writable), kernel_package_binds()
     # bwrap would create the folders leading to a bound path as 0700 root:
     # make them traversable for the kernel's user.
-    for folder in _folders_leading_to([*readable, *writable, workdir]):
+    for folder in _folders_leading_to([*readable, *writable, workdir, *package]):
         bwrap += ["--perms", "0755", "--dir", str(folder)]
     for path in readable:
         bwrap += ["--ro-bind", str(path), str(path)]
+    for place, source in package.items():
+        bwrap += ["--ro-bind", str(source), str(place)]
     for path in writable:
         bwrap += ["--bind", str(path), str(path)]
     bwrap += ["--perms", "1777", "--dir", str(WORK)]
@@ -283,11 +295,13 @@ def _folders_leading_to(paths: list[Path]) -> list[Path]:
 
 
 def kernel_environment(environment: dict[str, str], data: Path | None = None) -> dict[str, str]:
-    """The kernel's environment: the kept variables, a home in the sandbox's /tmp, and
-    the grading view of the data as the course's data folder (none without ``data``)."""
+    """The kernel's environment: the kept variables, a home in the sandbox's /tmp, the
+    grader's kernel package first on the import path, and the grading view of the data
+    as the course's data folder (none without ``data``)."""
     kept = {k: v for k, v in environment.items() if k in KEPT_ENVIRONMENT}
     return {
         **kept,
+        "PYTHONPATH": str(KERNEL_IMPORT_ROOT),
         **({MIRROR_VARIABLE: str(data.absolute())} if data is not None else {}),
         "HOME": "/tmp",
         "USER": "student",
