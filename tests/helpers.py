@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 from collections.abc import Iterable
+from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
@@ -40,6 +43,68 @@ def judge_notebook(assignment: str, nb: NotebookNode) -> dict[str, Verdict]:
     )
     cells, sources = untrained_cells(assignment), notebooks.student_sources(nb)
     return {cell: judge_in_process(assignment, cell, namespace, None, sources) for cell in cells}
+
+
+@dataclass(frozen=True)
+class CellGrade:
+    """One test cell graded as nbgrader grades it, and what the judge said either way."""
+
+    score: float  # nbgrader's: zero when the visible self-check raised
+    self_check_error: str | None  # "<exception>: <message>" when the visible self-check raised
+    verdict: Verdict  # the judge's verdict on the cell, judged even when nbgrader scores zero
+
+
+def grade_in_notebook_order(
+    assignment: str,
+    nb: NotebookNode,
+    cells: Iterable[str],
+    seed: int,
+    namespace: dict[str, Any] | None = None,
+) -> dict[str, CellGrade]:
+    """The nbgrader score of each check cell in ``cells``, the notebook run in its own order.
+
+    Cells run as in a kernel, one after another (training cells skipped): the
+    answer cells before a test cell, then the test cell's visible self-check,
+    then the judge on that cell, over the wire as in :func:`judge_notebook`.
+    So a later cell that redefines a name cannot change what an earlier test
+    cell was judged on. ``namespace`` is where the cells run: by default a
+    fresh copy of the set-up cells' namespace.
+    """
+    wanted = set(cells)
+    skip = set(assignments.get(assignment).training_cells)
+    namespace = set_up(assignment) if namespace is None else namespace
+    sources = notebooks.student_sources(nb)
+    rest = split_at_first_answer(nb)[1]
+    grades: dict[str, CellGrade] = {}
+    pending: list[NotebookNode] = []
+    for cell in rest.cells:
+        if not notebooks.is_test_cell(cell):
+            pending.append(cell)
+            continue
+        segment = nbformat.from_dict({**rest, "cells": pending})
+        with contextlib.redirect_stdout(io.StringIO()):
+            notebooks.run_answer_cells(
+                segment, release_path(assignment).parent, skip=skip, namespace=namespace
+            )
+        pending = []
+        check_cell = str(notebooks.grade_id_of(cell)).removeprefix("test_")
+        if check_cell not in wanted:
+            continue
+        error = _self_check_error(cell.source, namespace)
+        verdict = judge_in_process(assignment, check_cell, namespace, seed, sources)
+        score = 0.0 if error else float(verdict["earned"])
+        grades[check_cell] = CellGrade(score, error, verdict)
+    return grades
+
+
+def _self_check_error(source: str, namespace: dict[str, Any]) -> str | None:
+    """Run a test cell's visible self-check; the exception it raised, in one line."""
+    try:
+        with contextlib.redirect_stdout(io.StringIO()):
+            exec(compile(source, "<self-check>", "exec"), namespace)
+    except Exception as error:
+        return f"{type(error).__name__}: {error}"
+    return None
 
 
 def split_at_first_answer(nb: NotebookNode) -> tuple[NotebookNode, NotebookNode]:
