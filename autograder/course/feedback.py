@@ -18,6 +18,11 @@ configured in ``nbgrader_config.py``:
   Content-Security-Policy under which no script runs, no event handler
   fires and nothing is fetched, should anything slip through.
 
+The pages are written by :class:`FeedbackExporter`, configured under its own
+name: nbgrader's formgrader builds a plain ``HTMLExporter`` from the same
+configuration, which the formgrader's own view configures
+(:mod:`autograder.course.formgrader`).
+
 The judge's report (text) and its pictures (PNG) still show.
 """
 
@@ -27,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 import bleach
+from nbconvert.exporters import HTMLExporter
 from nbformat import NotebookNode
 from nbgrader.preprocessors import NbGraderPreprocessor
 
@@ -69,6 +75,16 @@ def nbgrader_templates() -> Path:
     import nbgrader
 
     return Path(nbgrader.__file__).parent / "server_extensions" / "formgrader" / "templates"
+
+
+class FeedbackExporter(HTMLExporter):
+    """The feedback pages' exporter (``GenerateFeedback.exporter_class``).
+
+    A class of its own, so that its template, filters and sanitising are
+    configured as ``FeedbackExporter`` and reach no other exporter: the
+    formgrader's ``HTMLExporter`` renders nbgrader's grading form, with a
+    template of its own.
+    """
 
 
 class SanitizeFeedback(NbGraderPreprocessor):
