@@ -17,11 +17,11 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import json
 import os
 import re
 import secrets
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -281,31 +281,26 @@ class Watched:
         ]
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @dataclass
 class JupyterServer:
-    """A Jupyter server process, its URL and token."""
+    """A Jupyter server process on a port of the system's choosing, and its token."""
 
     process: subprocess.Popen[bytes]
-    url: str
     token: str
+    runtime: Path  # where the server says which port it took
     log: Path
 
-    def wait_until_up(self) -> None:
+    def wait_until_up(self) -> str:
+        """The server's URL, once it answers."""
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise AssertionError(f"the Jupyter server stopped:\n{self.log.read_text()[-3000:]}")
-            with contextlib.suppress(OSError):
-                status = f"{self.url}/api/status?token={self.token}"
-                with urllib.request.urlopen(status, timeout=2) as answer:
-                    if answer.status == 200:
-                        return
+            with contextlib.suppress(OSError, ValueError, KeyError):
+                info = json.loads((self.runtime / f"jpserver-{self.process.pid}.json").read_text())
+                url = f"http://127.0.0.1:{info['port']}"
+                with urllib.request.urlopen(f"{url}/api/status?token={self.token}", timeout=2):
+                    return url
             time.sleep(0.3)
         raise AssertionError(f"no Jupyter server after 120 s:\n{self.log.read_text()[-3000:]}")
 
@@ -313,21 +308,20 @@ class JupyterServer:
 @contextlib.contextmanager
 def jupyter_server(root: Path, scratch: Path) -> Iterator[JupyterServer]:
     """A Jupyter server started in the course folder, as a TA starts one (not waited for)."""
-    token, port = secrets.token_hex(16), free_port()
+    token, runtime, log = secrets.token_hex(16), scratch / "runtime", scratch / "jupyter.log"
     env = {
         **tool_environment(),
         "JUPYTER_CONFIG_DIR": str(scratch / "config"),  # no user configuration of this machine
-        "JUPYTER_RUNTIME_DIR": str(scratch / "runtime"),
+        "JUPYTER_RUNTIME_DIR": str(runtime),
     }
-    log = scratch / "jupyter.log"
     command = [sys.executable, "-m", "jupyter_server", "--ServerApp.ip=127.0.0.1",
-               f"--ServerApp.port={port}", "--ServerApp.port_retries=0",
-               f"--IdentityProvider.token={token}", "--ServerApp.open_browser=False",
-               "--ServerApp.allow_root=True", f"--ServerApp.root_dir={root}"]  # fmt: skip
+               "--ServerApp.port=0", f"--IdentityProvider.token={token}",
+               "--ServerApp.open_browser=False", "--ServerApp.allow_root=True",
+               f"--ServerApp.root_dir={root}"]  # fmt: skip
     with log.open("w") as out:
         process = subprocess.Popen(command, cwd=root, env=env, stdout=out, stderr=out)
     try:
-        yield JupyterServer(process, f"http://127.0.0.1:{port}", token, log)
+        yield JupyterServer(process, token, runtime, log)
     finally:
         process.terminate()
         try:
@@ -361,9 +355,9 @@ def formgrader_session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[For
     ):
         graded = main(["autograde", A03, "--course", str(course.root), "--workers", "2"])
         assert graded == 0, "grading the formgrader's course failed"
-        server.wait_until_up()
+        url = server.wait_until_up()
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
-        yield Formgrader(course, server.url, server.token, browser, loopback, shots)
+        yield Formgrader(course, url, server.token, browser, loopback, shots)
         browser.close()
     loopback.close()
 
@@ -441,7 +435,7 @@ def test_nothing_of_a_hostile_submission_runs_in_the_tas_page(formgrader_session
     watched = fg.new_page()
     page = watched.page
     page.goto(f"{fg.url}/formgrader/submissions/{submission_id(fg.course, 'mallory')}/")
-    wait_for_the_form(page)
+    page.wait_for_load_state("load")
     page.mouse.wheel(0, 20_000)
     for element in page.locator(".text_cell_render a, .text_cell_render img").all():
         if element.is_visible():
@@ -461,6 +455,7 @@ def test_nothing_of_a_hostile_submission_runs_in_the_tas_page(formgrader_session
     assert f"<script>{MARK}</script>" in shown  # the attack was in the page, as text
     plot = page.locator("#notebook-container img[src='plot.png']").first
     assert plot.evaluate("img => img.naturalWidth") == 1  # the student's picture shows
+    wait_for_the_form(page)  # and the TA can grade it
 
 
 @pytest.mark.slow
