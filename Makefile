@@ -13,7 +13,9 @@ VENV := .venv
 # package: everything runs with the environment's bin/ first on PATH.
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 GRADING_PACKAGES := bwrap:bubblewrap prlimit:util-linux setpriv:util-linux timeout:coreutils
-TEST_PACKAGES := $(GRADING_PACKAGES) chromium:chromium
+# The browser tests look at pages as a Korean TA sees them: Korean text, not boxes.
+TEST_PACKAGES := $(GRADING_PACKAGES) chromium:chromium \
+	/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc:fonts-noto-cjk
 
 .PHONY: demo test check format test-student
 demo: $(VENV)/.installed

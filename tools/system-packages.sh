@@ -1,11 +1,16 @@
 #!/bin/sh
-# Install the Debian packages whose commands are missing, when run as root;
-# otherwise stop, before anything else runs, with the one command to run.
+# Install the Debian packages whose commands (or files) are missing, when run as
+# root; otherwise stop, before anything else runs, with the one command to run.
 # Usage: tools/system-packages.sh COMMAND:PACKAGE ...   (e.g. bwrap:bubblewrap)
+#        a /path instead of a command names a file the package installs (a font)
 set -eu
 missing=""
 for pair in "$@"; do
-    command -v "${pair%%:*}" >/dev/null 2>&1 || missing="$missing ${pair#*:}"
+    need="${pair%%:*}"
+    case "$need" in
+        /*) [ -e "$need" ] || missing="$missing ${pair#*:}" ;;
+        *) command -v "$need" >/dev/null 2>&1 || missing="$missing ${pair#*:}" ;;
+    esac
 done
 [ -z "$missing" ] && exit 0
 if ! command -v apt-get >/dev/null 2>&1; then

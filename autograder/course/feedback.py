@@ -23,6 +23,11 @@ configured in ``nbgrader_config.py``:
 Besides, the page shows no grader-internal path (:func:`hide_grader_paths`),
 no empty comment box (nbgrader's automatic "No response."), and at most
 :data:`PAGE_OUTPUT_BUDGET` characters of outputs.
+
+The pages are written by :class:`FeedbackExporter`, configured under its own
+name: nbgrader's formgrader builds a plain ``HTMLExporter`` from the same
+configuration, which the formgrader's own view configures
+(:mod:`autograder.course.formgrader`).
 """
 
 from __future__ import annotations
@@ -35,6 +40,7 @@ from pathlib import Path
 from typing import Any
 
 import nbformat
+from nbconvert.exporters import HTMLExporter
 from nbformat import NotebookNode
 from nbgrader.preprocessors import NbGraderPreprocessor
 
@@ -99,6 +105,16 @@ def hide_grader_paths(text: str) -> str:
     for pattern, name in grader_paths():
         text = pattern.sub(name, text)
     return text
+
+
+class FeedbackExporter(HTMLExporter):
+    """The feedback pages' exporter (``GenerateFeedback.exporter_class``).
+
+    A class of its own, so that its template, filters and sanitising are
+    configured as ``FeedbackExporter`` and reach no other exporter: the
+    formgrader's ``HTMLExporter`` renders nbgrader's grading form, with a
+    template of its own.
+    """
 
 
 class SanitizeFeedback(NbGraderPreprocessor):
