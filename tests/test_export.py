@@ -185,6 +185,46 @@ def test_each_platform_needs_its_identifier(course):
         export_for(course, "canvas", roster=course.root / "nowhere.csv")
 
 
+NEVER_GRADED = {
+    "student_id": "newcomer",
+    "name": "New, Comer",
+    "canvas_id": "105",
+    "email": "n@x.edu",
+}
+
+
+@pytest.mark.parametrize(("platform", "no_grade"), [("canvas", ""), ("moodle", "-")])
+def test_a_roster_student_never_graded_is_exported_without_a_grade_and_named(
+    course, platform, no_grade
+):
+    """Who is in the roster but not the gradebook (never submitted anything) still has a
+    row, with the platform's mark for no grade, and a warning names them."""
+    write_roster(course.root / "roster.csv", [*ROSTER, NEVER_GRADED])
+    warned: list[str] = []
+    rows = read_rows(export_for(course, platform, warn=warned.append))
+    theirs = [r for r in rows if "105" in r or "n@x.edu" in r]
+    assert len(theirs) == 1 and theirs[0][-len(ASSIGNMENTS) :] == [no_grade] * len(ASSIGNMENTS)
+    assert len(rows) == len(STUDENTS) + 1 + (2 if platform == "canvas" else 1)
+    assert len(warned) == 1 and "newcomer" in warned[0]
+
+
+def test_cnn_grader_export_prints_every_warning(course, capsys):
+    write_roster(course.root / "roster.csv", [*ROSTER, NEVER_GRADED])
+    assert main(["export", "--course", str(course.root), "--format", "moodle"]) == 0
+    captured = capsys.readouterr()
+    assert captured.out.strip() == str(course.root / "grades_moodle.csv")
+    assert "cnn-grader export: warning:" in captured.err and "newcomer" in captured.err
+
+
+@pytest.mark.parametrize("unsafe", ["<script>", "ana bell", "../up", "-dash", "x" * 65, "김"])
+def test_a_roster_naming_an_unsafe_student_id_is_refused(course, unsafe):
+    write_roster(course.root / "roster.csv", [*ROSTER, {**NEVER_GRADED, "student_id": unsafe}])
+    with pytest.raises(RosterError, match="student id") as error:
+        export_for(course, "moodle")
+    assert repr(unsafe) in str(error.value)
+    assert not list(course.root.glob("grades_*.csv"))
+
+
 def test_a_roster_with_canvas_own_headers_and_narrowed_exports(course):
     """A roster made from Canvas's gradebook export; only some assignments and students."""
     canvas = [

@@ -140,7 +140,12 @@ def main(argv: list[str] | None = None) -> int:
             from autograder.course.export import RosterError, export_for
 
             try:
-                print(export_for(course, args.format, args.to, args.roster, args.user_field))
+
+                def warn(message: str) -> None:
+                    print(f"cnn-grader export: warning: {message}", file=sys.stderr)
+
+                path = export_for(course, args.format, args.to, args.roster, args.user_field, warn)
+                print(path)
             except RosterError as error:
                 print(f"cnn-grader export: {error}", file=sys.stderr)
                 return 1

@@ -21,13 +21,18 @@ export, ``Student``, ``ID``, ``SIS User ID``, ``SIS Login ID``, ``Section``,
 are read too) and the column Moodle is to match users on (``email``,
 ``username``, ``idnumber``...). A student of the export missing from the
 roster, or without the identifier the platform needs, is an error naming
-every such student: nobody is dropped from the file without a word.
+every such student: nobody is dropped from the file without a word. A
+roster student the gradebook does not know (who never submitted anything)
+gets a row all the same, with the platform's own mark for no grade
+(:data:`NO_GRADE`), and a warning names them. A roster ``student_id``
+outside the course's shape of id (:mod:`autograder.course.students`) is an
+error too.
 """
 
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,6 +41,7 @@ from nbgrader.plugins import ExportPlugin
 from traitlets import Dict, Unicode
 
 from autograder.course.directory import Course
+from autograder.course.students import RULE, is_safe_student_id
 
 ROSTER_ID = "student_id"
 # Canvas's columns: the roster's column for each, and the header Canvas's own export gives it.
@@ -48,6 +54,9 @@ CANVAS_COLUMNS = {
 }
 CANVAS_KEYS = ("ID", "SIS User ID", "SIS Login ID")  # Canvas matches a row on one of these
 POINTS_POSSIBLE = "    Points Possible"  # Canvas's own spelling, leading spaces and all
+# How each platform's import reads "no grade": Canvas's own export leaves the cell
+# empty; Moodle's import takes "" or "-" as no grade, and its own export writes "-".
+NO_GRADE = {"canvas": "", "moodle": "-"}
 
 
 class RosterError(ValueError):
@@ -78,6 +87,12 @@ def read_roster(path: Path) -> dict[str, dict[str, str]]:
     if repeated:
         raise RosterError(f"the roster {path} lists students more than once: {sorted(repeated)}")
     roster.pop("", None)  # a blank line
+    unsafe = [repr(s) for s in roster if not is_safe_student_id(s)]
+    if unsafe:
+        raise RosterError(
+            f"the roster {path} has student ids the course does not take: {', '.join(unsafe)}; "
+            f"a student id is {RULE}"
+        )
     return roster
 
 
@@ -89,7 +104,11 @@ class Grades:
     students: list[tuple[str, str]]  # nbgrader id, "Last, First" as the gradebook has it
     scores: dict[tuple[str, str], float]  # (student, assignment): score after late penalty
 
-    def row(self, student: str) -> list[str]:
+    def row(self, student: str, no_grade: str) -> list[str]:
+        """A student's scores; ``no_grade`` in every column for a student the gradebook
+        does not know, 0 for a known student's missing submission (as nbgrader's CSV)."""
+        if student not in {s for s, _ in self.students}:
+            return [no_grade] * len(self.assignments)
         return [number(self.scores.get((student, a), 0.0)) for a, _ in self.assignments]
 
 
@@ -135,22 +154,42 @@ def missing_from(roster: dict[str, dict[str, str]], students: list[str], needs: 
 
 
 class RosterExportPlugin(ExportPlugin):
-    """An exporter that names students by the platform's identifiers, from a roster."""
+    """An exporter that names students by the platform's identifiers, from a roster.
+
+    Its rows are every student of the gradebook and every student of the
+    roster (both narrowed by ``student``, when given).
+    """
 
     roster = Unicode("roster.csv", help="CSV mapping nbgrader student ids to the platform's").tag(
         config=True
     )
     default_to = "grades.csv"
+    platform = "csv"
 
-    def grades(self, gradebook: Gradebook) -> tuple[Grades, dict[str, dict[str, str]]]:
+    def __init__(self, *args, warn: Callable[[str], None] | None = None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.warn = warn
+
+    def grades(self, gradebook: Gradebook) -> tuple[Grades, dict[str, dict[str, str]], list[str]]:
+        """The gradebook's grades, the roster, and the ids of every row, sorted."""
         roster = read_roster(Path(self.roster))
         grades = read_grades(gradebook, self.assignment, self.student)
-        extra = sorted(set(roster) - {s for s, _ in grades.students})
-        if extra:
-            self.log.warning(
-                "in the roster, not exported (not in the gradebook or not chosen): %s", extra
+        known = {s for s, _ in grades.students}
+        wanted = set(map(str, self.student))
+        never = sorted(s for s in roster if s not in known and (not wanted or s in wanted))
+        if never:
+            self.warning(
+                f"{len(never)} student(s) of the roster have no grades at all (never submitted, "
+                f"or not graded yet), exported with {NO_GRADE[self.platform]!r}, "
+                f"{self.platform.title()}'s mark for no grade: {', '.join(never)}"
             )
-        return grades, roster
+        return grades, roster, sorted([*known, *never])
+
+    def warning(self, message: str) -> None:
+        """Log a warning, and hand it to ``warn`` (the command line prints it)."""
+        self.log.warning(message)
+        if self.warn is not None:
+            self.warn(message)
 
     def write(self, rows: list[list[str]]) -> Path:
         path = Path(self.to or self.default_to)
@@ -164,14 +203,14 @@ class CanvasExportPlugin(RosterExportPlugin):
     """Canvas's gradebook import CSV: identity columns, "Points Possible", one column each."""
 
     default_to = "grades_canvas.csv"
+    platform = "canvas"
     assignment_ids = Dict(
         value_trait=Unicode(),
         help="Canvas's id of each assignment, {nbgrader name: id}: the column becomes 'name (id)'",
     ).tag(config=True)
 
     def export(self, gradebook: Gradebook) -> None:
-        grades, roster = self.grades(gradebook)
-        ids = [s for s, _ in grades.students]
+        grades, roster, ids = self.grades(gradebook)
         missing_from(roster, ids, "Canvas")
         keyless = [s for s in ids if not any(canvas_value(roster[s], k) for k in CANVAS_KEYS)]
         if keyless:
@@ -185,9 +224,11 @@ class CanvasExportPlugin(RosterExportPlugin):
         ]
         rows = [[*CANVAS_COLUMNS, *titles]]
         rows.append([POINTS_POSSIBLE, "", "", "", "", *(number(p) for _, p in grades.assignments)])
-        for student, name in grades.students:
+        names = dict(grades.students)
+        for student in ids:
             identity = [canvas_value(roster[student], column) for column in CANVAS_COLUMNS]
-            rows.append([identity[0] or name, *identity[1:], *grades.row(student)])
+            name = identity[0] or names.get(student, student)
+            rows.append([name, *identity[1:], *grades.row(student, NO_GRADE["canvas"])])
         self.write(rows)
 
 
@@ -200,13 +241,13 @@ class MoodleExportPlugin(RosterExportPlugin):
     """Moodle's grade import CSV: the user field Moodle maps on, then one column each."""
 
     default_to = "grades_moodle.csv"
+    platform = "moodle"
     user_field = Unicode(
         "email", help="the roster column Moodle matches users on: email, username, idnumber..."
     ).tag(config=True)
 
     def export(self, gradebook: Gradebook) -> None:
-        grades, roster = self.grades(gradebook)
-        ids = [s for s, _ in grades.students]
+        grades, roster, ids = self.grades(gradebook)
         missing_from(roster, ids, "Moodle")
         empty = [s for s in ids if not roster[s].get(self.user_field)]
         if empty:
@@ -215,7 +256,7 @@ class MoodleExportPlugin(RosterExportPlugin):
                 + ", ".join(empty)
             )
         rows = [[self.user_field, *(a for a, _ in grades.assignments)]]
-        rows += [[roster[s][self.user_field], *grades.row(s)] for s in ids]
+        rows += [[roster[s][self.user_field], *grades.row(s, NO_GRADE["moodle"])] for s in ids]
         self.write(rows)
 
 
@@ -231,12 +272,17 @@ def export_for(
     to: Path | None = None,
     roster: Path | None = None,
     user_field: str = "email",
+    warn: Callable[[str], None] | None = None,
 ) -> Path:
-    """Write a platform's import file from the course's gradebook; return its path."""
+    """Write a platform's import file from the course's gradebook; return its path.
+
+    Each warning (roster students without grades, say) goes to ``warn`` too.
+    """
     plugin_class = PLUGINS[platform]
     path = Path(to or course.root / plugin_class.default_to).resolve()
     options = {"user_field": user_field} if platform == "moodle" else {}
-    plugin = plugin_class(to=str(path), roster=str(roster or course.root / "roster.csv"), **options)
+    roster_path = str(roster or course.root / "roster.csv")
+    plugin = plugin_class(to=str(path), roster=roster_path, warn=warn, **options)
     with course.gradebook() as gradebook:
         plugin.export(gradebook)
     return path
