@@ -20,6 +20,7 @@ import nbformat
 from nbformat import NotebookNode
 
 from autograder.assignments import COURSE_ID, IDS, REPO_ROOT, release_path
+from autograder.course.students import is_safe_student_id
 
 
 def tool_environment() -> dict[str, str]:
@@ -138,7 +139,18 @@ class Course:
         return self.nbgrader("autograde", assignment, "--force", *options, check=False)
 
     def submitted_students(self, assignment: str) -> list[str]:
-        """Students with a submission of ``assignment`` under ``submitted/``, sorted."""
+        """Students with a submission of ``assignment`` under ``submitted/``, sorted.
+
+        Only folders named by a safe student id (:mod:`autograder.course.students`);
+        :meth:`refused_students` names the others.
+        """
+        return [s for s in self._submission_folders(assignment) if is_safe_student_id(s)]
+
+    def refused_students(self, assignment: str) -> list[str]:
+        """Folders under ``submitted/`` holding ``assignment`` whose name is no safe student id."""
+        return [s for s in self._submission_folders(assignment) if not is_safe_student_id(s)]
+
+    def _submission_folders(self, assignment: str) -> list[str]:
         folder = self.root / "submitted"
         if not folder.is_dir():
             return []
