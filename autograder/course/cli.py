@@ -150,9 +150,16 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"cnn-grader export: {error}", file=sys.stderr)
                 return 1
     elif args.command == "report":
-        from autograder.course.report import write_report
+        from autograder.course.report import NothingGraded, report_folder, write_report
 
-        html, table = write_report(course, chosen, args.out or course.root / "report")
+        out = args.out or report_folder(course.root, chosen, IDS)
+        try:
+            html, table = write_report(course, chosen, out)
+        except NothingGraded as error:
+            print(
+                f"cnn-grader report: {error}; grade it first: cnn-grader autograde", file=sys.stderr
+            )
+            return 1
         print(f"report: {html}\ntable:  {table}")
     elif args.command == "similarity":
         from autograder.course.similarity import write_similarity
