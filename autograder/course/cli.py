@@ -129,9 +129,11 @@ def main(argv: list[str] | None = None) -> int:
         return 0 if all(o.ok for o in outcomes) else 1
     elif args.command == "feedback":
         for assignment in chosen:
-            course.generate_feedback(assignment)
+            written = course.generate_feedback(assignment)
+            done = f"{assignment}: {written} feedback page(s) written"
             if args.release:
-                course.release_feedback(assignment, args.exchange)
+                done += f", {course.release_feedback(assignment, args.exchange)} released"
+            print(done)
         print(f"feedback: {course.root / 'feedback'}/<student>/<assignment>/<assignment>.html")
     elif args.command == "export":
         if args.format == "csv":
