@@ -4,6 +4,12 @@ no traceback, through the real ``cnn-grader`` entry point."""
 
 from __future__ import annotations
 
+import shutil
+import subprocess
+
+import pytest
+
+from autograder.assignments import REPO_ROOT
 from autograder.course.directory import Course
 
 ASSIGNMENT = "03_one_hot"
@@ -24,3 +30,32 @@ def test_release_feedback_counts_the_pages_nbgrader_released(tmp_path):
         fake_feedback(course, student)
     assert course.release_feedback(ASSIGNMENT, tmp_path / "exchange") == 3
     assert len(list((tmp_path / "exchange").glob("cnn-course/feedback/*.html"))) == 3
+
+
+OUTPUTS = [  # what the commands write into the course by default, and what they read
+    "grades.csv",
+    "grades_canvas.csv",
+    "grades_moodle.csv",
+    "grades_spring.csv",
+    "roster.csv",
+    "roster_2026.csv",
+    "report/index.html",
+    "report/04_mnist_cnn/item_analysis.csv",
+    "similarity/03_one_hot/pairs.csv",
+    "grading_times.csv",
+    "gradebook.db",
+    "submitted/ana/03_one_hot/03_one_hot.ipynb",
+    "feedback/ana/03_one_hot/03_one_hot.html",
+]
+
+
+def test_every_file_of_grades_identities_or_students_work_is_git_ignored():
+    if shutil.which("git") is None or not (REPO_ROOT / ".git").exists():
+        pytest.skip("not a git checkout")
+    result = subprocess.run(
+        ["git", "check-ignore", "--no-index", *OUTPUTS],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert sorted(result.stdout.split()) == sorted(OUTPUTS)
