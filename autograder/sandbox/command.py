@@ -38,7 +38,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from autograder.assignments import REPO_ROOT
 from source_data.course_data import MIRROR_VARIABLE
 
 GiB = 1024**3
@@ -153,7 +152,7 @@ def readable_paths(data: Path | None = None) -> list[Path]:
 def kernel_package_binds() -> dict[Path, Path]:
     """The kernel's part of this grader's own package (:data:`KERNEL_PATHS`), each bound
     read-only at its place under :data:`KERNEL_IMPORT_ROOT` (the key)."""
-    package = REPO_ROOT / "autograder"
+    package = Path(__file__).resolve().parents[1]  # the autograder package imported here
     return {KERNEL_IMPORT_ROOT / "autograder" / part: package / part for part in KERNEL_PATHS}
 
 
