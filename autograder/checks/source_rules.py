@@ -9,16 +9,14 @@ submitted notebook, which the kernel cannot change
 (``notebooks.student_sources``). Each notebook states its rule. What cannot
 be seen this way is said in the README's security note.
 
-* :data:`OWN_CONVOLUTION` (02): a convolution computed by hand. No
-  convolution library or function (nor a Fourier transform), by name,
-  import or attribute.
 * :data:`OWN_TRAINING` (04, 06): a model's weights learnt by ``fit`` in the
   graded run. Nothing that loads, sets or decodes weights or data, and no
   more literal data in the whole notebook than it needs (a table of weights
   or answers would be more): :func:`literal_characters`.
 
-Both forbid the tools that would name anything without writing it out
-(``getattr``, ``importlib``, ``eval``, ...).
+It forbids the tools that would name anything without writing it out
+(``getattr``, ``importlib``, ``eval``, ...). 02's rule is an allowlist
+instead (:mod:`.allowlist`).
 """
 
 from __future__ import annotations
@@ -76,16 +74,6 @@ class Rule:
     literal_budget: int | None = None  # characters of literal data in all cells together
 
 
-OWN_CONVOLUTION = Rule(
-    modules=("scipy", "cv2", "tensorflow", "keras", "torch", "jax", "skimage", *HATCH_MODULES),
-    names=HATCHES,
-    attributes=frozenset(
-        {"convolve", "correlate", "correlate2", "correlate2d", "convolve2d", "fftconvolve",
-         "oaconvolve", "multiarray", "_multiarray_umath", "fft",
-         "filter2D", "sepFilter2D", "conv2d", "conv1d", "convolution"}
-    ) | HATCH_ATTRIBUTES,
-)  # fmt: skip
-
 OWN_TRAINING = Rule(
     modules=("pickle", "base64", "binascii", "zlib", "gzip", "bz2", "lzma", "zipfile", "io",
              "h5py", "urllib", "http", "socket", "requests", "shutil", "os", "pathlib",
@@ -100,7 +88,7 @@ OWN_TRAINING = Rule(
 )  # fmt: skip
 
 
-def forbidden_uses(source: str, rule: Rule = OWN_CONVOLUTION) -> list[str]:
+def forbidden_uses(source: str, rule: Rule) -> list[str]:
     """Where the source breaks the rule, as ``line N: what``; empty when it keeps it.
 
     Source that does not parse has nothing to find: it does not run either.

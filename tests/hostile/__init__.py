@@ -17,6 +17,7 @@ from tests.hostile import (
     feedback_pages,
     honest_scores,
     judge_attacks,
+    own_work,
     unresponsive,
 )
 from tests.hostile.base import ALL, Hostile
@@ -30,6 +31,7 @@ CATALOGUE: list[Hostile] = [
     *judge_attacks.ENTRIES,
     *feedback_pages.ENTRIES,
     *honest_scores.ENTRIES,
+    *own_work.ENTRIES,
     *unresponsive.ENTRIES,
 ]
 
