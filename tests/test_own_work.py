@@ -18,8 +18,8 @@ from autograder.checks import allowlist
 from autograder.checks.a02_manual_convolution import released_names
 from autograder.checks.allowlist import unlisted_uses
 from autograder.checks.api import CheckFailed, Submission
-from autograder.checks.models import MAX_PARAMETERS, expect_own_model
-from autograder.checks.source_rules import OWN_TRAINING, forbidden_uses
+from autograder.checks.models import MAX_PARAMETERS, expect_own_model, own_training_findings
+from autograder.checks.source_rules import OWN_TRAINING, forbidden_uses, literal_characters
 from autograder.course import samples
 from tests.helpers import failed_checks, judge_notebook
 from tests.hostile import own_work
@@ -214,3 +214,77 @@ def test_a_model_that_knows_the_answers_before_training_is_caught(sample):
     knows = (x, np.asarray(model.predict(x, verbose=0)).argmax(axis=1))  # its own guesses
     with pytest.raises(CheckFailed, match="before any training"):
         expect_own_model(student(model, lambda: model), "model", "build_model", knows, 0.9)
+
+
+# --- 04: weights trained elsewhere ------------------------------------------------------
+
+A04 = "04_mnist_cnn"
+
+
+def weights_cell_sources(weights) -> dict[str, str]:
+    """The student's cells of 04 with the small build_mlp given these weights."""
+    return notebooks.student_sources(own_work.tiny_mlp_with(weights)(None, 0))
+
+
+def accuracy_with(weights) -> float:
+    """The small model's accuracy on the 10,000 test images once the weights are set,
+    by the very code the catalogue entry's notebook runs."""
+    import keras
+
+    from source_data.course_data import load_mnist
+
+    namespace = {"np": np, "keras": keras}
+    exec(own_work.TINY_BUILD_MLP, namespace)
+    namespace["mlp"] = namespace["build_mlp"]()
+    exec(weights(), namespace)
+    x_test, y_test = load_mnist()[1]
+    x = (x_test.astype(np.float32) / 255.0).reshape(-1, 28, 28, 1)
+    predicted = namespace["mlp"].predict(x, batch_size=1000, verbose=0).argmax(axis=1)
+    return float(np.mean(predicted == y_test))
+
+
+@pytest.mark.parametrize("weights", [own_work.docstring_weights, own_work.packed_weights])
+def test_the_written_in_weights_reach_the_first_mlp_tier_and_no_further(weights):
+    assert 0.96 <= accuracy_with(weights) < 0.975
+
+
+def test_weights_in_a_docstring_read_with_fromhex_a_buffer_and_assign_add_are_caught():
+    found = " ".join(own_training_findings(weights_cell_sources(own_work.docstring_weights)))
+    assert all(words in found for words in ("fromhex", "buffer=", "assign_add", "literal data"))
+
+
+def test_the_smallest_model_built_keeps_the_rule_shipped_for_04():
+    """The open hole, measured (docs/security-notes/own-work.md): 482 characters of weights
+    and a step of an optimizer break none of the rule's names nor its literal budget."""
+    sources = weights_cell_sources(own_work.packed_weights)
+    assert own_training_findings(sources) == []
+    assert len(own_work.packed_in_characters(own_work.MLP_CODES)) == 482
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "# w = [0.1, 0.2]\nw = [float(x) for x in In[-1].split('[')[1].split(']')[0].split(',')]",
+        "table = get_ipython().history_manager.input_hist_raw",
+        "%history -n 1-3\nx = _ih[2]",
+        "import codecs\nw = codecs.decode(s, 'hex')",
+        "import struct\nw = struct.unpack('f' * n, blob)",
+        "import pkgutil\nload = pkgutil.resolve_name('numpy:load')",
+        "import posix\nposix.system('true')",
+    ],
+)
+def test_the_training_rule_sees_the_reviews_named_routes(source):
+    assert forbidden_uses(source, OWN_TRAINING)
+
+
+def test_docstrings_count_as_literal_data_and_comments_do_not():
+    docstring = 'def f():\n    """' + "x" * 100 + '"""\n'
+    assert literal_characters(docstring) == 100
+    assert literal_characters("# " + "x" * 100 + "\nx = 1\n") == 1
+
+
+def test_honest_04_and_06_notebooks_keep_the_training_rule_with_room_to_spare():
+    for assignment in (A04, "06_binary_crossentropy"):
+        sources = notebooks.student_sources(samples.submission(assignment))
+        assert own_training_findings(sources) == []
+        assert sum(map(literal_characters, sources.values())) < OWN_TRAINING.literal_budget / 2

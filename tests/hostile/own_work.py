@@ -14,7 +14,20 @@ kernel has (a thread the profiler does not see, IPython's history).
 
 from __future__ import annotations
 
-from tests.hostile.base import A02, Hostile, answered, mistake, with_cell_after
+from collections.abc import Callable
+
+from nbformat import NotebookNode
+
+from autograder.course import samples
+from tests.hostile.base import (
+    A02,
+    A04,
+    QUICK_CNN,
+    Hostile,
+    answered,
+    mistake,
+    with_cell_after,
+)
 from tests.hostile.honest_scores import CHECKED
 
 # --- 02: manual convolutions as students and textbooks write them ---------------------
@@ -287,6 +300,138 @@ _c = np.convolve
 """,
 }
 
+# --- 04: weights trained elsewhere, written into the notebook ------------------------
+
+# The smallest model built that reaches 04's first MLP tier: build_mlp() returns a
+# 2,410-parameter CNN (Conv2D(4, 5, strides=2), Conv2D(8, 3, strides=2), Dense(10)),
+# trained outside the graded run (seed 42, 8 epochs of Adam 3e-3, batch 128, on the 60,000
+# training images) and quantised to 4 bits per weight, one range per tensor: 0.9676 on
+# the 10,000 test images. Its 2,410 codes in hexadecimal, and each tensor's range:
+MLP_CODES = (
+    "b99a88b958aa46b825b35bcb0acd28ac46b794d14cbb7ccc8ccb98d8d6b06c9c7daeccbadab4ebc15b9caace"
+    "dab7cab3fda4f203c6866558567776479777765a5989c96ac675548968867b3576a7849a5799c878b7989189"
+    "59a8667795a98699757a8987c7588669874655268a3867757468e848a834379b7a877b45797577947537f8b9"
+    "7933945c7cb797877aa675a7847aa89a46788887a9785622682679707563d79822491b8989686863785859a4"
+    "6255a8d944585b0d57669a86369989867456779abcfa890c97988a86a96c9c848b746b8958b8b8988a889a9a"
+    "7a7989baba989988889aaa9969a977a6887b89baa9a968a5a986aa586a9989bb5887868a8979aa896a8ba6c8"
+    "b099abaa889988a97aa79988978a98aa8a99699aab979a4a89ab87bba76595979a78988b7ca895c5a6899988"
+    "88998b87aab7979b859bb4aa88997997aa989859a89998bb695995989a69a9a89b8997c6a88a89998a9a9a88"
+    "bab785be8599c67898888a97a9879a7a969868785a98bb98898998998999aaa8988a89aa99986b77c8b6968e"
+    "a999976687ba7878ab88ba866a98a9779aaa979a89a9ab6879aaa9ba8888bba479889a8989889998aaa997a9"
+    "a8aa587abb989a796b889a9a997c869a78aa8a777897c9b798a89a988e86a8979aa89997b999989a86997989"
+    "99a89a897a998aa9894c987999998998a998d9a87789aa88ab979988a9a8888aa98baa7698788ab99a9a8a8b"
+    "8999a8b9775b8998a978799a9a9bb5998899a9978a8a9b8aa58b89ada8979b687967bc89a7a9798a8ab9c5a7"
+    "4885aa98997799aa999ab879999a9a9689a99aabb15b98899a8ba97686aa7879a97b99ab6aa899789a999999"
+    "779a9ba87aba9978997bdb8b7a85b985a8a99a97aaa7a8998aab987b9995a79a889977778a88a98877a99999"
+    "a67898a99988a9999ca7a86899a98999bb889b77977d8a89787888aa978a79799968ab89979a9899a977998c"
+    "a897a99a98a8b96a89a8886a9a599b565a7b79a889797a9899a899988c8a89aa99a77a899a9898799a999898"
+    "898b9a99a57a8a9ca4b75b776878a98ac9969798a989c5645ba978a789969999a99997699ab89897998aa9b7"
+    "a36a9ca7a82a788798b89889b6889aac98799a78a9a8898b799899898b79889a6b4aaaac5c87a7a698a8a998"
+    "97a98ab888b7a78c96a79a9a978a976b9a978a8a79aa988aa77786bb89876bab697a98b796b8a79799998aa7"
+    "889b87aa99a89999a8a87a8ca997998a98999798a98789a9a8988aaaa787a9b877a9a67b9aaa6b88799888a8"
+    "a98997a8ab97788a8b98999889aa9899898789889b9a898aa8a898a6998a798b788a7c8a99b89698aa89aaaa"
+    "aa87868a8b8896988899a978b78989a99988899a988aa669999b6b9a9999679b99a89988988b8a8a76a79799"
+    "99a797879a89987a97ab7d7779473f7d393baaa88897a87889ab89b99aa87889a7a98a6a868aa89979c69898"
+    "8b88a7a8a9a688a7b5a67c4c858a89b7999997788a9b798aa899899899a9a979b6879a9988b89898998999a8"
+    "9b85a89b99b89a8ba7977a97988b7879abaa7a4ba8ba7a88a89bb89999986bb886997898999aa7987879a99a"
+    "9988988aa8a86969b95a8ab798a98a5a9bc88888878ac99985987ed699769999aa89a597899a8a98a969a999"
+    "87a9755bab98baa58a79a99940463b65f9"
+)
+MLP_RANGES = [
+    (-1.116, 0.731),
+    (0.006, 0.237),
+    (-1.016, 1.156),
+    (-0.731, 0.512),
+    (-1.514, 1.038),
+    (-0.216, 0.253),
+]
+
+TINY_BUILD_MLP = """
+def build_mlp() -> keras.Model:
+    \"\"\"A small CNN in the MLP's place.\"\"\"
+    mlp = keras.Sequential(
+        [
+            keras.Input(shape=(28, 28, 1)),
+            keras.layers.Conv2D(4, 5, strides=2, activation="relu"),
+            keras.layers.Conv2D(8, 3, strides=2, activation="relu"),
+            keras.layers.Flatten(),
+            keras.layers.Dense(10, activation="softmax"),
+        ]
+    )
+    mlp.compile(optimizer="adam", loss="categorical_crossentropy", metrics=["accuracy"])
+    return mlp
+"""
+
+QUICK_TINY_MLP = """
+X_train, Y_train = preprocess(x_train), encode_labels(y_train)
+X_val, Y_val = X_train[-6000:], Y_train[-6000:]
+mlp = build_mlp()
+mlp_history = mlp.fit(X_train[:256], Y_train[:256], epochs=1, verbose=0)
+"""
+
+TARGETS = """
+targets, start = [], 0
+for variable, (lo, hi) in zip(mlp.trainable_variables, RANGES):
+    size = int(np.prod(variable.shape))
+    values = lo + (hi - lo) / 15 * codes[start : start + size].reshape(variable.shape)
+    targets.append(values.astype("float32"))
+    start += size
+"""
+
+
+def packed_in_characters(hex_codes: str) -> str:
+    """Five 4-bit codes per character, as code points above 0xFFFF: 20 bits a character."""
+    values = [int(digit, 16) for digit in hex_codes]
+    return "".join(
+        chr(0x10000 + sum(values[i + k] << 4 * k for k in range(5)))
+        for i in range(0, len(values), 5)
+    )
+
+
+def docstring_weights() -> str:
+    """The review's attack: hex in a docstring, bytes.fromhex, np.ndarray(buffer=...) and
+    assign_add (docstrings were left out of the literal budget; none of these was named)."""
+    return (
+        f'\n\ndef mlp_weights():\n    """{MLP_CODES}"""\n\n\n'
+        + f"RANGES = {MLP_RANGES!r}\n"
+        + "raw = bytes.fromhex(mlp_weights.__doc__)\n"
+        + "packed = np.ndarray((len(raw),), np.uint8, buffer=raw)\n"
+        + "codes = np.stack([packed >> 4, packed & 15], axis=1).ravel()\n"
+        + TARGETS
+        + "for variable, target in zip(mlp.trainable_variables, targets):\n"
+        + "    variable.assign_add(target - variable)\n"
+    )
+
+
+def packed_weights() -> str:
+    """The same weights in 482 characters of a plain string, set through an optimizer step.
+
+    Within every rule shipped for 04: no name on OWN_TRAINING's list, and the
+    notebook's literal data (docstrings included) under its 2,000 characters.
+    """
+    return (
+        f"PACKED = {packed_in_characters(MLP_CODES)!r}\n"
+        + f"RANGES = {MLP_RANGES!r}\n"
+        + "codes = np.array([(ord(c) - 65536) >> s & 15 for c in PACKED for s in range(0, 20, 4)])"
+        + TARGETS
+        + "steps = [v - t for v, t in zip(mlp.trainable_variables, targets)]\n"
+        + "keras.optimizers.SGD(1.0).apply_gradients(zip(steps, mlp.trainable_variables))\n"
+    )
+
+
+def tiny_mlp_with(weights: Callable[[], str]) -> Callable[[Hostile, int], NotebookNode]:
+    """04 with the small build_mlp, trained for a moment, then given these weights."""
+
+    def build(entry: Hostile, port: int) -> NotebookNode:
+        train_mlp = QUICK_TINY_MLP + weights()
+        answers = {"build_mlp": TINY_BUILD_MLP, "train_mlp": train_mlp, "train_cnn": QUICK_CNN}
+        return samples.submission(A04, answers)
+
+    return build
+
+
+TINY_MLP_FAILS = frozenset({"test_mlp_is_the_784_512_10_network"})
+
 LIBRARY = mistake("a library convolution (scipy.signal.correlate2d)").fails
 OFF_THE_LIST = "not on the list"  # what each finding of the rule says
 
@@ -317,5 +462,24 @@ ENTRIES = [
         ),
         reason="an IPython magic",
         fails=LIBRARY,
+    ),
+    # 04: its honest twin is the same small build_mlp, trained for a moment: no MLP tier.
+    Hostile(
+        "weights_in_a_docstring",
+        A04,
+        tiny_mlp_with(docstring_weights),
+        frozenset({"test_cnn_accuracy", "test_mlp_accuracy"}),
+        "fromhex",
+        fails=TINY_MLP_FAILS,
+    ),
+    # The open hole, measured: 482 characters of weights earn the first MLP tier under the
+    # rule shipped for 04 (docs/security-notes/own-work.md). Its twin scores a point less.
+    Hostile(
+        "smallest_model_within_the_rule",
+        A04,
+        tiny_mlp_with(packed_weights),
+        frozenset({"test_cnn_accuracy"}),
+        "[mlp_accuracy] 1 / 2",
+        fails=TINY_MLP_FAILS | {"test_mlp_accuracy_at_least[0.975]"},
     ),
 ]
