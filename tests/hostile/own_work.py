@@ -303,47 +303,40 @@ _c = np.convolve
 # --- 04: weights trained elsewhere, written into the notebook ------------------------
 
 # The smallest model built that reaches 04's first MLP tier: build_mlp() returns a
-# 2,410-parameter CNN (Conv2D(4, 5, strides=2), Conv2D(8, 3, strides=2), Dense(10)),
+# 1,836-parameter CNN (Conv2D(4, 5, strides=2), Conv2D(6, 3, strides=2), Dense(10)),
 # trained outside the graded run (seed 42, 8 epochs of Adam 3e-3, batch 128, on the 60,000
-# training images) and quantised to 4 bits per weight, one range per tensor: 0.9676 on
-# the 10,000 test images. Its 2,410 codes in hexadecimal, and each tensor's range:
+# training images) and quantised to 4 bits per weight, one range per tensor: 0.9682 on
+# the 10,000 test images. Its 1,836 codes in hexadecimal, and each tensor's range:
 MLP_CODES = (
-    "b99a88b958aa46b825b35bcb0acd28ac46b794d14cbb7ccc8ccb98d8d6b06c9c7daeccbadab4ebc15b9caace"
-    "dab7cab3fda4f203c6866558567776479777765a5989c96ac675548968867b3576a7849a5799c878b7989189"
-    "59a8667795a98699757a8987c7588669874655268a3867757468e848a834379b7a877b45797577947537f8b9"
-    "7933945c7cb797877aa675a7847aa89a46788887a9785622682679707563d79822491b8989686863785859a4"
-    "6255a8d944585b0d57669a86369989867456779abcfa890c97988a86a96c9c848b746b8958b8b8988a889a9a"
-    "7a7989baba989988889aaa9969a977a6887b89baa9a968a5a986aa586a9989bb5887868a8979aa896a8ba6c8"
-    "b099abaa889988a97aa79988978a98aa8a99699aab979a4a89ab87bba76595979a78988b7ca895c5a6899988"
-    "88998b87aab7979b859bb4aa88997997aa989859a89998bb695995989a69a9a89b8997c6a88a89998a9a9a88"
-    "bab785be8599c67898888a97a9879a7a969868785a98bb98898998998999aaa8988a89aa99986b77c8b6968e"
-    "a999976687ba7878ab88ba866a98a9779aaa979a89a9ab6879aaa9ba8888bba479889a8989889998aaa997a9"
-    "a8aa587abb989a796b889a9a997c869a78aa8a777897c9b798a89a988e86a8979aa89997b999989a86997989"
-    "99a89a897a998aa9894c987999998998a998d9a87789aa88ab979988a9a8888aa98baa7698788ab99a9a8a8b"
-    "8999a8b9775b8998a978799a9a9bb5998899a9978a8a9b8aa58b89ada8979b687967bc89a7a9798a8ab9c5a7"
-    "4885aa98997799aa999ab879999a9a9689a99aabb15b98899a8ba97686aa7879a97b99ab6aa899789a999999"
-    "779a9ba87aba9978997bdb8b7a85b985a8a99a97aaa7a8998aab987b9995a79a889977778a88a98877a99999"
-    "a67898a99988a9999ca7a86899a98999bb889b77977d8a89787888aa978a79799968ab89979a9899a977998c"
-    "a897a99a98a8b96a89a8886a9a599b565a7b79a889797a9899a899988c8a89aa99a77a899a9898799a999898"
-    "898b9a99a57a8a9ca4b75b776878a98ac9969798a989c5645ba978a789969999a99997699ab89897998aa9b7"
-    "a36a9ca7a82a788798b89889b6889aac98799a78a9a8898b799899898b79889a6b4aaaac5c87a7a698a8a998"
-    "97a98ab888b7a78c96a79a9a978a976b9a978a8a79aa988aa77786bb89876bab697a98b796b8a79799998aa7"
-    "889b87aa99a89999a8a87a8ca997998a98999798a98789a9a8988aaaa787a9b877a9a67b9aaa6b88799888a8"
-    "a98997a8ab97788a8b98999889aa9899898789889b9a898aa8a898a6998a798b788a7c8a99b89698aa89aaaa"
-    "aa87868a8b8896988899a978b78989a99988899a988aa669999b6b9a9999679b99a89988988b8a8a76a79799"
-    "99a797879a89987a97ab7d7779473f7d393baaa88897a87889ab89b99aa87889a7a98a6a868aa89979c69898"
-    "8b88a7a8a9a688a7b5a67c4c858a89b7999997788a9b798aa899899899a9a979b6879a9988b89898998999a8"
-    "9b85a89b99b89a8ba7977a97988b7879abaa7a4ba8ba7a88a89bb89999986bb886997898999aa7987879a99a"
-    "9988988aa8a86969b95a8ab798a98a5a9bc88888878ac99985987ed699769999aa89a597899a8a98a969a999"
-    "87a9755bab98baa58a79a99940463b65f9"
+    "bc8a59b875a9a2b984b65d8a988eb5ada5c6c2f36b3dcb7eddaddbd8d7c0ab2dad5ecf9dfeb7edb5ab3a9a7d"
+    "bbacdcdbed9932f0b5a9459968c6d97828ba8b64a9898baab964c65a3a8c7a2ba68ac7dbbd87a6798d89b87d"
+    "59caa972e984fa4a9a3b6d0489b9cbd7e851ec4b7b4e7a3d8ac8f8cbb857aa999678a89d39a7ed92dca1da79"
+    "ab5e8a2b48a9c978ac75997bbd2c68ae1c89a75a89779b55882698aaf0b18997a9797899988a99899a9b8a87"
+    "c9849a89a9ba879998a8aaa7878869a7aaa9bb48679a9989899a9999998898997999889998a8997998999b75"
+    "abd795a9cc2a6e948aaaa8a8a999aa798999899b889989898a89a7baad65cad792abab2b7f92989998969898"
+    "aa6a8998979987889a89798ab8ab8c86c9c680bffc44a85a7977aca284a7988b8898979a7a99a99a67ab99a9"
+    "9b88b6c7a5a7aa897998abab86aa899999987b989798899998a8877a98ab8787aab7a99aba584c8698889b9b"
+    "989999898b889989a9999999a78a98999786bab8988799695c879898aa999999ab887b999888a978889a78a9"
+    "a88a9a87c9a987a79a6b9b899999866a899989897a9a8a8a9868897d7aa7c8788c99c68a7787772bd779a89a"
+    "975bb997697b89a9b79a8879aa7a7ac89b968babb06a89779b7a69998ad69897a7a898a69a78b8a8a89ba9a8"
+    "87baa899b888a9b79b48aaa939999566b998aaa898aa8a989877a8aa98a99aa8a979b858a9ba9a577b99789a"
+    "9968aaa9aa78a99996aa88989989b98a8c88ab79aa89a99987a7793b9a779a9888899a698a99969b8a9a9999"
+    "9a7aaa959a8a9aa9975a8996784db897a9a89799999789a9b999a788a79a9ab8b7818ab9aba7946a8a788999"
+    "88a969999b67a896a89a87a698b98a8aa798b797aa97b78986c99a796b9b688ba47897979b9898a8879a9897"
+    "9aa97aa8b678aa96a99897a9a8568aa9688aa8a789c6a597988a9879989a99a7989bb888aba69a9787989887"
+    "b99ab98789889998ab8899a8a998787a98a88998a6a87c6ba895887a796bc7a84b86968a8a997788a9a99996"
+    "a88989a9a7b8b9989a599a8899aa6a89998a87a7777caa599a6ca98a58a78a9b88798899a79899b8a5b69898"
+    "c988899aa87bb89a7aa799998889997aa99b8b879989a8aa8a988ab6979aa9999a7a97899a98889988a8aa3b"
+    "a497a77989a7b76c9aaa8a797996a78b9a8ec79899676989a888a9aaa868a8a78a99999898866a8b6a7a6979"
+    "9a7a8a9ab8787a7a7b999989987cd89997997bb8a986a9995a7b559a896aaa8a9b717b0b56ef"
 )
 MLP_RANGES = [
-    (-1.116, 0.731),
-    (0.006, 0.237),
-    (-1.016, 1.156),
-    (-0.731, 0.512),
-    (-1.514, 1.038),
-    (-0.216, 0.253),
+    (-1.006, 0.618),
+    (-0.052, 0.265),
+    (-0.953, 0.753),
+    (-0.225, 0.408),
+    (-1.56, 1.065),
+    (-0.198, 0.153),
 ]
 
 TINY_BUILD_MLP = """
@@ -353,7 +346,7 @@ def build_mlp() -> keras.Model:
         [
             keras.Input(shape=(28, 28, 1)),
             keras.layers.Conv2D(4, 5, strides=2, activation="relu"),
-            keras.layers.Conv2D(8, 3, strides=2, activation="relu"),
+            keras.layers.Conv2D(6, 3, strides=2, activation="relu"),
             keras.layers.Flatten(),
             keras.layers.Dense(10, activation="softmax"),
         ]
@@ -382,6 +375,7 @@ for variable, (lo, hi) in zip(mlp.trainable_variables, RANGES):
 def packed_in_characters(hex_codes: str) -> str:
     """Five 4-bit codes per character, as code points above 0xFFFF: 20 bits a character."""
     values = [int(digit, 16) for digit in hex_codes]
+    values += [0] * (-len(values) % 5)
     return "".join(
         chr(0x10000 + sum(values[i + k] << 4 * k for k in range(5)))
         for i in range(0, len(values), 5)
@@ -404,7 +398,7 @@ def docstring_weights() -> str:
 
 
 def packed_weights() -> str:
-    """The same weights in 482 characters of a plain string, set through an optimizer step.
+    """The same weights in 368 characters of a plain string, set through an optimizer step.
 
     Within every rule shipped for 04: no name on OWN_TRAINING's list, and the
     notebook's literal data (docstrings included) under its 2,000 characters.
@@ -472,7 +466,7 @@ ENTRIES = [
         "fromhex",
         fails=TINY_MLP_FAILS,
     ),
-    # The open hole, measured: 482 characters of weights earn the first MLP tier under the
+    # The open hole, measured: 368 characters of weights earn the first MLP tier under the
     # rule shipped for 04 (docs/security-notes/own-work.md). Its twin scores a point less.
     Hostile(
         "smallest_model_within_the_rule",
