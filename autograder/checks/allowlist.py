@@ -78,6 +78,7 @@ NUMPY_ATTRIBUTES = frozenset(
         "as_strided", "strides", "itemsize", "nbytes",
         # array methods not named above
         "astype", "tolist", "item", "fill", "view", "base", "real", "imag", "sort", "argsort",
+        "flat", "seterr",
         # random test inputs, comparisons, printing
         "random", "default_rng", "seed", "rand", "randn", "randint", "normal", "uniform",
         "integers", "standard_normal", "choice", "permutation", "shuffle", "testing",
