@@ -18,6 +18,7 @@ from tests.hostile import (
     honest_scores,
     judge_attacks,
     late_rewrites,
+    own_work,
     unresponsive,
 )
 from tests.hostile.base import ALL, Hostile
@@ -32,6 +33,7 @@ CATALOGUE: list[Hostile] = [
     *late_rewrites.ENTRIES,
     *feedback_pages.ENTRIES,
     *honest_scores.ENTRIES,
+    *own_work.ENTRIES,
     *unresponsive.ENTRIES,
 ]
 

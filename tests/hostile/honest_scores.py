@@ -34,12 +34,6 @@ from tests.hostile.base import (
 
 # --- 04 and 06: the evaluation data, and models that were not learnt in the run ---------
 
-WEIGHTS_WRITTEN_IN = """
-model = build_cnn()
-model.set_weights([w * 0 for w in model.get_weights()])  # a table would go here
-history = model.fit(X_train[:256], Y_train[:256], epochs=1, verbose=0)
-"""
-
 ANOTHER_MODEL = """
 model = keras.Sequential(
     [keras.Input((28, 28, 1)), keras.layers.Flatten(), keras.layers.Dense(10, activation="softmax")]
@@ -343,14 +337,8 @@ def max_pool2d(feature_map, pool_size=2, stride=None):
 WRITES_INTO_ITS_INPUT = "max pooling written into the input array to save memory"
 
 ENTRIES = [
-    # 04 and 06: the data accuracy is measured on, and models not learnt in the run
-    Hostile(
-        "weights_written_in",
-        A04,
-        answered(train_mlp=QUICK_MLP, train_cnn=WEIGHTS_WRITTEN_IN),
-        MNIST_LOST,
-        "set_weights",
-    ),
+    # 04 and 06: the data accuracy is measured on, and models not learnt in the run (weights
+    # written in: tests/hostile/own_work.py)
     Hostile(
         "another_model_graded",
         A04,
