@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from autograder.assignments import COURSE_ID
+from autograder.assignments import COURSE_ID, REPO_ROOT
 from autograder.course.cli import main
 from autograder.course.directory import Course, tool_environment
 from autograder.course.export import (
@@ -89,6 +89,7 @@ def built_gradebook(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def course(built_gradebook: Path, tmp_path: Path) -> Course:
     """A course directory holding a copy of the gradebook and the roster."""
     shutil.copy(built_gradebook, tmp_path / "gradebook.db")
+    shutil.copy(REPO_ROOT / "nbgrader_config.py", tmp_path / "nbgrader_config.py")
     write_roster(tmp_path / "roster.csv", ROSTER)
     return Course(tmp_path)
 
