@@ -48,6 +48,7 @@ from nbformat import NotebookNode
 
 from autograder import notebooks
 from autograder.assignments import release_path
+from autograder.course import spreadsheet
 from autograder.course.directory import Course
 from autograder.course.intake import read_notebook
 
@@ -306,16 +307,18 @@ def write_csv(comparison: Comparison, path: Path) -> Path:
         writer.writerow([*CSV_FIELDS, "tokens_first", "tokens_second"])
         for rank, p in enumerate(comparison.pairs, 1):
             writer.writerow(
-                [
-                    rank,
-                    p.first,
-                    p.second,
-                    f"{p.score:.3f}",
-                    f"{p.share_first:.3f}",
-                    f"{p.share_second:.3f}",
-                    p.tokens_first,
-                    p.tokens_second,
-                ]
+                spreadsheet.row(
+                    [
+                        rank,
+                        p.first,
+                        p.second,
+                        f"{p.score:.3f}",
+                        f"{p.share_first:.3f}",
+                        f"{p.share_second:.3f}",
+                        p.tokens_first,
+                        p.tokens_second,
+                    ]
+                )
             )
     return path
 
