@@ -12,6 +12,7 @@ from tests.hostile import (
     broken_files,
     cells,
     cheats,
+    collect_and_holes,
     crashes,
     escape,
     feedback_pages,
@@ -31,6 +32,7 @@ CATALOGUE: list[Hostile] = [
     *feedback_pages.ENTRIES,
     *honest_scores.ENTRIES,
     *unresponsive.ENTRIES,
+    *collect_and_holes.ENTRIES,
 ]
 
 __all__ = ["ALL", "CATALOGUE", "Hostile"]
