@@ -53,7 +53,13 @@ def _parser() -> argparse.ArgumentParser:
     collect.add_argument(
         "--trust-names",
         action="store_true",
-        help="skip checking that a submission's owner and times match its name",
+        help="skip checking that a submission's owner and times match its name (a hub where "
+        "every student is the same Unix user)",
+    )
+    collect.add_argument(
+        "--restore",
+        action="store_true",
+        help="first put back what earlier collects set aside, to be screened again",
     )
     autograde = command("autograde", "autograde every submitted student (nbgrader autograde)")
     add_workers(autograde)
@@ -185,7 +191,9 @@ def _exchange_command(args: argparse.Namespace, course: Course, chosen: tuple[st
         for problem in exchange.check(where):
             print(f"{name}: warning: {problem}", file=sys.stderr)
         collections = [
-            exchange.collect(course, where, assignment, trust_names=args.trust_names)
+            exchange.collect(
+                course, where, assignment, trust_names=args.trust_names, restore_first=args.restore
+            )
             for assignment in chosen
         ]
     except (exchange.UnsafeExchange, OSError, NbgraderFailed) as error:
@@ -193,7 +201,19 @@ def _exchange_command(args: argparse.Namespace, course: Course, chosen: tuple[st
         return 1
     print()
     print(exchange.collect_summary(collections))
+    shared = [c.assignment for c in collections if c.shared_owner]
+    again = [name, *shared, "--trust-names", *_places(args)]
+    note = exchange.shared_owner_note(collections, " ".join(again))
+    if note:
+        print(f"\n{name}: {note}", file=sys.stderr)
+        return 1
     return 0
+
+
+def _places(args: argparse.Namespace) -> list[str]:
+    """The ``--course`` and ``--exchange`` options a command was given, to say it again."""
+    course = [] if args.course.resolve() == REPO_ROOT else ["--course", str(args.course)]
+    return course + (["--exchange", str(args.exchange)] if args.exchange else [])
 
 
 if __name__ == "__main__":

@@ -22,6 +22,12 @@ are read too) and the column Moodle is to match users on (``email``,
 ``username``, ``idnumber``...). A student of the export missing from the
 roster, or without the identifier the platform needs, is an error naming
 every such student: nobody is dropped from the file without a word.
+
+Every cell goes through :func:`autograder.course.spreadsheet.to_cell`: text
+a spreadsheet would run as a formula (a student id ``=HYPERLINK(...)``, say)
+is written with an apostrophe in front, and the log says whose. The plain
+CSV export (:class:`CsvExportPlugin`, nbgrader's columns) does the same; the
+course's ``nbgrader_config.py`` makes it ``nbgrader export``'s default.
 """
 
 from __future__ import annotations
@@ -31,10 +37,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from nbgrader.api import Gradebook
+from nbgrader.api import Assignment, Gradebook, MissingEntry, Student
 from nbgrader.plugins import ExportPlugin
 from traitlets import Dict, Unicode
 
+from autograder.course import spreadsheet
 from autograder.course.directory import Course
 
 ROSTER_ID = "student_id"
@@ -153,11 +160,7 @@ class RosterExportPlugin(ExportPlugin):
         return grades, roster
 
     def write(self, rows: list[list[str]]) -> Path:
-        path = Path(self.to or self.default_to)
-        with path.open("w", newline="", encoding="utf-8") as handle:
-            csv.writer(handle).writerows(rows)
-        self.log.info("Exported %d rows to %s", len(rows), path)
-        return path
+        return write_rows(self, Path(self.to or self.default_to), rows)
 
 
 class CanvasExportPlugin(RosterExportPlugin):
@@ -217,6 +220,77 @@ class MoodleExportPlugin(RosterExportPlugin):
         rows = [[self.user_field, *(a for a, _ in grades.assignments)]]
         rows += [[roster[s][self.user_field], *grades.row(s)] for s in ids]
         self.write(rows)
+
+
+def write_rows(plugin: ExportPlugin, path: Path, rows: list[list[str]]) -> Path:
+    """Write an export's rows, every cell as text no spreadsheet runs; say whose were marked."""
+    safe = [spreadsheet.row(row) for row in rows]
+    marked = sorted({cell for cells in rows for cell in cells if spreadsheet.to_cell(cell) != cell})
+    if marked:
+        plugin.log.warning(
+            "%d cell(s) start like a spreadsheet formula and were written with an apostrophe in "
+            "front (check that the platform still matches these students): %s",
+            len(marked),
+            marked,
+        )
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        csv.writer(handle).writerows(safe)
+    plugin.log.info("Exported %d rows to %s", len(rows), path)
+    return path
+
+
+CSV_COLUMNS = (
+    "assignment",
+    "duedate",
+    "timestamp",
+    "student_id",
+    "last_name",
+    "first_name",
+    "email",
+    "raw_score",
+    "late_submission_penalty",
+    "score",
+    "max_score",
+)
+
+
+class CsvExportPlugin(ExportPlugin):
+    """nbgrader's own CSV export (``grades.csv``, its columns and scores), every cell
+    written as text no spreadsheet runs."""
+
+    def export(self, gradebook: Gradebook) -> None:
+        wanted_a, wanted_s = set(map(str, self.assignment)), set(map(str, self.student))
+        rows = [list(CSV_COLUMNS)]
+        for assignment in gradebook.assignments:
+            if wanted_a and assignment.name not in wanted_a:
+                continue
+            for student in gradebook.students:
+                if not wanted_s or student.id in wanted_s:
+                    rows.append(csv_row(gradebook, assignment, student))
+        write_rows(self, Path(self.to or "grades.csv"), rows)
+
+
+def csv_row(gradebook: Gradebook, assignment: Assignment, student: Student) -> list[str]:
+    """One student's row of nbgrader's CSV export, as nbgrader computes it."""
+    try:
+        submission = gradebook.find_submission(assignment.name, student.id)
+        penalty = submission.late_submission_penalty
+        scores = [submission.timestamp, submission.score, penalty]
+        scores.append(max(0.0, submission.score - penalty))
+    except MissingEntry:
+        scores = ["", 0.0, 0.0, 0.0]
+    values = [
+        assignment.name,
+        assignment.duedate,
+        scores[0],
+        student.id,
+        student.last_name,
+        student.first_name,
+        student.email,
+        *scores[1:],
+        assignment.max_score,
+    ]
+    return ["" if value is None else str(value) for value in values]
 
 
 PLUGINS: dict[str, type[RosterExportPlugin]] = {
