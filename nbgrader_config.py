@@ -34,6 +34,10 @@ c.CourseDirectory.ignore = [
     "*.unreadable",
 ]
 
+# Grades as CSV: nbgrader's own columns, every cell written as text no spreadsheet
+# runs as a formula (a student id "=HYPERLINK(...)", say; autograder/course/export.py).
+c.ExportApp.plugin_class = "autograder.course.export.CsvExportPlugin"
+
 # Wall-clock limits per cell: safety stops, not the training budget. The budget of
 # 04 and 06 is CPU seconds (autograder/assignments.py, CPU_BUDGET), which the
 # kernel's CPU limit enforces and the judge checks from outside: a busy grading

@@ -26,6 +26,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -37,18 +38,24 @@ import pytest
 from autograder import mistakes
 from autograder.assignments import REPO_ROOT, release_path
 from autograder.course import samples
+from autograder.course.cli import main
 from autograder.course.directory import Course
 from autograder.course.exchange import (
     RULES,
     SET_ASIDE_PREFIX,
     Exchange,
+    Refused,
     UnsafeExchange,
     check,
+    collect,
     make_folders,
     release,
     screen_inbound,
+    set_aside,
+    snapshot,
 )
 from tests.helpers import expected_cell_scores
+from tests.hostile.collect_and_holes import SwapsBeforeCopying
 from tests.private_folders import shown_to_others
 
 ASSIGNMENT = "03_one_hot"  # NumPy only: quick to grade
@@ -124,7 +131,7 @@ def submission(
     return entry
 
 
-def test_the_screen_sets_aside_what_collect_must_not_take(exchange):
+def test_the_screen_takes_copies_and_refuses_what_collect_must_not_take(exchange, tmp_path):
     honest = submission(exchange)
     for_another = submission(exchange, student="nobody")
     hour_ago = datetime.datetime.now(datetime.UTC) - datetime.timedelta(hours=1)
@@ -133,36 +140,205 @@ def test_the_screen_sets_aside_what_collect_must_not_take(exchange):
     (linked / "course_data.py").symlink_to("/etc/passwd")
     piped = submission(exchange)
     os.mkfifo(piped / "pipe")
+    hard = submission(exchange)
+    (tmp_path / "solution.txt").write_text("the instructor's")
+    os.link(tmp_path / "solution.txt", hard / "notes.txt")
     unparsable = exchange.inbound / f"{ME}+{ASSIGNMENT}+yesterday+x"
     unparsable.mkdir()
     other = submission(exchange)
     other.rename(exchange.inbound / other.name.replace(ASSIGNMENT, "02_manual_convolution"))
 
-    aside = {a.name: a.reason for a in screen_inbound(exchange, ASSIGNMENT)}
-    assert aside == {
+    staging = tmp_path / "staging"
+    screening = screen_inbound(exchange, ASSIGNMENT, staging)
+    refused = {r.name: r.reason for r in screening.refused}
+    assert refused == {
         for_another.name: f"named for nobody but owned by {ME}",
-        backdated.name: aside[backdated.name],
+        backdated.name: refused[backdated.name],
         linked.name: "it holds `course_data.py`, a link or special file",
         piped.name: "it holds `pipe`, a link or special file",
+        hard.name: "it holds `notes.txt`, a file linked from elsewhere (a hard link)",
         unparsable.name: "its name's time 'yesterday' cannot be read",
     }
-    assert "says it was submitted at" in aside[backdated.name]
+    assert "says it was submitted at" in refused[backdated.name]
+    assert screening.staged == [honest.name] and screening.shared_owner is None
+    assert sorted(p.name for p in staging.iterdir()) == [honest.name]  # the copy collected
+    assert (staging / honest.name / f"{ASSIGNMENT}.ipynb").read_text() == "{}"
+
+    aside = set_aside(exchange, screening.refused)
+    assert {a.name for a in aside} == set(refused)
     left = sorted(p.name for p in exchange.inbound.iterdir() if not p.name.startswith("."))
     assert left == sorted([honest.name, other.name.replace(ASSIGNMENT, "02_manual_convolution")])
     hidden = [p.name for p in exchange.inbound.iterdir() if p.name.startswith(SET_ASIDE_PREFIX)]
     assert len(hidden) == len(aside)
-    assert screen_inbound(exchange, ASSIGNMENT) == []  # once set aside, left alone
+    again = screen_inbound(exchange, ASSIGNMENT, tmp_path / "again")
+    assert again.refused == []  # once set aside, left alone
+    newest = {ME: datetime.datetime.now(datetime.UTC).replace(tzinfo=None)}
+    assert screen_inbound(exchange, ASSIGNMENT, tmp_path / "none", collected=newest).staged == []
     trusted = submission(exchange, student="nobody")
-    assert screen_inbound(exchange, ASSIGNMENT, trust_names=True) == []
-    assert trusted.exists()
+    screening = screen_inbound(exchange, ASSIGNMENT, tmp_path / "trusted", trust_names=True)
+    assert trusted.name in screening.staged and screening.refused == []
 
 
 @pytest.mark.skipif(not IS_ROOT, reason="only root can give a file to another user")
-def test_a_file_another_user_put_into_a_submission_sets_it_aside(exchange):
+def test_a_file_another_user_put_into_a_submission_is_refused(exchange, tmp_path):
     entry = submission(exchange)
     os.chown(entry / f"{ASSIGNMENT}.ipynb", 65534, 65534)
-    [aside] = screen_inbound(exchange, ASSIGNMENT)
-    assert aside.reason == f"it holds `{ASSIGNMENT}.ipynb`, which belongs to nobody"
+    for trust_names in (False, True):
+        screening = screen_inbound(
+            exchange, ASSIGNMENT, tmp_path / str(trust_names), trust_names=trust_names
+        )
+        [refused] = screening.refused
+        assert refused.reason == f"it holds `{ASSIGNMENT}.ipynb`, which belongs to nobody"
+
+
+# --- the quick tier: collect, through nbgrader's own collect, in a course of 03 alone -------
+
+
+@pytest.fixture(scope="module")
+def empty_gradebook(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A new gradebook, made once: nbgrader runs alembic's migrations for each new one."""
+    path = tmp_path_factory.mktemp("gradebook") / "gradebook.db"
+    with Course(path.parent).gradebook():
+        pass
+    return path
+
+
+@pytest.fixture
+def course(tmp_path: Path, empty_gradebook: Path) -> Course:
+    """A course of 03 alone: its configuration, source and release, copied (no generate)."""
+    root = tmp_path / "course"
+    root.mkdir()
+    shutil.copy(REPO_ROOT / "nbgrader_config.py", root / "nbgrader_config.py")
+    shutil.copy(empty_gradebook, root / "gradebook.db")
+    for tree in ("solutions", "assignments"):
+        shutil.copytree(REPO_ROOT / tree / ASSIGNMENT, root / tree / ASSIGNMENT)
+    return Course(root)
+
+
+def handed_in(exchange: Exchange, student: str, nb: nbformat.NotebookNode) -> Path:
+    """A submission of ``nb`` in ``inbound/``, named for ``student``, made now."""
+    entry = submission(exchange, student)
+    nbformat.write(nb, str(entry / f"{ASSIGNMENT}.ipynb"))
+    return entry
+
+
+def collected_notebook(course: Course, student: str) -> Path:
+    return course.root / "submitted" / student / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+
+
+def test_what_is_collected_is_the_copy_that_was_screened(course, exchange):
+    # Is a link put in at the exact moment between the screening and the copy collected?
+    stub = samples.stub(ASSIGNMENT)
+    ana, ben = handed_in(exchange, "ana", stub), handed_in(exchange, "ben", stub)
+    solution = course.root / "solutions" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+
+    def swap() -> None:
+        (ana / f"{ASSIGNMENT}.ipynb").unlink()
+        (ana / f"{ASSIGNMENT}.ipynb").symlink_to(solution)
+        ben.rename(ben.with_name(ben.name + ".moved"))
+        ben.symlink_to(solution.parent)
+
+    racing = SwapsBeforeCopying(course.root, swap=swap)
+    collect(racing, exchange, ASSIGNMENT, trust_names=True, out=lambda line: None)
+    for student in ("ana", "ben"):
+        collected = collected_notebook(course, student)
+        assert not collected.is_symlink()
+        assert nbformat.read(str(collected), as_version=4).cells == stub.cells
+        assert b"BEGIN SOLUTION" not in collected.read_bytes()
+
+
+def test_no_timing_lets_a_link_or_a_swapped_file_into_the_staged_copy(exchange, tmp_path):
+    secret = tmp_path / "solutions" / f"{ASSIGNMENT}.ipynb"
+    secret.parent.mkdir()
+    secret.write_text("SECRET")
+    entry = submission(exchange)
+    notebook, moved = entry / f"{ASSIGNMENT}.ipynb", entry.with_name(entry.name + ".moved")
+    notebook.write_text("HONEST")
+    stop = threading.Event()
+
+    def race() -> None:  # the student, swapping as fast as they can
+        while not stop.is_set():
+            (entry / ".link").symlink_to(secret)
+            os.replace(entry / ".link", notebook)
+            (entry / ".honest").write_text("HONEST")
+            os.replace(entry / ".honest", notebook)
+            os.rename(entry, moved)
+            entry.symlink_to(secret.parent)
+            entry.unlink()
+            os.rename(moved, entry)
+
+    (tmp_path / "staged").mkdir()
+    racer = threading.Thread(target=race)
+    racer.start()
+    copied, refused = 0, 0
+    try:
+        for attempt in range(300):
+            into = tmp_path / "staged" / str(attempt)
+            try:
+                snapshot(exchange.inbound, entry.name, into, 10**6)
+            except Refused:
+                refused += 1
+                continue
+            copied += 1
+            files = list(into.rglob("*"))
+            assert not any(path.is_symlink() for path in files)
+            assert not any("SECRET" in p.read_text() for p in files if p.is_file())
+            assert (into / notebook.name).read_text() == "HONEST"
+    finally:
+        stop.set()
+        racer.join()
+    print(f"copied {copied}, refused {refused}")
+    assert copied and refused  # the race was on, both ways
+
+
+def test_an_exchange_without_the_course_is_named_with_what_to_do(course, tmp_path):
+    nowhere = Exchange(tmp_path / "nowhere", "cnn-course")
+    with pytest.raises(FileNotFoundError, match="release an assignment first"):
+        collect(course, nowhere, ASSIGNMENT, out=lambda line: None)
+
+
+def collect_command(course: Course, exchange: Exchange, *options: str) -> list[str]:
+    return ["collect", "--course", str(course.root), "--exchange", str(exchange.root), *options]
+
+
+@pytest.mark.skipif(ME in ("ana", "ben"), reason="the students must be other users than the test's")
+def test_a_shared_user_hub_is_said_once_with_the_flag_and_nothing_is_set_aside(
+    course, exchange, capsys
+):
+    entries = [handed_in(exchange, name, samples.stub(ASSIGNMENT)) for name in ("ana", "ben")]
+    assert main(collect_command(course, exchange, ASSIGNMENT)) == 1
+    said = capsys.readouterr()
+    printed = said.out + said.err
+    print(printed)
+    assert printed.count("--trust-names") == 1
+    assert f"cnn-grader collect {ASSIGNMENT} --trust-names" in printed
+    assert f"{ASSIGNMENT}: set aside" not in printed
+    assert all(entry.is_dir() for entry in entries)  # left where they were
+    assert main(collect_command(course, exchange, ASSIGNMENT, "--trust-names")) == 0
+    assert course.submitted_students(ASSIGNMENT) == ["ana", "ben"]
+
+
+def test_restore_puts_back_what_was_set_aside_and_each_line_is_said_once(course, exchange, capsys):
+    handed_in(exchange, ME, samples.stub(ASSIGNMENT))
+    for_another = handed_in(exchange, "nobody", samples.stub(ASSIGNMENT))
+    linked = handed_in(exchange, ME, samples.stub(ASSIGNMENT))
+    (linked / "course_data.py").symlink_to("/etc/passwd")
+    assert main(collect_command(course, exchange, ASSIGNMENT)) == 0
+    printed = capsys.readouterr().out
+    print(printed)
+    for entry in (for_another, linked):
+        assert printed.count(f"set aside {entry.name}:") == 1
+        assert not entry.exists()
+    assert "--restore" in printed
+    assert course.submitted_students(ASSIGNMENT) == [ME]
+
+    assert main(collect_command(course, exchange, ASSIGNMENT, "--restore", "--trust-names")) == 0
+    printed = capsys.readouterr().out
+    print(printed)
+    assert f"restored {for_another.name}" in printed and f"restored {linked.name}" in printed
+    assert for_another.is_dir()  # collected this time, where the names are trusted
+    assert course.submitted_students(ASSIGNMENT) == sorted([ME, "nobody"])
+    assert f"set aside {linked.name}: it holds `course_data.py`, a link" in printed
 
 
 needs_root = pytest.mark.skipif(

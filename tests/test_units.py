@@ -17,7 +17,7 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_outp
 
 from autograder import assignments as registry
 from autograder import notebooks
-from autograder.assignments import solution_path
+from autograder.assignments import release_path, solution_path
 from autograder.course.grading import longest_first
 from autograder.course.intake import MAX_CELLS, notebook_from_bytes, repair_cells
 from autograder.sandbox.execute import (
@@ -177,6 +177,28 @@ def test_repair_makes_foreign_twice_and_malformed_cells_ordinary():
     repairs = repair_cells(nb, release)
     assert len(repairs) == 2 + (notebooks.grade_id_of(copy) is not None)
     assert "nbgrader" not in nb.cells[0].metadata and "nbgrader" not in foreign.metadata
+
+
+def test_a_cell_marked_for_nbgrader_without_an_id_is_ordinary_and_nbgrader_reads_it():
+    # nbgrader's own sanitizing steps stop on such a cell and the submission is dropped.
+    from nbgrader.preprocessors import CheckCellMetadata, DeduplicateIds
+
+    release = notebooks.read(release_path("03_one_hot"))
+    nb = _reference()
+    odd = [{"locked": True}, {"grade_id": "", "locked": True}, {"solution": True}]
+    for meta in odd:
+        cell = new_code_cell("helper = 1")
+        cell.metadata["nbgrader"] = meta
+        nb.cells.insert(3, cell)
+    answer = next(c for c in nb.cells if notebooks.grade_id_of(c) == "one_hot")
+    answer.metadata["nbgrader"] = {"grade_id": "one_hot", "locked": True}  # a known cell, half
+    repairs = repair_cells(nb, release)
+    assert sum("ordinary cell" in repair for repair in repairs) == len(odd)
+    released = next(c for c in release.cells if notebooks.grade_id_of(c) == "one_hot")
+    assert answer.metadata["nbgrader"] == released.metadata["nbgrader"]  # the instructor's
+    for step in (DeduplicateIds(), CheckCellMetadata()):
+        nb, _ = step.preprocess(nb, {})
+    assert sum(notebooks.grade_id_of(c) == "one_hot" for c in nb.cells) == 1
 
 
 def _as_bytes(nb: NotebookNode) -> bytes:

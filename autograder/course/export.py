@@ -23,10 +23,15 @@ are read too) and the column Moodle is to match users on (``email``,
 roster, or without the identifier the platform needs, is an error naming
 every such student: nobody is dropped from the file without a word. A
 roster student the gradebook does not know (who never submitted anything)
-gets a row all the same, with the platform's own mark for no grade
-(:data:`NO_GRADE`), and a warning names them. A roster ``student_id``
-outside the course's shape of id (:mod:`autograder.course.students`) is an
-error too.
+gets a row all the same, with no grade (:data:`NO_GRADE`), and a warning
+names them; such a row whose ``student_id`` is outside the course's shape of
+id (:mod:`autograder.course.students`) is set aside instead, with a warning.
+
+Every cell goes through :func:`autograder.course.spreadsheet.to_cell`: text
+a spreadsheet would run as a formula (a student id ``=HYPERLINK(...)``, say)
+is written with an apostrophe in front, and the log says whose. The plain
+CSV export (:class:`CsvExportPlugin`, nbgrader's columns) does the same; the
+course's ``nbgrader_config.py`` makes it ``nbgrader export``'s default.
 """
 
 from __future__ import annotations
@@ -36,10 +41,11 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from nbgrader.api import Gradebook
+from nbgrader.api import Assignment, Gradebook, MissingEntry, Student
 from nbgrader.plugins import ExportPlugin
 from traitlets import Dict, Unicode
 
+from autograder.course import spreadsheet
 from autograder.course.directory import Course
 from autograder.course.students import RULE, is_safe_student_id
 
@@ -54,9 +60,9 @@ CANVAS_COLUMNS = {
 }
 CANVAS_KEYS = ("ID", "SIS User ID", "SIS Login ID")  # Canvas matches a row on one of these
 POINTS_POSSIBLE = "    Points Possible"  # Canvas's own spelling, leading spaces and all
-# How each platform's import reads "no grade": Canvas's own export leaves the cell
-# empty; Moodle's import takes "" or "-" as no grade, and its own export writes "-".
-NO_GRADE = {"canvas": "", "moodle": "-"}
+# "No grade" for both platforms' imports: Canvas's own export leaves such a cell empty,
+# and Moodle's import reads "" (or "-", which CSV cells escape as a formula's start).
+NO_GRADE = ""
 
 
 class RosterError(ValueError):
@@ -87,12 +93,6 @@ def read_roster(path: Path) -> dict[str, dict[str, str]]:
     if repeated:
         raise RosterError(f"the roster {path} lists students more than once: {sorted(repeated)}")
     roster.pop("", None)  # a blank line
-    unsafe = [repr(s) for s in roster if not is_safe_student_id(s)]
-    if unsafe:
-        raise RosterError(
-            f"the roster {path} has student ids the course does not take: {', '.join(unsafe)}; "
-            f"a student id is {RULE}"
-        )
     return roster
 
 
@@ -164,7 +164,7 @@ class RosterExportPlugin(ExportPlugin):
         config=True
     )
     default_to = "grades.csv"
-    platform = "csv"
+    platform = "the platform"  # its name in messages
 
     def __init__(self, *args, warn: Callable[[str], None] | None = None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -176,12 +176,19 @@ class RosterExportPlugin(ExportPlugin):
         grades = read_grades(gradebook, self.assignment, self.student)
         known = {s for s, _ in grades.students}
         wanted = set(map(str, self.student))
-        never = sorted(s for s in roster if s not in known and (not wanted or s in wanted))
+        new = sorted(s for s in roster if s not in known and (not wanted or s in wanted))
+        unsafe = [repr(s) for s in new if not is_safe_student_id(s)]
+        if unsafe:
+            self.warning(
+                f"set aside from the roster, not exported: {', '.join(unsafe)}: a student id "
+                f"is {RULE}"
+            )
+        never = [s for s in new if is_safe_student_id(s)]
         if never:
             self.warning(
                 f"{len(never)} student(s) of the roster have no grades at all (never submitted, "
-                f"or not graded yet), exported with {NO_GRADE[self.platform]!r}, "
-                f"{self.platform.title()}'s mark for no grade: {', '.join(never)}"
+                f"or not graded yet), exported with an empty cell, {self.platform}'s no grade: "
+                f"{', '.join(never)}"
             )
         return grades, roster, sorted([*known, *never])
 
@@ -192,18 +199,14 @@ class RosterExportPlugin(ExportPlugin):
             self.warn(message)
 
     def write(self, rows: list[list[str]]) -> Path:
-        path = Path(self.to or self.default_to)
-        with path.open("w", newline="", encoding="utf-8") as handle:
-            csv.writer(handle).writerows(rows)
-        self.log.info("Exported %d rows to %s", len(rows), path)
-        return path
+        return write_rows(self, Path(self.to or self.default_to), rows, self.warning)
 
 
 class CanvasExportPlugin(RosterExportPlugin):
     """Canvas's gradebook import CSV: identity columns, "Points Possible", one column each."""
 
     default_to = "grades_canvas.csv"
-    platform = "canvas"
+    platform = "Canvas"
     assignment_ids = Dict(
         value_trait=Unicode(),
         help="Canvas's id of each assignment, {nbgrader name: id}: the column becomes 'name (id)'",
@@ -228,7 +231,7 @@ class CanvasExportPlugin(RosterExportPlugin):
         for student in ids:
             identity = [canvas_value(roster[student], column) for column in CANVAS_COLUMNS]
             name = identity[0] or names.get(student, student)
-            rows.append([name, *identity[1:], *grades.row(student, NO_GRADE["canvas"])])
+            rows.append([name, *identity[1:], *grades.row(student, NO_GRADE)])
         self.write(rows)
 
 
@@ -241,7 +244,7 @@ class MoodleExportPlugin(RosterExportPlugin):
     """Moodle's grade import CSV: the user field Moodle maps on, then one column each."""
 
     default_to = "grades_moodle.csv"
-    platform = "moodle"
+    platform = "Moodle"
     user_field = Unicode(
         "email", help="the roster column Moodle matches users on: email, username, idnumber..."
     ).tag(config=True)
@@ -256,8 +259,84 @@ class MoodleExportPlugin(RosterExportPlugin):
                 + ", ".join(empty)
             )
         rows = [[self.user_field, *(a for a, _ in grades.assignments)]]
-        rows += [[roster[s][self.user_field], *grades.row(s, NO_GRADE["moodle"])] for s in ids]
+        rows += [[roster[s][self.user_field], *grades.row(s, NO_GRADE)] for s in ids]
         self.write(rows)
+
+
+def write_rows(
+    plugin: ExportPlugin,
+    path: Path,
+    rows: list[list[str]],
+    warn: Callable[[str], None] | None = None,
+) -> Path:
+    """Write an export's rows, every cell as text no spreadsheet runs; say whose were marked
+    (to ``warn``, or the plugin's log)."""
+    safe = [spreadsheet.row(row) for row in rows]
+    marked = sorted({cell for cells in rows for cell in cells if spreadsheet.to_cell(cell) != cell})
+    if marked:
+        (warn or plugin.log.warning)(
+            f"{len(marked)} cell(s) start like a spreadsheet formula and were written with an "
+            "apostrophe in front (check that the platform still matches these students): "
+            f"{marked}"
+        )
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        csv.writer(handle).writerows(safe)
+    plugin.log.info("Exported %d rows to %s", len(rows), path)
+    return path
+
+
+CSV_COLUMNS = (
+    "assignment",
+    "duedate",
+    "timestamp",
+    "student_id",
+    "last_name",
+    "first_name",
+    "email",
+    "raw_score",
+    "late_submission_penalty",
+    "score",
+    "max_score",
+)
+
+
+class CsvExportPlugin(ExportPlugin):
+    """nbgrader's own CSV export (``grades.csv``, its columns and scores), every cell
+    written as text no spreadsheet runs."""
+
+    def export(self, gradebook: Gradebook) -> None:
+        wanted_a, wanted_s = set(map(str, self.assignment)), set(map(str, self.student))
+        rows = [list(CSV_COLUMNS)]
+        for assignment in gradebook.assignments:
+            if wanted_a and assignment.name not in wanted_a:
+                continue
+            for student in gradebook.students:
+                if not wanted_s or student.id in wanted_s:
+                    rows.append(csv_row(gradebook, assignment, student))
+        write_rows(self, Path(self.to or "grades.csv"), rows)
+
+
+def csv_row(gradebook: Gradebook, assignment: Assignment, student: Student) -> list[str]:
+    """One student's row of nbgrader's CSV export, as nbgrader computes it."""
+    try:
+        submission = gradebook.find_submission(assignment.name, student.id)
+        penalty = submission.late_submission_penalty
+        scores = [submission.timestamp, submission.score, penalty]
+        scores.append(max(0.0, submission.score - penalty))
+    except MissingEntry:
+        scores = ["", 0.0, 0.0, 0.0]
+    values = [
+        assignment.name,
+        assignment.duedate,
+        scores[0],
+        student.id,
+        student.last_name,
+        student.first_name,
+        student.email,
+        *scores[1:],
+        assignment.max_score,
+    ]
+    return ["" if value is None else str(value) for value in values]
 
 
 PLUGINS: dict[str, type[RosterExportPlugin]] = {

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from autograder import assignments as registry
-from autograder.course import intake, warm
+from autograder.course import intake, spreadsheet, warm
 from autograder.course.directory import Course, tool_environment
 
 
@@ -217,7 +217,7 @@ def record_times(course: Course, outcomes: list[Outcome]) -> Path:
     with path.open("w", newline="") as handle:
         writer = csv.DictWriter(handle, TIMES_FIELDS)
         writer.writeheader()
-        writer.writerows(rows[key] for key in sorted(rows))
+        writer.writerows(spreadsheet.record(rows[key]) for key in sorted(rows))
     return path
 
 
@@ -227,7 +227,10 @@ def read_times(course: Course) -> list[dict[str, str]]:
     if not path.exists():
         return []
     with path.open(newline="") as handle:
-        return list(csv.DictReader(handle))
+        return [
+            {key: spreadsheet.from_cell(value) for key, value in row.items()}
+            for row in csv.DictReader(handle)
+        ]
 
 
 def summary_table(course: Course, outcomes: list[Outcome]) -> str:

@@ -26,6 +26,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from autograder import notebooks
+from autograder.course import spreadsheet
 from autograder.course.directory import Course, Score
 from autograder.course.grading import read_times
 from autograder.judge.runner import collect_checks
@@ -137,7 +138,9 @@ def write_report(course: Course, assignments: Iterable[str], out: Path) -> tuple
         writer.writeheader()
         for s in stats:
             writer.writerow(
-                {**asdict(s), "share_failed": f"{s.share_failed:.3f}", "flagged": s.flagged}
+                spreadsheet.record(
+                    {**asdict(s), "share_failed": f"{s.share_failed:.3f}", "flagged": s.flagged}
+                )
             )
     page = out / "index.html"
     page.write_text(_page(sections, _slowest(course, assignments)), encoding="utf-8")

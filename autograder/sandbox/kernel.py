@@ -85,7 +85,11 @@ class Judge:
         self.sources = self.folder / "sources.json"  # the answer cells, as nbgrader read them
         self.sources.write_text(json.dumps(sources or {}))
         self.process: subprocess.Popen[str] | None = None
-        self._start()
+        try:
+            self._start()
+        except BaseException:
+            shutil.rmtree(self.folder, ignore_errors=True)
+            raise
 
     def __enter__(self) -> Judge:
         return self
@@ -341,6 +345,11 @@ class SandboxedKernelManager(AsyncKernelManager):
         finally:
             if not restart:
                 self.remove_folders()
+
+    async def cleanup_resources(self, restart: bool = False) -> None:  # type: ignore[override]
+        """What nbclient calls after a kernel that never started: jupyter_client binds this
+        name to its own method, which would pass over the folders' removal above."""
+        await self._async_cleanup_resources(restart=restart)
 
 
 def tree_cpu_seconds(pid: int) -> float | None:

@@ -12,6 +12,7 @@ from tests.hostile import (
     broken_files,
     cells,
     cheats,
+    collect_and_holes,
     crashes,
     escape,
     feedback_pages,
@@ -35,6 +36,7 @@ CATALOGUE: list[Hostile] = [
     *honest_scores.ENTRIES,
     *own_work.ENTRIES,
     *unresponsive.ENTRIES,
+    *collect_and_holes.ENTRIES,
 ]
 
 __all__ = ["ALL", "CATALOGUE", "Hostile"]

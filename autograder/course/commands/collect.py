@@ -4,8 +4,10 @@ made gradable."""
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
+from autograder.assignments import REPO_ROOT
 from autograder.course.commands.common import (
     UserMistake,
     add_assignments,
@@ -29,7 +31,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--trust-names",
         action="store_true",
-        help="skip checking that a submission's owner and times match its name",
+        help="skip checking that a submission's owner and times match its name (a hub where "
+        "every student is the same Unix user)",
+    )
+    parser.add_argument(
+        "--restore",
+        action="store_true",
+        help="first put back what earlier collects set aside, to be screened again",
     )
 
 
@@ -43,7 +51,9 @@ def run(args: argparse.Namespace) -> int:
         for problem in exchange.check(where):
             warn(args, str(problem))
         collections = [
-            exchange.collect(course, where, assignment, trust_names=args.trust_names)
+            exchange.collect(
+                course, where, assignment, trust_names=args.trust_names, restore_first=args.restore
+            )
             for assignment in chosen
         ]
     except exchange.UnsafeExchange as error:
@@ -54,4 +64,16 @@ def run(args: argparse.Namespace) -> int:
         ) from error
     print()
     print(exchange.collect_summary(collections))
+    shared = [c.assignment for c in collections if c.shared_owner]
+    again = ["cnn-grader collect", *shared, "--trust-names", *places(args)]
+    note = exchange.shared_owner_note(collections, " ".join(again))
+    if note:
+        print(f"\ncnn-grader collect: {note}", file=sys.stderr)
+        return 1
     return 0
+
+
+def places(args: argparse.Namespace) -> list[str]:
+    """The ``--course`` and ``--exchange`` options a command was given, to say it again."""
+    course = [] if args.course.resolve() == REPO_ROOT else ["--course", str(args.course)]
+    return course + (["--exchange", str(args.exchange)] if args.exchange else [])
