@@ -16,10 +16,10 @@ from autograder.course.commands.common import (
     listed,
     open_course,
 )
+from autograder.course.students import refusal
 
 if TYPE_CHECKING:
     from autograder.course.directory import Course
-from autograder.course.students import refusal
 
 HELP = "autograde every submitted student (nbgrader autograde)"
 INTERRUPTED = "what was graded is kept; run the same command with --resume to grade the rest"
