@@ -4,7 +4,7 @@ Each task is one student's notebook of one assignment, graded by nbgrader's
 own command in a subprocess, exactly as ``nbgrader autograde <id> --student
 <s>`` would from a shell. Tasks are run by Dask distributed: a LocalCluster
 of ``workers`` processes on this machine by default, or any running Dask
-scheduler (``scheduler="tcp://host:8786"``) whose workers see the course
+scheduler (``scheduler="tls://host:8786"``) whose workers see the course
 directory on a shared file system. One engine for both cases, so the path
 tested here is the path a cluster takes.
 
@@ -18,6 +18,10 @@ The gradebook stays consistent without a lock of ours:
   (``nbgrader_config.py``), so a writer waits for the lock instead of failing.
 * PostgreSQL (``db_url="postgresql://..."``, for several machines): the
   server's own row locking and transactions.
+
+Only the grader can talk to the cluster (:mod:`autograder.course.cluster`):
+TLS with mutual authentication, a certificate made in memory for the local
+cluster, the course's own for a running one.
 """
 
 from __future__ import annotations
@@ -25,11 +29,13 @@ from __future__ import annotations
 import csv
 import time
 from collections.abc import Callable, Iterable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from autograder import assignments as registry
-from autograder.course import intake, warm
+from autograder.course import cluster, intake, warm
 from autograder.course.directory import Course, tool_environment
 
 
@@ -102,6 +108,7 @@ def autograde(
     *,
     workers: int = 1,
     scheduler: str | None = None,
+    plain_tcp: bool = False,
     students: Iterable[str] | None = None,
     resume: bool = False,
     options: tuple[str, ...] = (),
@@ -110,11 +117,16 @@ def autograde(
     """Autograde every submitted student (or ``students``) of each assignment.
 
     ``workers=1`` without a scheduler grades one submission after another in
-    this process; otherwise Dask runs them. A submission nbgrader cannot
-    grade is reported as a failed :class:`Outcome`; the others go on.
+    this process; otherwise Dask runs them, on a local cluster or on the
+    running ``scheduler`` (``tls://``, with the course's certificate; a
+    ``tcp://`` one only with ``plain_tcp``, else :class:`cluster.ClusterSetupError`).
+    A submission nbgrader cannot grade is reported as a failed
+    :class:`Outcome`; the others go on.
     ``resume`` skips the submissions the gradebook already holds finished
     grades for: after a run was killed, only the rest are graded.
     """
+    if scheduler is not None:  # refused before anything is graded
+        cluster.scheduler_security(scheduler, course.root, plain_tcp=plain_tcp)
     assignments = tuple(assignments)
     wanted = set(students) if students is not None else None
     tasks = [
@@ -139,53 +151,42 @@ def autograde(
             outcomes.append(autograde_student(*args, assignment, student, options))
             progress.update(outcomes[-1])
     else:
-        outcomes = _autograde_with_dask(tasks, args, options, workers, scheduler, progress)
+        client = (
+            cluster.local_cluster_client(workers)
+            if scheduler is None
+            else cluster.scheduler_client(scheduler, course.root, plain_tcp=plain_tcp)
+        )
+        outcomes = _autograde_with_dask(client, tasks, args, options, progress)
     record_times(course, outcomes)
     return outcomes
 
 
 def _autograde_with_dask(
+    grading_client: AbstractContextManager[Any],
     tasks: list[tuple[str, str]],
     args: tuple[str, str | None],
     options: tuple[str, ...],
-    workers: int,
-    scheduler: str | None,
     progress: Progress,
 ) -> list[Outcome]:
-    import dask
-    from distributed import Client, LocalCluster, as_completed
+    from distributed import as_completed
 
-    cluster = None
-    if scheduler is None:
-        # One single-threaded worker process per slot: each task is a subprocess
-        # (nbgrader and its kernel), so a worker only waits on it.
-        # Not daemonic: each worker forks nbgrader from a warm process of its own
-        # (autograder.course.warm), which multiprocessing forbids a daemon.
-        with dask.config.set({"distributed.worker.daemon": False}):
-            cluster = LocalCluster(
-                n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None
+    with grading_client as client:
+        futures = [
+            client.submit(
+                autograde_student,
+                *args,
+                a,
+                s,
+                options,
+                key=f"autograde-{a}-{s}",
+                priority=longest_first(a),
             )
-    try:
-        with Client(scheduler or cluster) as client:
-            futures = [
-                client.submit(
-                    autograde_student,
-                    *args,
-                    a,
-                    s,
-                    options,
-                    key=f"autograde-{a}-{s}",
-                    priority=longest_first(a),
-                )
-                for a, s in tasks
-            ]
-            outcomes = []
-            for future in as_completed(futures):
-                outcomes.append(future.result())
-                progress.update(outcomes[-1])
-    finally:
-        if cluster is not None:
-            cluster.close()
+            for a, s in tasks
+        ]
+        outcomes = []
+        for future in as_completed(futures):
+            outcomes.append(future.result())
+            progress.update(outcomes[-1])
     order = {task: i for i, task in enumerate(tasks)}
     return sorted(outcomes, key=lambda o: order[(o.assignment, o.student)])
 
