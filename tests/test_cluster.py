@@ -21,10 +21,13 @@ import socket
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import psutil
 import pytest
 from distributed import Client, LocalCluster
 from distributed.comm import connect
@@ -46,6 +49,7 @@ from autograder.course.cluster import (
     tls_folder,
 )
 from autograder.course.directory import Course, tool_environment
+from autograder.course.grading import autograde
 from tests.helpers import expected_cell_scores
 from tests.test_exchange import User, python_for_all, useradd
 
@@ -365,6 +369,92 @@ def small_class(template: Course, root: Path, size: int) -> tuple[Course, dict[s
         full = expected_cell_scores(ASSIGNMENT)
         expected[student] = full if solved else dict.fromkeys(full, 0.0)
     return course, expected
+
+
+@dataclass
+class Interrupted:
+    """What an interrupted ``cnn-grader autograde`` printed, and how it ended."""
+
+    status: int
+    graded: int  # the "ok in" lines it printed
+    stderr: str
+    left_running: list[int]  # its processes still alive 10 s after it ended
+
+
+def interrupt_autograde(course: Course, *options: str) -> Interrupted:
+    """Run ``cnn-grader autograde`` and press Ctrl-C once a notebook is graded.
+
+    A terminal's Ctrl-C sends SIGINT to its whole foreground process group:
+    the grader, its Dask workers, their forkservers. So does this.
+    """
+    command = [sys.executable, "-m", "autograder.course.cli", "autograde", ASSIGNMENT]
+    env = {**tool_environment(), "PYTHONUNBUFFERED": "1"}
+    grading = subprocess.Popen(
+        [*command, "--course", str(course.root), *options],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        start_new_session=True,
+    )
+    assert grading.stdout is not None
+    graded = 0
+    for line in grading.stdout:
+        graded += ": ok in " in line
+        if graded:
+            break
+    started = psutil.Process(grading.pid).children(recursive=True)
+    os.killpg(grading.pid, signal.SIGINT)
+    rest, stderr = grading.communicate(timeout=120)
+    graded += rest.count(": ok in ")
+    for process in started:  # forked nbgrader commands have groups of their own
+        with contextlib.suppress(psutil.NoSuchProcess):
+            process.wait(timeout=10)
+    alive = [p.pid for p in started if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
+    deadline = time.monotonic() + 10
+    while working_in(course.root) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    alive += working_in(course.root)  # any started after Ctrl-C, too
+    return Interrupted(grading.returncode, graded, stderr, alive)
+
+
+def working_in(folder: Path) -> list[int]:
+    """The processes whose working directory is ``folder`` (nbgrader's commands)."""
+    found = []
+    for process in psutil.process_iter(["cwd", "status"]):
+        if process.info["cwd"] == str(folder) and process.info["status"] != psutil.STATUS_ZOMBIE:
+            found.append(process.pid)
+    return found
+
+
+@pytest.mark.slow
+def test_ctrl_c_during_autograde_says_what_was_kept_and_resume_grades_the_rest(
+    generated_course, tmp_path
+):
+    course, expected = small_class(generated_course, tmp_path / "course", 4)
+
+    def finished() -> set[str]:
+        return {s for s in expected if course.has_finished_grades(ASSIGNMENT, s)}
+
+    for options in (["--workers", "2"], ["--resume"]):  # Dask workers; then in the grader
+        before = finished()
+        run = interrupt_autograde(course, *options)
+        print(run.stderr)  # pytest -rP shows what the course team sees
+        assert run.status == 130
+        lines = [line for line in run.stderr.splitlines() if line.strip()]
+        assert lines == [
+            f"cnn-grader autograde: interrupted after grading {run.graded} of "
+            f"{len(expected) - len(before)} submissions; their grades are kept.",
+            "Run the same command with --resume to grade the rest.",
+        ]
+        assert run.left_running == []
+        # What it says is what the gradebook holds: the stopped notebooks left no grade.
+        assert len(finished() - before) == run.graded >= 1
+    graded = finished()
+    resumed = autograde(course, [ASSIGNMENT], workers=2, resume=True, out=lambda line: None)
+    assert {o.student for o in resumed} == set(expected) - graded
+    assert course.cell_scores(ASSIGNMENT) == expected
+    assert not list(Path(tempfile.gettempdir()).glob("cnn-dask-*"))
 
 
 def free_port() -> int:

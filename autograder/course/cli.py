@@ -180,9 +180,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _grading_command(args: argparse.Namespace, course: Course, chosen: tuple[str, ...]) -> int:
-    """``cnn-grader autograde`` and ``demo``: a refused cluster said in a few lines."""
+    """``cnn-grader autograde`` and ``demo``: a refused cluster or a Ctrl-C said in a few lines."""
     from autograder.course.cluster import ClusterSetupError
-    from autograder.course.grading import autograde, summary_table
+    from autograder.course.grading import GradingInterrupted, autograde, summary_table
 
     name = f"cnn-grader {args.command}"
     try:
@@ -209,6 +209,12 @@ def _grading_command(args: argparse.Namespace, course: Course, chosen: tuple[str
     except ClusterSetupError as error:
         print(f"{name}: {error}", file=sys.stderr)
         return 2
+    except (GradingInterrupted, KeyboardInterrupt) as error:
+        kept = "; their grades are kept" if isinstance(error, GradingInterrupted) else ""
+        print(f"\n{name}: {error or 'interrupted'}{kept}.", file=sys.stderr)
+        if args.command == "autograde":
+            print("Run the same command with --resume to grade the rest.", file=sys.stderr)
+        return 130
     print()
     print(summary_table(course, outcomes))
     return 0 if all(o.ok for o in outcomes) else 1
