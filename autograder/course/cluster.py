@@ -69,7 +69,7 @@ def local_cluster_client(workers: int) -> Iterator[Any]:
 
     security = Security.temporary()  # one self-signed certificate for every role, in memory
     private = Path(tempfile.mkdtemp(prefix="cnn-dask-"))  # mode 0700: the workers' files
-    quiet = {
+    config = {
         "distributed.worker.daemon": False,
         # The scheduler's lock files, too: never in $TMPDIR/dask-scratch-space, which
         # another user of a shared /tmp can make first.
@@ -80,7 +80,7 @@ def local_cluster_client(workers: int) -> Iterator[Any]:
         "distributed.worker.http.routes": [],
     }
     try:
-        with dask.config.set(quiet):
+        with dask.config.set(config):
             cluster = LocalCluster(
                 n_workers=workers,
                 threads_per_worker=1,
@@ -306,15 +306,16 @@ def cluster_commands(course_root: Path, host: str = "HOST", port: int = 8786) ->
         f"--tls-key {folder / KEY}"
     )
     no_http = "--dashboard-address 127.0.0.1:0"  # and its routes off, by the variables
+    scratch = "$HOME/.cache/cnn-dask"  # not a shared /tmp
     return {
         "scheduler": (
-            "DASK_DISTRIBUTED__SCHEDULER__HTTP__ROUTES='[]' "
+            f"DASK_DISTRIBUTED__SCHEDULER__HTTP__ROUTES='[]' DASK_TEMPORARY_DIRECTORY={scratch} "
             f"dask scheduler --port {port} {no_http} {tls}"
         ),
         "worker": (
             "DASK_DISTRIBUTED__WORKER__HTTP__ROUTES='[]' DASK_DISTRIBUTED__WORKER__DAEMON=False "
             f"dask worker tls://{host}:{port} --nworkers 1 --nthreads 1 {no_http} "
-            f"--local-directory ~/.cache/cnn-dask {tls}"
+            f"--local-directory {scratch} {tls}"
         ),
         "grader": f"cnn-grader autograde --course {course_root} --scheduler tls://{host}:{port}",
     }
