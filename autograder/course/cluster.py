@@ -103,15 +103,21 @@ def local_cluster_client(workers: int) -> Iterator[Any]:
         shutil.rmtree(private, ignore_errors=True)
 
 
-def dask_setup(worker: object) -> None:
-    """Dask's preload hook, run in each local worker process as it starts.
+def dask_setup(worker: Any) -> None:
+    """Dask's preload hook, run in each worker process as it starts (``--preload``).
 
     Ctrl-C at the terminal reaches every process of the grader's group. The
     grader alone answers it (it stops the notebooks being graded, see
     :func:`autograder.course.warm.stop_run`); a worker process that took it too
-    would die with a traceback mid-task.
+    would die with a traceback mid-task. And the worker's own temporary files
+    (its forkserver's socket, nbgrader's logs) go to Dask's temporary folder:
+    the local cluster's private one, removed with it even when a worker was
+    killed; a running worker's own (``DASK_TEMPORARY_DIRECTORY``).
     """
+    import dask
+
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    tempfile.tempdir = dask.config.get("temporary-directory", None) or tempfile.gettempdir()
 
 
 # --- a running cluster: the course's certificate --------------------------------------------
@@ -314,8 +320,9 @@ def cluster_commands(course_root: Path, host: str = "HOST", port: int = 8786) ->
         ),
         "worker": (
             "DASK_DISTRIBUTED__WORKER__HTTP__ROUTES='[]' DASK_DISTRIBUTED__WORKER__DAEMON=False "
+            f"DASK_TEMPORARY_DIRECTORY={scratch} "
             f"dask worker tls://{host}:{port} --nworkers 1 --nthreads 1 {no_http} "
-            f"--local-directory {scratch} {tls}"
+            f"--preload {__name__} {tls}"
         ),
         "grader": f"cnn-grader autograde --course {course_root} --scheduler tls://{host}:{port}",
     }
