@@ -25,8 +25,8 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
+import dask
 import psutil
 import pytest
 from distributed import Client, LocalCluster
@@ -49,7 +49,6 @@ from autograder.course.cluster import (
     tls_folder,
 )
 from autograder.course.directory import Course, tool_environment
-from autograder.course.grading import autograde
 from tests.helpers import expected_cell_scores
 from tests.test_exchange import User, python_for_all, useradd
 
@@ -216,16 +215,19 @@ def test_a_cluster_on_the_course_certificate_admits_its_holders_only(tmp_path, m
     assert folder.stat().st_mode & 0o777 == 0o700
     assert (folder / KEY).stat().st_mode & 0o777 == 0o600
     security = course_security(folder)
-    with LocalCluster(
-        n_workers=1,
-        processes=False,
-        threads_per_worker=1,
-        host="127.0.0.1",
-        protocol="tls://",
-        security=security,
-        dashboard_address=None,
-        scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
-    ) as cluster:
+    with (
+        dask.config.set({"temporary-directory": str(tmp_path)}),
+        LocalCluster(
+            n_workers=1,
+            processes=False,
+            threads_per_worker=1,
+            host="127.0.0.1",
+            protocol="tls://",
+            security=security,
+            dashboard_address=None,
+            scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
+        ) as cluster,
+    ):
         address = cluster.scheduler_address
         assert address.startswith("tls://")
         with Client(address, security=security) as client:  # the grader, holding the key
@@ -341,24 +343,46 @@ def test_the_documented_cluster_commands_are_the_ones_the_code_gives():
         assert " ".join(line.split()) in documented, line
 
 
-# --- the slow tier: real grading runs ---------------------------------------------------------
+# --- the slow tier: one class, interrupted twice, finished on a cluster started as documented --
 
 ASSIGNMENT = "03_one_hot"  # the quickest to grade
 
 
-@pytest.fixture(scope="module")
-def generated_course(tmp_path_factory) -> Course:
-    """A course with 03 generated, to copy: each test submits its own class."""
-    course = Course.create(tmp_path_factory.mktemp("template") / "course", (ASSIGNMENT,))
+@dataclass
+class Interrupted:
+    """What an interrupted ``cnn-grader autograde`` printed, and how it ended."""
+
+    status: int
+    graded: int  # the "ok in" lines it printed
+    stderr: str
+    left_running: list[int]  # its processes still alive 10 s after it ended
+    left_behind: list[str]  # what it left in its temporary folder
+    left_to_grade: int  # submissions without finished grades when it started
+    newly_finished: int  # submissions with finished grades it left behind
+
+
+@dataclass
+class Finished:
+    """The run that finished the class, on a scheduler and a worker started as documented."""
+
+    grading: subprocess.CompletedProcess[str]
+    workers: int  # the workers the scheduler had
+
+
+@dataclass
+class GradedClass:
+    course: Course
+    expected: dict[str, dict[str, float]]
+    interrupted: list[Interrupted]  # with Dask workers; then one notebook after another
+    unfinished: set[str]  # the students the interrupted runs left ungraded
+    finished: Finished
+
+
+def small_class(root: Path, size: int) -> tuple[Course, dict[str, dict[str, float]]]:
+    """A course of 03 with ``size`` students, references and stubs in turn; their expected
+    scores."""
+    course = Course.create(root, (ASSIGNMENT,))
     course.generate(ASSIGNMENT)
-    return course
-
-
-def small_class(template: Course, root: Path, size: int) -> tuple[Course, dict[str, Any]]:
-    """A copy of the course with ``size`` students, references and stubs in turn; their
-    expected scores."""
-    shutil.copytree(template.root, root)
-    course = Course(root)
     expected = {}
     for i in range(size):
         student = f"student-{i}"
@@ -371,14 +395,22 @@ def small_class(template: Course, root: Path, size: int) -> tuple[Course, dict[s
     return course, expected
 
 
-@dataclass
-class Interrupted:
-    """What an interrupted ``cnn-grader autograde`` printed, and how it ended."""
+def finished_grades(course: Course) -> set[str]:
+    return {
+        s
+        for s in course.submitted_students(ASSIGNMENT)
+        if course.has_finished_grades(ASSIGNMENT, s)
+    }
 
-    status: int
-    graded: int  # the "ok in" lines it printed
-    stderr: str
-    left_running: list[int]  # its processes still alive 10 s after it ended
+
+@pytest.fixture(scope="module")
+def graded_class(tmp_path_factory) -> GradedClass:
+    base = tmp_path_factory.mktemp("class")
+    course, expected = small_class(base / "course", 4)
+    runs = [interrupt_autograde(course, "--workers", "2"), interrupt_autograde(course, "--resume")]
+    unfinished = set(expected) - finished_grades(course)
+    finished = finish_on_a_documented_cluster(course, base)
+    return GradedClass(course, expected, runs, unfinished, finished)
 
 
 def interrupt_autograde(course: Course, *options: str) -> Interrupted:
@@ -387,8 +419,10 @@ def interrupt_autograde(course: Course, *options: str) -> Interrupted:
     A terminal's Ctrl-C sends SIGINT to its whole foreground process group:
     the grader, its Dask workers, their forkservers. So does this.
     """
+    before = finished_grades(course)
     command = [sys.executable, "-m", "autograder.course.cli", "autograde", ASSIGNMENT]
-    env = {**tool_environment(), "PYTHONUNBUFFERED": "1"}
+    scratch = Path(tempfile.mkdtemp())
+    env = {**tool_environment(), "PYTHONUNBUFFERED": "1", "TMPDIR": str(scratch)}
     grading = subprocess.Popen(
         [*command, "--course", str(course.root), *options],
         stdout=subprocess.PIPE,
@@ -415,7 +449,11 @@ def interrupt_autograde(course: Course, *options: str) -> Interrupted:
     while working_in(course.root) and time.monotonic() < deadline:
         time.sleep(0.2)
     alive += working_in(course.root)  # any started after Ctrl-C, too
-    return Interrupted(grading.returncode, graded, stderr, alive)
+    left = sorted(p.name for p in scratch.iterdir())
+    shutil.rmtree(scratch)
+    newly = len(finished_grades(course) - before)
+    left_to_grade = len(course.submitted_students(ASSIGNMENT)) - len(before)
+    return Interrupted(grading.returncode, graded, stderr, alive, left, left_to_grade, newly)
 
 
 def working_in(folder: Path) -> list[int]:
@@ -427,78 +465,67 @@ def working_in(folder: Path) -> list[int]:
     return found
 
 
-@pytest.mark.slow
-def test_ctrl_c_during_autograde_says_what_was_kept_and_resume_grades_the_rest(
-    generated_course, tmp_path
-):
-    course, expected = small_class(generated_course, tmp_path / "course", 4)
-
-    def finished() -> set[str]:
-        return {s for s in expected if course.has_finished_grades(ASSIGNMENT, s)}
-
-    for options in (["--workers", "2"], ["--resume"]):  # Dask workers; then in the grader
-        before = finished()
-        run = interrupt_autograde(course, *options)
-        print(run.stderr)  # pytest -rP shows what the course team sees
-        assert run.status == 130
-        lines = [line for line in run.stderr.splitlines() if line.strip()]
-        assert lines == [
-            f"cnn-grader autograde: interrupted after grading {run.graded} of "
-            f"{len(expected) - len(before)} submissions; their grades are kept.",
-            "Run the same command with --resume to grade the rest.",
-        ]
-        assert run.left_running == []
-        # What it says is what the gradebook holds: the stopped notebooks left no grade.
-        assert len(finished() - before) == run.graded >= 1
-    graded = finished()
-    resumed = autograde(course, [ASSIGNMENT], workers=2, resume=True, out=lambda line: None)
-    assert {o.student for o in resumed} == set(expected) - graded
-    assert course.cell_scores(ASSIGNMENT) == expected
-    assert not list(Path(tempfile.gettempdir()).glob("cnn-dask-*"))
-
-
-def free_port() -> int:
-    with socket.create_server(("127.0.0.1", 0)) as probe:
-        return probe.getsockname()[1]
-
-
-@pytest.mark.slow
-def test_a_cluster_started_as_documented_grades_with_the_course_certificate(
-    generated_course, tmp_path
-):
-    course, expected = small_class(generated_course, tmp_path / "course", 2)
+def finish_on_a_documented_cluster(course: Course, base: Path) -> Finished:
+    """``cnn-grader autograde --resume`` on a scheduler and a worker started with the commands
+    the documentation gives (``cluster_commands``)."""
     assert main(["cluster-certificate", "--course", str(course.root)]) == 0
-    stranger = make_certificate(tmp_path / "stranger")  # a worker with a key of its own
-    port = free_port()
+    with socket.create_server(("127.0.0.1", 0)) as probe:
+        port = probe.getsockname()[1]
     commands = cluster_commands(course.root, "127.0.0.1", port)
-    env = {**tool_environment(), "HOME": str(tmp_path)}
+    env = {**tool_environment(), "HOME": str(base)}
     started = []
 
-    def start(command: str, name: str) -> subprocess.Popen[bytes]:
-        with (tmp_path / f"{name}.log").open("wb") as log:
-            process = subprocess.Popen(
-                ["sh", "-c", command], env=env, stdout=log, stderr=log, start_new_session=True
+    def start(command: str, name: str) -> None:
+        with (base / f"{name}.log").open("wb") as log:
+            started.append(
+                subprocess.Popen(
+                    ["sh", "-c", command], env=env, stdout=log, stderr=log, start_new_session=True
+                )
             )
-        started.append(process)
-        return process
 
     try:
         start(commands["scheduler"], "scheduler")
         security = course_security(tls_folder(course.root))
         with Client(f"tls://127.0.0.1:{port}", security=security, timeout=60) as client:
             start(commands["worker"], "worker")
-            impostor = commands["worker"].replace(str(tls_folder(course.root)), str(stranger))
-            start(f"{impostor} --death-timeout 20", "stranger")
             client.wait_for_workers(1, timeout=60)
-            grader = [*shlex.split(commands["grader"]), ASSIGNMENT]
-            graded = subprocess.run(grader, env=env, capture_output=True, text=True)
-            assert graded.returncode == 0, graded.stderr
-            assert course.cell_scores(ASSIGNMENT) == expected
-            assert len(client.scheduler_info()["workers"]) == 1  # the stranger never joined
-        assert started[2].wait(timeout=60) != 0  # it gave up
-        assert "TLS" in (tmp_path / "stranger.log").read_text()
+            grader = [*shlex.split(commands["grader"]), ASSIGNMENT, "--resume"]
+            grading = subprocess.run(grader, env=env, capture_output=True, text=True)
+            workers = len(client.scheduler_info()["workers"])
     finally:
-        for process in started:
+        for process in started:  # as Ctrl-C would stop them, so that they clean up
             with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGINT)
+        for process in started:
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
                 os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+                process.wait()
+    return Finished(grading, workers)
+
+
+@pytest.mark.slow
+def test_ctrl_c_during_autograde_says_in_two_lines_what_was_kept(graded_class):
+    for run in graded_class.interrupted:
+        print(run.stderr)  # pytest -rP shows what the course team sees
+        assert run.status == 130
+        lines = [line for line in run.stderr.splitlines() if line.strip()]
+        assert lines == [
+            f"cnn-grader autograde: interrupted after grading {run.graded} of "
+            f"{run.left_to_grade} submissions; their grades are kept.",
+            "Run the same command with --resume to grade the rest.",
+        ]
+        assert run.left_running == [] and run.left_behind == []
+        # What it says is what the gradebook holds: the stopped notebooks left no grade.
+        assert run.newly_finished == run.graded >= 1
+
+
+@pytest.mark.slow
+def test_resume_on_a_cluster_started_as_documented_grades_exactly_the_rest(graded_class):
+    finished = graded_class.finished
+    assert finished.grading.returncode == 0, finished.grading.stderr
+    regraded = set(re.findall(rf"{ASSIGNMENT} (\S+): ok in ", finished.grading.stdout))
+    assert regraded == graded_class.unfinished != set()
+    assert graded_class.course.cell_scores(ASSIGNMENT) == graded_class.expected
+    assert finished.workers == 1
