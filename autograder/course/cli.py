@@ -15,6 +15,7 @@ command keeps working in the course directory.
     cnn-grader report [--out report/]              item analysis: HTML page and CSV
     cnn-grader similarity [ID ...]                 similar submissions: HTML page and CSV
     cnn-grader demo [ID ...]                       all of it, on sample students
+    cnn-grader cluster-certificate [--force]       the course's key for a Dask cluster of its own
 """
 
 from __future__ import annotations
@@ -82,12 +83,29 @@ def _parser() -> argparse.ArgumentParser:
     demo = command("demo", "generate, grade sample students, feedback, grades, report")
     demo.add_argument("--dir", type=Path, default=REPO_ROOT / "demo", help="scratch course")
     add_workers(demo)
+    certificate = command(
+        "cluster-certificate",
+        "make <course>/cluster-tls/: the key a Dask scheduler and workers of the course share",
+        assignments=False,
+    )
+    certificate.add_argument("--force", action="store_true", help="replace the existing one")
     return parser
 
 
 def add_workers(parser: argparse.ArgumentParser) -> None:
+    from autograder.course.cluster import PLAIN_TCP_OPTION, TLS_FOLDER
+
     parser.add_argument("--workers", type=int, default=1, help="notebooks graded at once")
-    parser.add_argument("--scheduler", help="a running Dask scheduler, tcp://host:8786")
+    parser.add_argument(
+        "--scheduler",
+        help=f"a running Dask scheduler, tls://host:8786, started with <course>/{TLS_FOLDER}/",
+    )
+    parser.add_argument(
+        PLAIN_TCP_OPTION,
+        dest="plain_tcp",
+        action="store_true",
+        help="accept a tcp:// scheduler: whoever reaches it runs code as its workers' user",
+    )
 
 
 def add_export_options(parser: argparse.ArgumentParser) -> None:
@@ -119,20 +137,8 @@ def main(argv: list[str] | None = None) -> int:
             print(course.generate(assignment))
     elif args.command in ("release", "collect"):
         return _exchange_command(args, course, chosen)
-    elif args.command == "autograde":
-        from autograder.course.grading import autograde, summary_table
-
-        outcomes = autograde(
-            course,
-            chosen,
-            workers=args.workers,
-            scheduler=args.scheduler,
-            students=args.student,
-            resume=args.resume,
-        )
-        print()
-        print(summary_table(course, outcomes))
-        return 0 if all(o.ok for o in outcomes) else 1
+    elif args.command in ("autograde", "demo"):
+        return _grading_command(args, course, chosen)
     elif args.command == "feedback":
         for assignment in chosen:
             course.generate_feedback(assignment)
@@ -165,12 +171,59 @@ def main(argv: list[str] | None = None) -> int:
             out = args.out / assignment if args.out else None
             page, table = write_similarity(course, assignment, out)
             print(f"{assignment}: {page}\n{' ' * len(assignment)}  {table}")
-    elif args.command == "demo":
-        from autograder.course.demo import run_demo
+    elif args.command == "cluster-certificate":
+        from autograder.course import cluster
 
-        demo = run_demo(args.dir, chosen, workers=args.workers, scheduler=args.scheduler)
-        return 0 if demo.ok else 1
+        try:
+            folder = cluster.make_certificate(cluster.tls_folder(course.root), force=args.force)
+        except cluster.ClusterSetupError as error:
+            print(f"cnn-grader cluster-certificate: {error}", file=sys.stderr)
+            return 1
+        print(f"certificate and key: {folder} (keep the key private: it is the way in)")
+        for role, line in cluster.cluster_commands(course.root).items():
+            print(f"{role + ':':<11}{line}")
     return 0
+
+
+def _grading_command(args: argparse.Namespace, course: Course, chosen: tuple[str, ...]) -> int:
+    """``cnn-grader autograde`` and ``demo``: a refused cluster or a Ctrl-C said in a few lines."""
+    from autograder.course.cluster import ClusterSetupError
+    from autograder.course.grading import GradingInterrupted, autograde, summary_table
+
+    name = f"cnn-grader {args.command}"
+    try:
+        if args.command == "demo":
+            from autograder.course.demo import run_demo
+
+            demo = run_demo(
+                args.dir,
+                chosen,
+                workers=args.workers,
+                scheduler=args.scheduler,
+                plain_tcp=args.plain_tcp,
+            )
+            return 0 if demo.ok else 1
+        outcomes = autograde(
+            course,
+            chosen,
+            workers=args.workers,
+            scheduler=args.scheduler,
+            plain_tcp=args.plain_tcp,
+            students=args.student,
+            resume=args.resume,
+        )
+    except ClusterSetupError as error:
+        print(f"{name}: {error}", file=sys.stderr)
+        return 2
+    except (GradingInterrupted, KeyboardInterrupt) as error:
+        kept = "; their grades are kept" if isinstance(error, GradingInterrupted) else ""
+        print(f"\n{name}: {error or 'interrupted'}{kept}.", file=sys.stderr)
+        if args.command == "autograde":
+            print("Run the same command with --resume to grade the rest.", file=sys.stderr)
+        return 130
+    print()
+    print(summary_table(course, outcomes))
+    return 0 if all(o.ok for o in outcomes) else 1
 
 
 def _exchange_command(args: argparse.Namespace, course: Course, chosen: tuple[str, ...]) -> int:

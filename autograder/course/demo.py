@@ -50,6 +50,7 @@ def run_demo(
     *,
     workers: int = 1,
     scheduler: str | None = None,
+    plain_tcp: bool = False,
 ) -> Demo:
     """Generate, submit, autograde, release feedback, export grades and write the report."""
     assignments = tuple(a for a in assignments if data_is_available(a))
@@ -60,7 +61,9 @@ def run_demo(
         course.generate(assignment)
         for student, make in SAMPLE_STUDENTS.items():
             course.submit(student, assignment, make(assignment))
-    outcomes = autograde(course, assignments, workers=workers, scheduler=scheduler)
+    outcomes = autograde(
+        course, assignments, workers=workers, scheduler=scheduler, plain_tcp=plain_tcp
+    )
     exchange = course.root / "exchange"
     for assignment in assignments:
         course.generate_feedback(assignment)
