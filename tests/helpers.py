@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import gzip
+import struct
 from collections.abc import Iterable
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 import nbformat
@@ -15,6 +18,7 @@ from autograder.assignments import grade_id_for, release_path
 from autograder.judge.runner import check_points
 from autograder.judge.service import judge_in_process
 from autograder.mistakes import Mistake
+from source_data import course_data
 
 Verdict = dict[str, Any]
 
@@ -95,3 +99,37 @@ def changes_a_trained_model(mistake: Mistake) -> bool:
     """Whether a mistake must cost accuracy tiers, which only real training shows."""
     accuracy = checks_of(mistake.assignment, assignments.get(mistake.assignment).accuracy_cells)
     return bool(mistake.fails & accuracy)
+
+
+def write_idx(path: Path, array: np.ndarray, magic: bytes | None = None) -> Path:
+    """A gzipped IDX file of unsigned bytes, as LeCun's and Zalando's files are.
+
+    ``magic`` replaces the first four bytes (a wrong type code, say).
+    """
+    header = bytes([0, 0, 0x08, array.ndim]) if magic is None else magic
+    header += struct.pack(f">{array.ndim}I", *array.shape)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with gzip.open(path, "wb", compresslevel=1) as out:
+        out.write(header + np.ascontiguousarray(array, dtype=np.uint8).tobytes())
+    return path
+
+
+def stand_in_fashion_mnist(split: str) -> tuple[np.ndarray, np.ndarray]:
+    """Images and labels of Fashion-MNIST's shapes, each image a flat grey of its label."""
+    images_shape, labels_shape = course_data.FASHION_MNIST_SHAPES[split]
+    labels = (np.arange(labels_shape[0]) % 10).astype(np.uint8)
+    images = np.broadcast_to((labels * 25)[:, None, None], images_shape)
+    return images, labels
+
+
+def write_fashion_mnist(
+    folder: Path, splits: tuple[str, ...] = ("train", "test")
+) -> dict[str, str]:
+    """Fashion-MNIST's files, of stand-in images, as a mirror holds them; their sha256 by name."""
+    hashes = {}
+    for split in splits:
+        for kind, array in zip(("images", "labels"), stand_in_fashion_mnist(split), strict=True):
+            name = f"fashion_mnist_{split}_{kind}"
+            path = write_idx(folder / course_data.MANIFEST[name].relative, array)
+            hashes[name] = course_data.sha256_of(path)
+    return hashes
