@@ -45,6 +45,9 @@ class Assignment:
 # 175 and 150 (benchmarks/budget.md): the budget leaves room for a student's
 # heavier model, and stops the lecture's CNN as written (about 3,500).
 CPU_BUDGET = 360
+# 07's budget: its reference (the post's 100 epochs) spends 21-27 CPU seconds in all
+# (benchmarks/digits.md); about five times that leaves room for more epochs or filters.
+DIGITS_CPU_BUDGET = 120
 
 REGISTRY: dict[str, Assignment] = {
     a.id: a
@@ -111,6 +114,25 @@ REGISTRY: dict[str, Assignment] = {
             training_cells=("train_categorical", "train_binary"),
             accuracy_cells=("binary_accuracy",),
             cpu_budget=CPU_BUDGET,
+        ),
+        Assignment(
+            "07_digits_cnn",
+            "the Keras digits post in today's Keras: 8x8 digits, the post's split and CNN, "
+            "test-accuracy tiers",
+            12,
+            (
+                "preprocess",
+                "encode_labels",
+                "split_digits",
+                "build_model",
+                "accuracy_curves",
+                "model",
+                "history",
+            ),
+            data=("digits",),
+            training_cells=("train",),
+            accuracy_cells=("digits_accuracy",),
+            cpu_budget=DIGITS_CPU_BUDGET,
         ),
     )
 }
