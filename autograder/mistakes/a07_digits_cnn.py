@@ -114,6 +114,7 @@ MISTAKES = [
         "preprocess",
         _preprocess(labels="keras.utils.to_categorical(labels).astype(np.float32)"),
         {"test_encode_labels_has_ten_columns_for_any_batch"},
+        zeroes=frozenset({"test_preprocess"}),  # one label gives fewer than 10 columns there too
         demo=True,
     ),
     mistake(
