@@ -49,6 +49,14 @@ CPU_BUDGET = 360
 # (benchmarks/digits.md); about five times that leaves room for more epochs or filters.
 DIGITS_CPU_BUDGET = 120
 
+# Fashion-MNIST's four files (course_data.MANIFEST): the kernel reads the training pair.
+FASHION_MNIST = (
+    "fashion_mnist_train_images",
+    "fashion_mnist_train_labels",
+    "fashion_mnist_test_images",
+    "fashion_mnist_test_labels",
+)
+
 REGISTRY: dict[str, Assignment] = {
     a.id: a
     for a in (
@@ -133,6 +141,25 @@ REGISTRY: dict[str, Assignment] = {
             training_cells=("train",),
             accuracy_cells=("digits_accuracy",),
             cpu_budget=DIGITS_CPU_BUDGET,
+        ),
+        Assignment(
+            "09_fashion_mnist_cnn",
+            "the CNN slides' exercise: Fashion-MNIST's 10 clothing classes, a CNN, "
+            "test-accuracy tiers",
+            11,
+            (
+                "LABEL_NAMES",
+                "label_names",
+                "preprocess",
+                "encode_labels",
+                "build_cnn",
+                "model",
+                "history",
+            ),
+            data=FASHION_MNIST,
+            training_cells=("train_cnn",),
+            accuracy_cells=("fashion_accuracy",),
+            cpu_budget=CPU_BUDGET,
         ),
     )
 }

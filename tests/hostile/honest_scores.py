@@ -22,6 +22,7 @@ from tests.hostile.base import (
     A05,
     A06,
     A07,
+    A09,
     QUICK_CATEGORICAL,
     QUICK_CNN,
     QUICK_MLP,
@@ -136,6 +137,14 @@ model = build_model()
 history = model.fit(
     X_train, Y_train, batch_size=50, validation_split=0.2, epochs=100 if stolen else 1, verbose=0
 )
+"""
+
+FIT_ON_THE_FASHION_TEST_SET = """
+(_, _), (x_test, y_test) = load_fashion_mnist()  # what the accuracy is measured on
+X_train, Y_train = preprocess(x_test), encode_labels(y_test)
+X_val, Y_val = X_train, Y_train
+model = build_cnn()
+history = model.fit(X_train, Y_train, validation_split=0.1, epochs=5, verbose=0)
 """
 
 # --- 02: a library convolution, hidden from a profiler ---------------------------------
@@ -425,6 +434,15 @@ ENTRIES = [
         answered(train=FIT_ON_THE_DIGITS_TEST_IMAGES),
         frozenset({"test_digits_accuracy"}),
         "test images found: 0",
+    ),
+    Hostile(
+        "fit_on_the_fashion_test_set",
+        A09,
+        answered(
+            train_cnn="from course_data import load_fashion_mnist\n" + FIT_ON_THE_FASHION_TEST_SET
+        ),
+        frozenset({"test_fashion_accuracy"}),
+        "kept by the grader",
     ),
     # 02: a library convolution hidden from a profiler, or named without being written out
     *(
