@@ -14,6 +14,7 @@ from types import ModuleType
 
 from autograder.course.commands import (
     autograde,
+    cluster_certificate,
     collect,
     demo,
     export,
@@ -34,4 +35,5 @@ COMMANDS: dict[str, ModuleType] = {
     "report": report,
     "similarity": similarity,
     "demo": demo,
+    "cluster-certificate": cluster_certificate,
 }

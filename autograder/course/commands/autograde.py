@@ -12,6 +12,7 @@ from autograder.course.commands.common import (
     add_assignments,
     add_course_options,
     add_workers,
+    check_scheduler,
     chosen_assignments,
     listed,
     open_course,
@@ -22,7 +23,8 @@ if TYPE_CHECKING:
     from autograder.course.directory import Course
 
 HELP = "autograde every submitted student (nbgrader autograde)"
-INTERRUPTED = "what was graded is kept; run the same command with --resume to grade the rest"
+RESUME = "Run the same command with --resume to grade the rest."
+INTERRUPTED = f"what was graded is kept.\n{RESUME}"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -39,19 +41,24 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     course = open_course(args)
+    check_scheduler(args, course.root)
     chosen = chosen_assignments(args, course.root)
-    from autograder.course.grading import autograde, summary_table
+    from autograder.course.grading import GradingInterrupted, autograde, summary_table
 
     say_refused(course, chosen)
     check_submitted(course, chosen, args.student)
-    outcomes = autograde(
-        course,
-        chosen,
-        workers=args.workers,
-        scheduler=args.scheduler,
-        students=args.student,
-        resume=args.resume,
-    )
+    try:
+        outcomes = autograde(
+            course,
+            chosen,
+            workers=args.workers,
+            scheduler=args.scheduler,
+            plain_tcp=args.plain_tcp,
+            students=args.student,
+            resume=args.resume,
+        )
+    except GradingInterrupted as stopped:
+        raise UserMistake(f"{stopped}; their grades are kept.\n{RESUME}", status=130) from None
     if outcomes:
         print()
         print(summary_table(course, outcomes))

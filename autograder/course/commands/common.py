@@ -57,12 +57,34 @@ def add_assignments(parser: argparse.ArgumentParser) -> None:
 
 def add_workers(parser: argparse.ArgumentParser) -> None:
     """How many notebooks are graded at once, and where."""
+    from autograder.course.cluster import PLAIN_TCP_OPTION, TLS_FOLDER
+
     parser.add_argument(
         "--workers", type=int, default=1, metavar="N", help="notebooks graded at once"
     )
     parser.add_argument(
-        "--scheduler", metavar="URL", help="a running Dask scheduler, tcp://host:8786"
+        "--scheduler",
+        metavar="URL",
+        help=f"a running Dask scheduler, tls://host:8786, started with <course>/{TLS_FOLDER}/",
     )
+    parser.add_argument(
+        PLAIN_TCP_OPTION,
+        dest="plain_tcp",
+        action="store_true",
+        help="accept a tcp:// scheduler: whoever reaches it runs code as its workers' user",
+    )
+
+
+def check_scheduler(args: argparse.Namespace, course_root: Path) -> None:
+    """Raise :class:`UserMistake` if ``--scheduler`` names a cluster the course refuses."""
+    from autograder.course.cluster import ClusterSetupError, scheduler_security
+
+    if args.scheduler is None:
+        return
+    try:
+        scheduler_security(args.scheduler, course_root, plain_tcp=args.plain_tcp)
+    except ClusterSetupError as error:
+        raise UserMistake(str(error), status=USAGE) from error
 
 
 def open_course(args: argparse.Namespace) -> Course:

@@ -11,6 +11,7 @@ from autograder.course.commands.common import (
     UserMistake,
     add_assignments,
     add_workers,
+    check_scheduler,
     chosen_assignments,
 )
 
@@ -31,6 +32,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    check_scheduler(args, REPO_ROOT)
     chosen = chosen_assignments(args, REPO_ROOT)
     from autograder.course.demo import MARKER, run_demo
 
@@ -41,7 +43,18 @@ def run(args: argparse.Namespace) -> int:
             "choose a new or empty folder with --dir",
             USAGE,
         )
-    demo = run_demo(scratch, chosen, workers=args.workers, scheduler=args.scheduler)
+    from autograder.course.grading import GradingInterrupted
+
+    try:
+        demo = run_demo(
+            scratch,
+            chosen,
+            workers=args.workers,
+            scheduler=args.scheduler,
+            plain_tcp=args.plain_tcp,
+        )
+    except GradingInterrupted as stopped:
+        raise UserMistake(str(stopped), "run the demo again", status=130) from None
     return 0 if demo.ok else 1
 
 
