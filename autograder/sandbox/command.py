@@ -22,7 +22,7 @@ A kernel starts under a command of the form::
   unprivileged user id of its own, so it has no root powers over files and
   the process limit counts this kernel's processes only.
 
-What the sandbox does not hide is said in the README's security note.
+What the sandbox does not hide is said in the security model (docs/security.md).
 """
 
 from __future__ import annotations

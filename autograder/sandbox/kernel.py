@@ -312,7 +312,7 @@ class SandboxedKernelManager(AsyncKernelManager):
 
         With a user id of its own (grading as root) the kernel then has no host
         folder it can write in. Without one it keeps this folder: see the
-        README's security note.
+        security model (docs/security.md).
         """
         if self.uid is not None:
             os.chown(self.runtime_dir, os.getuid(), os.getgid())

@@ -467,7 +467,7 @@ ENTRIES = [
         fails=TINY_MLP_FAILS,
     ),
     # The open hole, measured: 368 characters of weights earn the first MLP tier under the
-    # rule shipped for 04 (docs/security-notes/own-work.md). Its twin scores a point less.
+    # rule shipped for 04 (docs/security.md). Its twin scores a point less.
     Hostile(
         "smallest_model_within_the_rule",
         A04,
