@@ -85,14 +85,21 @@ def run_demo(
 
 
 def data_is_available(assignment: str) -> bool:
-    """Whether an assignment's data sets can be had; says why not, and how to fix it."""
+    """Whether an assignment's data sets can be had; says in one line why not, and how to fix it."""
+    missing = missing_data(assignment)
+    if missing:
+        print(f"skipping {assignment}: {missing}")
+    return missing is None
+
+
+def missing_data(assignment: str) -> str | None:
+    """Why an assignment's data sets cannot be had (the first that cannot), or None."""
     try:
         for name in registry.get(assignment).data:
             course_data.dataset_path(name)
     except (course_data.DataUnavailable, course_data.ChecksumMismatch) as error:
-        print(f"skipping {assignment}: {error}")
-        return False
-    return True
+        return str(error)
+    return None
 
 
 def score_table(scores: list[Score], assignments: tuple[str, ...]) -> str:

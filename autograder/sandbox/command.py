@@ -14,7 +14,8 @@ A kernel starts under a command of the form::
   package at a fixed place (:func:`kernel_package_binds`).
   Nothing else of the machine is there: not the course directory, the
   repository, homes, the data sets, nor ``/var``, ``/run`` and the Unix
-  sockets in them.
+  sockets in them. Data that a library ships and that accuracy is measured
+  on (:data:`LIBRARY_EVALUATION_DATA`) is hidden inside those paths.
 * **prlimit** (util-linux) sets kernel-enforced limits: address space,
   processes, CPU seconds, file size, no core dumps.
 * **timeout** (coreutils) bounds the kernel's whole life in wall-clock time.
@@ -132,6 +133,14 @@ def kernel_uid() -> int | None:
 KERNEL_PATHS = ("__init__.py", "kernel")
 KERNEL_IMPORT_ROOT = Path("/opt/cnn-kernel")
 
+# Files that installed libraries ship and that accuracy is measured on, as paths inside
+# a site-packages folder: scikit-learn's digits hold 07's 540 test images. Every copy in
+# the paths a kernel reads is hidden (:func:`hiding_binds`), whatever the assignment.
+LIBRARY_EVALUATION_DATA = ("sklearn/datasets/data/digits.csv.gz",)
+# Where site-packages folders lie under a bound prefix: venv/lib/python3.11/site-packages,
+# /usr/lib/python3/dist-packages, lib64 on some systems.
+SITE_PACKAGES = "lib*/python3*/*-packages"
+
 
 def readable_paths(data: Path | None = None) -> list[Path]:
     """Paths bound read-only besides the system's and the kernel package
@@ -151,6 +160,40 @@ def kernel_package_binds() -> dict[Path, Path]:
     read-only at its place under :data:`KERNEL_IMPORT_ROOT` (the key)."""
     package = REPO_ROOT / "autograder"
     return {KERNEL_IMPORT_ROOT / "autograder" / part: package / part for part in KERNEL_PATHS}
+
+
+def library_evaluation_files(readable: Iterable[Path]) -> list[Path]:
+    """The copies of :data:`LIBRARY_EVALUATION_DATA` a kernel could read: in the
+    site-packages folders of the readable paths and of the system's ``/usr``."""
+    roots = {Path("/usr"), Path("/usr/local"), *readable}
+    found = {
+        path
+        for root in roots
+        for data in LIBRARY_EVALUATION_DATA
+        for path in root.glob(f"{SITE_PACKAGES}/{data}")
+        if path.is_file()
+    }
+    return sorted(found)
+
+
+def hiding_binds(hidden: Iterable[Path]) -> list[str]:
+    """bwrap's arguments that hide each of these files and keep the rest of its folder.
+
+    The folder becomes an empty read-only tmpfs into which every other entry
+    of the real folder is bound back, read-only: the hidden file is not
+    there at all (``FileNotFoundError``), its neighbours are as they were.
+    """
+    binds: list[str] = []
+    by_folder: dict[Path, set[str]] = {}
+    for path in hidden:
+        by_folder.setdefault(path.parent, set()).add(path.name)
+    for folder, names in sorted(by_folder.items()):
+        binds += ["--size", str(2**20), "--perms", "0755", "--tmpfs", str(folder)]
+        for entry in sorted(folder.iterdir()):
+            if entry.name not in names:
+                binds += ["--ro-bind", str(entry), str(entry)]
+        binds += ["--remount-ro", str(folder)]
+    return binds
 
 
 def _outermost(paths: Iterable[Path]) -> list[Path]:
@@ -203,6 +246,7 @@ def sandbox_command(
         bwrap += ["--ro-bind", str(path), str(path)]
     for place, source in package.items():
         bwrap += ["--ro-bind", str(source), str(place)]
+    bwrap += hiding_binds(library_evaluation_files(readable))
     for path in writable:
         bwrap += ["--bind", str(path), str(path)]
     bwrap += ["--perms", "1777", "--dir", str(WORK)]
