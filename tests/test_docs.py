@@ -125,6 +125,7 @@ class Browsed:
 
     page: Any
     origin: str
+    shots: Path
     requests: list[str] = field(default_factory=list)
 
     def elsewhere(self) -> list[str]:
@@ -133,6 +134,10 @@ class Browsed:
     def open(self, path: str) -> None:
         self.page.goto(f"{self.origin}/{path}")
         self.page.wait_for_load_state("networkidle")
+
+    def screenshot(self, name: str) -> None:
+        """A picture of what the page shows, as a person sees it."""
+        self.page.screenshot(path=self.shots / f"{name}.png")
 
 
 @pytest.fixture(scope="module")
@@ -146,25 +151,25 @@ def browser(served: str) -> Iterator[Any]:
         launched.close()
 
 
+@pytest.fixture(scope="module")
+def shots(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where each page's picture goes, for a person to look at (printed with -s)."""
+    folder = tmp_path_factory.mktemp("docs-screenshots")
+    print(f"\ndocumentation screenshots: {folder}")
+    return folder
+
+
 @pytest.fixture
-def browsed(browser: Any, served: str) -> Iterator[Browsed]:
+def browsed(browser: Any, served: str, shots: Path) -> Iterator[Browsed]:
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     page = context.new_page()
-    watched = Browsed(page, served)
+    watched = Browsed(page, served, shots)
     context.on("request", lambda request: watched.requests.append(request.url))
     # Anything for elsewhere is recorded above and then refused: no machine here may
     # depend on the internet, and a test must not reach it either.
     context.route(re.compile(r"^(?!" + re.escape(served) + r"/)"), lambda route: route.abort())
     yield watched
     context.close()
-
-
-def screenshot(browsed: Browsed, name: str) -> None:
-    """A picture of the page where a person can look at it (the folder is printed with -s)."""
-    folder = Path(os.environ.get("TMPDIR", "/tmp")) / "docs-screenshots"
-    folder.mkdir(exist_ok=True)
-    browsed.page.screenshot(path=folder / f"{name}.png", full_page=False)
-    print(f"screenshot: {folder / name}.png")
 
 
 def fonts_drawing(page: Any, selector: str) -> dict[str, int]:
@@ -182,7 +187,7 @@ def test_the_students_page_shows_korean_as_text_and_fetches_nothing_elsewhere(br
     browsed.open("students-ko.html")
     heading = browsed.page.locator("article h1")
     assert heading.inner_text().strip().startswith("학생 안내")
-    screenshot(browsed, "students-ko")
+    browsed.screenshot("students-ko")
     drawn = fonts_drawing(browsed.page, "article h1")
     korean = {name: glyphs for name, glyphs in drawn.items() if "CJK" in name}
     assert korean and sum(korean.values()) >= len("학생안내"), drawn
@@ -194,7 +199,7 @@ def test_the_security_page_lists_guarantees_and_what_is_not_guaranteed(browsed):
     browsed.open("security.html")
     text = browsed.page.locator("article").inner_text()
     assert text.count("Guarantee.") >= 10 and text.count("Not guaranteed.") >= 10
-    screenshot(browsed, "security")
+    browsed.screenshot("security")
     assert browsed.elsewhere() == []
 
 
@@ -204,7 +209,7 @@ def test_the_architecture_page_draws_its_diagram_from_this_server(browsed):
     diagram.scroll_into_view_if_needed()
     assert diagram.evaluate("image => image.complete && image.naturalWidth") > 0
     assert f"{browsed.origin}/architecture.svg" in browsed.requests
-    screenshot(browsed, "architecture")
+    browsed.screenshot("architecture")
     assert browsed.elsewhere() == []
 
 
@@ -226,5 +231,5 @@ def test_search_finds_korean_words_offline(browsed):
     browsed.open("index.html")
     first = search(browsed.page, "계산 예산")
     assert "students-ko.html" in (first.locator("a").first.get_attribute("href") or "")
-    screenshot(browsed, "search")
+    browsed.screenshot("search")
     assert browsed.elsewhere() == []
