@@ -173,7 +173,7 @@ def test_another_unix_user_cannot_reach_the_grading_cluster(other_user, monkeypa
 
 # --- a running cluster: the course's certificate ----------------------------------------------
 
-DOC = REPO_ROOT / "docs" / "security-notes" / "grading-cluster.md"
+DOC = REPO_ROOT / "docs" / "cluster.md"
 
 
 def shell_blocks(markdown: str) -> list[str]:

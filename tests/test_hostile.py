@@ -119,7 +119,7 @@ def test_a_killed_or_broken_class_resumes_with_nothing_left_to_grade(graded_cour
 
 def test_no_notebook_outlives_the_wall_clock_limit(each_course):
     # The limit is the operating system's (timeout in the sandbox), so this
-    # bound holds on any machine; the catalogue's measured time is in the README.
+    # bound holds on any machine; the catalogue's measured time is in benchmarks/ci.md.
     slowest = max(outcome.seconds for outcome in each_course.outcomes)
     assert slowest < LIMITS.wall_seconds + 300
     assert Path(each_course.course.root / "grading_times.csv").exists()

@@ -1,6 +1,6 @@
 """Can a student set up in one step, without the grader, and run every notebook?
 
-``assignments/requirements.txt`` is what a student installs (the README's two
+``assignments/requirements.txt`` is what a student installs (the students' two
 commands: a virtual environment, then ``pip install -r requirements.txt``).
 The quick tests hold it to the grading environment: the same versions, every
 library the released notebooks and ``course_data.py`` import, and nothing of
@@ -125,7 +125,7 @@ WHERE = "import importlib.util, sys\nprint(sys.prefix, importlib.util.find_spec(
 
 
 # About 11 minutes (a fresh TensorFlow install, then 04 and 06 train): `make test-student`
-# runs it, not `make test` (README, Tests).
+# runs it, not `make test` (docs/tests.md).
 @pytest.mark.slow
 @pytest.mark.student_setup
 def test_every_released_notebook_runs_in_a_fresh_student_environment(tmp_path, capsys):

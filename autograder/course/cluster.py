@@ -14,7 +14,7 @@ the cluster listens in the clear:
 * A running cluster (``--scheduler tls://host:8786``) authenticates with the
   course's certificate in ``<course>/cluster-tls/`` (``cnn-grader
   cluster-certificate`` makes it; its scheduler and workers are started with
-  the same files, see docs/security-notes/grading-cluster.md). A plain
+  the same files, see docs/cluster.md). A plain
   ``tcp://`` scheduler is refused unless :data:`PLAIN_TCP_OPTION` accepts
   that anyone who reaches it runs code as its workers' user.
 """
@@ -39,7 +39,7 @@ CERTIFICATE = "cluster.pem"  # the course's certificate, and the only authority 
 KEY = "cluster.key"
 CERTIFICATE_DAYS = 400  # a course year, with room
 PLAIN_TCP_OPTION = "--plain-tcp-anyone-can-run-code"
-DOCS = "docs/security-notes/grading-cluster.md"
+DOCS = "docs/cluster.md"
 
 
 class ClusterSetupError(Exception):

@@ -1,10 +1,11 @@
 """nbgrader's commands, each in a fresh process forked from one that has imported nbgrader.
 
 Importing nbgrader (Jupyter server extensions, tornado, SQLAlchemy, nbconvert)
-takes about 2 s, which was a third of the time to autograde a NumPy notebook.
-A forkserver (:mod:`multiprocessing`) imports it once per grading process
-(each Dask worker, or the process grading one notebook after another); every
-command then runs in a new process forked from it, exactly as ``nbgrader
+takes seconds, as long as grading a NumPy notebook itself, so it is paid once
+per grading process rather than once per notebook. A forkserver
+(:mod:`multiprocessing`) imports it once per grading process (each Dask
+worker, or the process grading one notebook after another); every command
+then runs in a new process forked from it, exactly as ``nbgrader
 ARGS`` would from a shell: its own working directory, environment and exit
 status. Nothing runs in the forkserver but imports, so no command sees
 another's state; the student's code never runs in any of these processes,

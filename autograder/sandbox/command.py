@@ -26,7 +26,7 @@ A kernel starts under a command of the form::
   unprivileged user id of its own, so it has no root powers over files and
   the process limit counts this kernel's processes only.
 
-What the sandbox does not hide is said in the README's security note.
+What the sandbox does not hide is said in the security model (docs/security.md).
 """
 
 from __future__ import annotations
@@ -92,8 +92,8 @@ KEPT_ENVIRONMENT = (
 # Every kernel computes on one thread. TensorFlow's results depend on its thread
 # count (op determinism holds for one count, not across counts), so a fixed count
 # makes a grade the same whatever --workers and the machine's cores; and kernels
-# graded side by side no longer oversubscribe the cores (two 2-thread trainings on
-# two cores took 4x, not 2x, as long). The locked set-up cell of 04 and 06 sets the
+# graded side by side do not oversubscribe the cores, where threads of several
+# trainings would wait on each other. The locked set-up cell of 04 and 06 sets the
 # same count, so a student's own run reproduces the graded one.
 ONE_THREAD = {
     "TF_NUM_INTRAOP_THREADS": "1",

@@ -89,8 +89,9 @@ binary_history = binary_model.fit(x_train[:64], to_binary_labels(Y_train[:64]), 
 def holdout_by_its_real_path(entry: Hostile, port: int) -> NotebookNode:
     """The same search where the grader keeps PetImages, a path a student could guess.
 
-    Before the sandbox became an allowlist, a mirror outside the hidden folders
-    (CI's ``../shared/datasets``) was readable there.
+    A data mirror kept outside the folders a sandbox hides (CI's
+    ``../shared/datasets``, say) is out of reach only because the sandbox's file
+    system is an allowlist.
     """
     real = repr(str(course_data.dataset_path("petimages")))
     code = HOLDOUT_FROM_THE_DATA_FOLDER.replace(
