@@ -15,7 +15,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+
+def _course_checkout() -> Path:
+    """The course's own folder: the checkout this package lies in (``make`` installs it
+    editable), or, for a regular ``pip install`` into site-packages, the folder the
+    command runs in, where the instructor keeps the course."""
+    here = Path(__file__).resolve().parents[1]
+    return here if (here / "nbgrader_config.py").is_file() else Path.cwd()
+
+
+REPO_ROOT = _course_checkout()
 COURSE_ID = "cnn-course"  # CourseDirectory.course_id in nbgrader_config.py
 
 

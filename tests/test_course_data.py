@@ -210,6 +210,24 @@ def test_petimages_is_pinned_to_microsofts_archive():
     assert pets.sha256 == "b7974bd00a84a99921f36ee4403f089853777b5ae8d151c76a86e64900334af9"
 
 
+@pytest.mark.parametrize("name", ["petimages", "mnist"])
+def test_a_data_sets_url_is_replaced_by_its_environment_variable(
+    server, monkeypatch, tmp_path, name
+):
+    """A university's own copy of the download: the URL changes, never the hash."""
+    closed = "http://127.0.0.1:9/sample.bin"  # the manifest's URL, unreachable here
+    monkeypatch.setitem(course_data.MANIFEST, name, entry(closed, PAYLOAD, name=name))
+    monkeypatch.delenv(course_data.MIRROR_VARIABLE, raising=False)
+    monkeypatch.setenv(course_data.CACHE_VARIABLE, str(tmp_path / "cache"))
+    variable = f"CNN_COURSE_{name.upper()}_URL"
+    _Handler.files = {"/copy/sample.bin": PAYLOAD, "/other/sample.bin": PAYLOAD[::-1]}
+    monkeypatch.setenv(variable, f"{server}/other/sample.bin")
+    with pytest.raises(ChecksumMismatch):
+        course_data.dataset_path(name)
+    monkeypatch.setenv(variable, f"{server}/copy/sample.bin")
+    assert course_data.dataset_path(name).read_bytes() == PAYLOAD
+
+
 # --- PetImages as the download has it ---------------------------------------------------
 
 EXTRA_IDS = (*range(3000, 3020), 11000, 12499)  # in the full download, not on the course's list

@@ -127,6 +127,24 @@ def test_the_kernel_imports_the_package_the_grader_bound_not_the_installed_one(t
     assert Path(where).parent == sandbox.KERNEL_IMPORT_ROOT / "autograder"
 
 
+def test_grader_packages_are_found_wherever_installed_inside_a_bound_path(tmp_path):
+    """A system-wide install (under /usr, bound for the system's programs), a virtual
+    environment's, a user's: each inside a bound path is found; a checkout or a course
+    folder holding a copy is not bound, so not touched."""
+    system = tmp_path / "usr" / "local" / "lib" / "python3.11" / "dist-packages"
+    venv = tmp_path / "venv" / "lib" / "python3.11" / "site-packages"
+    checkout = tmp_path / "checkout"
+    for folder in (system / "autograder", venv / "source_data", checkout / "autograder"):
+        folder.mkdir(parents=True)
+    (venv / "autograder").write_text("a file, not a package folder")
+    bound = [tmp_path / "usr", tmp_path / "venv"]
+    search = [str(system), str(venv), str(checkout), str(tmp_path / "nowhere")]
+    assert sandbox.grader_package_folders(bound, search) == [
+        system / "autograder",
+        venv / "source_data",
+    ]
+
+
 @needs_tools
 def test_the_kernel_reads_its_data_view_and_not_the_data_sets(tmp_path, monkeypatch):
     real, view = tmp_path / "datasets", tmp_path / "cache" / "view"

@@ -10,7 +10,9 @@ Where a data set comes from, in order:
 1. a mirror folder named by ``$CNN_COURSE_DATA`` (holding ``mnist.npz``,
    ``PetImages/`` and ``fashion-mnist/``), for classrooms and CI without internet;
 2. the cache, ``$CNN_COURSE_CACHE`` or ``~/.cache/cnn-course``, once filled;
-3. the official URL, downloaded into a hidden ``.<name>.partial`` file in the
+3. the official URL (or the one ``$CNN_COURSE_<NAME>_URL`` names, e.g.
+   ``CNN_COURSE_PETIMAGES_URL``: a copy of the same file, checked against the
+   same hash), downloaded into a hidden ``.<name>.partial`` file in the
    cache folder with a progress bar, resumed where it stopped (HTTP Range
    requests, where the server allows them) after a cut connection or on the
    next call, checked against the manifest's size and sha256, and only then
@@ -226,7 +228,19 @@ def dataset_path(name: str) -> Path:
     cached = cache_dir() / entry.relative
     if cached.exists():
         return cached
-    return download(entry, cache_dir() / entry.folder)
+    return download(replace(entry, url=source_url(entry)), cache_dir() / entry.folder)
+
+
+def url_variable(entry: Dataset) -> str:
+    """The environment variable that names another place to download a data set from."""
+    return f"CNN_COURSE_{entry.name.upper()}_URL"
+
+
+def source_url(entry: Dataset) -> str:
+    """Where a data set is downloaded from: its :func:`url_variable`, if set (a copy of the
+    same file nearer the class; the manifest's size and sha256 still decide), else the
+    manifest's URL."""
+    return os.environ.get(url_variable(entry)) or entry.url
 
 
 def _missing_from(mirror: Path, entry: Dataset) -> str:
@@ -380,7 +394,8 @@ def _fetch(entry: Dataset, target: Path, timeout: float, attempts: int, progress
 def _unavailable(entry: Dataset, error: BaseException | None) -> DataUnavailable:
     return DataUnavailable(
         f"could not download {entry.url} ({error}). Offline? Set ${MIRROR_VARIABLE} to a "
-        "folder holding the course's data sets."
+        f"folder holding the course's data sets, or ${url_variable(entry)} to another copy "
+        "of the download."
     )
 
 

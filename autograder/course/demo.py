@@ -24,6 +24,8 @@ from autograder.course.grading import (
 from autograder.course.report import write_report
 from source_data import course_data
 
+MARKER = ".cnn-grader-demo"  # marks a folder the demo made, which it may delete and make again
+
 SAMPLE_STUDENTS: dict[str, Callable[[str], NotebookNode]] = {
     "reference": samples.submission,
     "untouched-stub": samples.stub,
@@ -55,6 +57,7 @@ def run_demo(
     """Generate, submit, autograde, release feedback, export grades and write the report."""
     assignments = tuple(a for a in assignments if data_is_available(a))
     course = Course.create(directory, assignments)
+    (course.root / MARKER).write_text("a scratch course of cnn-grader demo, made afresh each run\n")
     print(f"course directory: {course.root}  (gradebook: {course.root / 'gradebook.db'})")
     started = time.monotonic()
     for assignment in assignments:

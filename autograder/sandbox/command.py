@@ -11,7 +11,10 @@ A kernel starts under a command of the form::
   file system made of an allowlist: the system's programs, libraries and
   configuration read-only (:data:`SYSTEM_PATHS`), the interpreter and the
   notebook's data view (:func:`readable_paths`), and the grader's own kernel
-  package at a fixed place (:func:`kernel_package_binds`).
+  package at a fixed place (:func:`kernel_package_binds`). Where the grader's
+  packages are installed inside a bound path (a regular ``pip install`` puts
+  them in the interpreter's site-packages), an empty read-only folder takes
+  their place (:func:`grader_package_folders`).
   Nothing else of the machine is there: not the course directory, the
   repository, homes, the data sets, nor ``/var``, ``/run`` and the Unix
   sockets in them. Data that a library ships and that accuracy is measured
@@ -30,12 +33,12 @@ from __future__ import annotations
 
 import os
 import shutil
+import site
 import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from autograder.assignments import REPO_ROOT
 from source_data.course_data import MIRROR_VARIABLE
 
 GiB = 1024**3
@@ -158,8 +161,35 @@ def readable_paths(data: Path | None = None) -> list[Path]:
 def kernel_package_binds() -> dict[Path, Path]:
     """The kernel's part of this grader's own package (:data:`KERNEL_PATHS`), each bound
     read-only at its place under :data:`KERNEL_IMPORT_ROOT` (the key)."""
-    package = REPO_ROOT / "autograder"
+    package = Path(__file__).resolve().parents[1]  # the autograder package imported here
     return {KERNEL_IMPORT_ROOT / "autograder" / part: package / part for part in KERNEL_PATHS}
+
+
+# This grader's packages: wherever an installation of them lies inside a path the kernel
+# sees, the kernel must find it empty, or it could read the hidden checks.
+GRADER_PACKAGES = ("autograder", "source_data")
+
+
+def grader_package_folders(
+    bound: Iterable[Path], search: Iterable[str] | None = None
+) -> list[Path]:
+    """Folders of :data:`GRADER_PACKAGES` inside the ``bound`` paths, however installed.
+
+    ``search`` is where Python finds packages (default: this interpreter's import path
+    and site folders, the system's and the user's); a regular install's folders are in
+    one of them.
+    """
+    if search is None:
+        search = [*sys.path, *site.getsitepackages(), site.getusersitepackages()]
+    roots = [Path(b).absolute() for b in bound]
+    found = {
+        folder
+        for entry in search
+        for name in GRADER_PACKAGES
+        if (folder := Path(entry or ".").absolute() / name).is_dir()
+        and any(folder.is_relative_to(root) for root in roots)
+    }
+    return sorted(found)
 
 
 def library_evaluation_files(readable: Iterable[Path]) -> list[Path]:
@@ -246,6 +276,8 @@ def sandbox_command(
         bwrap += ["--ro-bind", str(path), str(path)]
     for place, source in package.items():
         bwrap += ["--ro-bind", str(source), str(place)]
+    for folder in grader_package_folders([*readable, *system_roots()]):
+        bwrap += ["--perms", "0555", "--tmpfs", str(folder), "--remount-ro", str(folder)]
     bwrap += hiding_binds(library_evaluation_files(readable))
     for path in writable:
         bwrap += ["--bind", str(path), str(path)]
@@ -309,6 +341,12 @@ def tasks_of_this_user() -> int:
         if fields.get("Uid", "").split()[:1] == [uid]:
             count += int(fields.get("Threads", "1"))
     return count
+
+
+def system_roots() -> list[Path]:
+    """The folders of :data:`SYSTEM_PATHS` bound as folders (not links)."""
+    paths = [Path("/") / name for name in SYSTEM_PATHS]
+    return [path for path in paths if path.is_dir() and not path.is_symlink()]
 
 
 def system_binds() -> list[str]:
