@@ -21,6 +21,7 @@ from autograder.mistakes import (
     a04_mnist_cnn,
     a05_petimages_loading,
     a06_binary_crossentropy,
+    a08_petimages_augmentation,
 )
 from autograder.mistakes.base import Mistake
 
@@ -31,6 +32,7 @@ CATALOGUE: list[Mistake] = [
     *a04_mnist_cnn.MISTAKES,
     *a05_petimages_loading.MISTAKES,
     *a06_binary_crossentropy.MISTAKES,
+    *a08_petimages_augmentation.MISTAKES,
 ]
 
 
