@@ -21,9 +21,12 @@ from tests.hostile.base import (
     A04,
     A05,
     A06,
+    A08,
+    QUICK_AUGMENTED,
     QUICK_CATEGORICAL,
     QUICK_CNN,
     QUICK_MLP,
+    QUICK_PLAIN,
     Hostile,
     answered,
     mistake,
@@ -104,6 +107,35 @@ def holdout_by_its_real_path(entry: Hostile, port: int) -> NotebookNode:
 
 
 MNIST_LOST = frozenset({"test_cnn_accuracy", "test_mlp_accuracy"})
+
+# --- 08: behaviour measured on what the kernel sends, and the hold-out photos --------------
+
+# The grader measures the augmentation by calling it. A function it would call back in the
+# kernel could answer each probe as the checks want while the model augments nothing: the
+# checks take a Keras model only, which they run themselves.
+AUGMENTATION_THAT_ANSWERS_FOR_ITSELF = """
+def build_augmentation():
+    layers = keras.Sequential(
+        [
+            keras.layers.RandomFlip("horizontal"),
+            keras.layers.RandomRotation(0.1),
+            keras.layers.RandomZoom(0.2),
+        ]
+    )
+
+    def augment(photos, training=False):
+        if isinstance(photos, np.ndarray):  # the grader's probes: the notebook's layers
+            return np.asarray(layers(photos, training=training))
+        return photos  # inside build_model: nothing at all
+
+    return augment
+"""
+
+FIT_ON_THE_HOLDOUT_PHOTOS = """
+x_holdout, y_holdout = load_pet_photos("holdout", IMG_SIZE)  # what the accuracy is measured on
+model = build_model()
+history = model.fit(x_holdout, y_holdout, epochs=EPOCHS, verbose=0)
+"""
 
 # --- 02: a library convolution, hidden from a profiler ---------------------------------
 
@@ -385,6 +417,26 @@ ENTRIES = [
         holdout_by_its_real_path,
         frozenset({"test_binary_accuracy"}),
         "hold-out photos found by their real path: 0",
+    ),
+    # 08: an augmentation that answers the grader for itself; the hold-out photos
+    Hostile(
+        "augmentation_that_answers_for_itself",
+        A08,
+        answered(
+            augmentation=AUGMENTATION_THAT_ANSWERS_FOR_ITSELF,
+            train_plain=QUICK_PLAIN,
+            train_augmented=QUICK_AUGMENTED,
+        ),
+        frozenset({"test_augmentation", "test_accuracy"}),
+        "a Keras model, which the grader runs itself",
+        fails=frozenset({"test_model_augments_its_input_in_training_only"}),
+    ),
+    Hostile(
+        "fit_on_the_holdout_photos",
+        A08,
+        answered(train_plain=QUICK_PLAIN, train_augmented=FIT_ON_THE_HOLDOUT_PHOTOS),
+        frozenset({"test_accuracy"}),
+        "채점 중에는 hold-out 사진을 읽을 수 없습니다",
     ),
     # 02: a library convolution hidden from a profiler, or named without being written out
     *(
