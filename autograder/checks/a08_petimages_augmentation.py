@@ -572,8 +572,9 @@ def test_accuracy_at_least(holdout_accuracy, tier):
         holdout_accuracy,
         tier,
         "model's accuracy on the hold-out photos",
-        "build_model()로 만든 모델을 x_train, y_train으로 EPOCHS 에포크 동안 훈련하세요 / train "
-        "the model build_model() builds on x_train, y_train for EPOCHS epochs",
+        "build_model()로 만든 모델을 x_train, y_train으로 AUGMENTED_EPOCHS 에포크 동안 "
+        "훈련하세요 / train the model build_model() builds on x_train, y_train for "
+        "AUGMENTED_EPOCHS epochs",
     )
 
 

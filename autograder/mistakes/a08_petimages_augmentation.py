@@ -179,7 +179,9 @@ MISTAKES = [
             "build_model": _model(first="inputs"),
             "train_augmented": "augmented_photos = np.asarray(build_augmentation()(x_train, "
             "training=True))\n"
-            + _train("model", "history", photos="augmented_photos").strip()
+            + _train(
+                "model", "history", photos="augmented_photos", epochs="AUGMENTED_EPOCHS"
+            ).strip()
             + "\n",
         },
         frozenset({"test_model_augments_its_input_in_training_only"}),
