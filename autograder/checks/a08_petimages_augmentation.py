@@ -588,29 +588,44 @@ RUNS = (
 
 
 def lesson_figure(student: Any) -> bytes:
-    """The notebook's lesson as one PNG: accuracy in training and validation, per epoch,
-    of the plain model and of the augmented one, each with its hold-out accuracy.
+    """The notebook's lesson as one PNG, from the student's own two trainings.
 
-    Without augmentation, training accuracy runs ahead of validation accuracy
-    (the model learns its 2,000 photos by heart); with augmentation and
-    dropout the two stay together. Labels are in English only (matplotlib's
-    default font has no Hangul).
+    Per model, training accuracy (dots) and validation accuracy (line) per
+    epoch, with its hold-out accuracy as the grader measured it (dotted); then
+    both validation losses. Without augmentation, training accuracy runs ahead
+    of validation accuracy; with augmentation and dropout the two stay
+    together. Labels are in English only (matplotlib's default font has no
+    Hangul).
     """
     import io
 
     from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
 
-    figure = Figure(figsize=(11, 3.6), layout="constrained")
-    axes = figure.subplots(1, 2, sharey=True)
-    for ax, (title, model_name, history_name) in zip(axes, RUNS, strict=True):
+    figure = Figure(figsize=(14, 3.6), layout="constrained")
+    axes = figure.subplots(1, 3, width_ratios=[1, 1, 0.8])
+    axes[1].sharey(axes[0])  # the two accuracies on one scale
+    histories = {}
+    for ax, (title, model_name, history_name) in zip(axes, RUNS, strict=False):
         history = getattr(student.objects.get(history_name), "history", None) or {}
-        _accuracy_curves(ax, history)
+        histories[model_name] = history
+        _curves(ax, history, (("accuracy", "bo", "training"), ("val_accuracy", "r-", "validation")))
         accuracy = _holdout_accuracy(student, model_name)
         if accuracy is not None:
             ax.axhline(accuracy, color="k", linestyle=":", label=f"hold-out {accuracy:.3f}")
+        ax.set(title=f"{model_name}: {title}", ylabel="accuracy")
+    for model_name, style in (("plain_model", "g-"), ("model", "m-")):
+        values = histories[model_name].get("val_loss") or []
+        epochs = np.arange(1, len(values) + 1)
+        axes[2].plot(epochs, values, style, label=f"{model_name} validation")
+    axes[2].set(title="validation loss", ylabel="loss")
+    for ax in axes:
         if ax.lines:
-            ax.legend(loc="lower right", fontsize=8)
-        ax.set(title=f"{model_name}: {title}", xlabel="epoch", ylabel="accuracy")
+            ax.legend(fontsize=8)
+        else:
+            ax.text(0.5, 0.5, "no training history", ha="center", va="center")
+        ax.set(xlabel="epoch")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.grid(True)
     figure.suptitle("the lecture's lesson, from your two trainings")
     buffer = io.BytesIO()
@@ -618,16 +633,13 @@ def lesson_figure(student: Any) -> bytes:
     return buffer.getvalue()
 
 
-def _accuracy_curves(ax: Any, history: dict[str, list[float]]) -> None:
-    for key, style, label in (
-        ("accuracy", "bo", "training"),
-        ("val_accuracy", "r-", "validation"),
-    ):
+def _curves(
+    ax: Any, history: dict[str, list[float]], keys: tuple[tuple[str, str, str], ...]
+) -> None:
+    for key, style, label in keys:
         values = history.get(key) or []
         if values:
             ax.plot(np.arange(1, len(values) + 1), values, style, label=label, markersize=4)
-    if not ax.lines:
-        ax.text(0.5, 0.5, "no training history", ha="center", va="center")
 
 
 def _holdout_accuracy(student: Any, model_name: str) -> float | None:
