@@ -493,10 +493,10 @@ def test_model_drops_out_in_training_only(model):
     """Dropout은 훈련 때만 / dropout in training only"""
     x = flat_colours()
     first, second = (outputs_of(model, x, True, "build_model()") for _ in range(2))
-    at_inference = [outputs_of(model, x, False, "build_model()") for _ in range(2)]
+    once, again = (outputs_of(model, x, False, "build_model()") for _ in range(2))
     differs = float(np.abs(first - second).max())
     expect(
-        differs > 1e-5 and np.array_equal(*at_inference),
+        differs > 1e-5 and np.array_equal(once, again),
         expected="two calls with training=True to differ on photos of one flat colour (which "
         "no flip, rotation or zoom changes: only dropout can), and never at inference",
         found=f"in training they differ by at most {differs:.1e}",
