@@ -24,8 +24,9 @@ code of the student's runs here), and the checks call them:
 * **Accuracy.** The trained ``model`` is measured on the PetImages hold-out
   (the 1,200 photos whose number is a multiple of 5, which the kernel cannot
   read while graded) once it is shown to be learnt in the graded run
-  (``models.expect_own_model``) within the training budget. Tiers from the
-  reference measured over several seeds (benchmarks/augmentation.md).
+  (``models.expect_own_model``) within the training budget, one point each
+  at 0.55, 0.58 and 0.60: every seed of the reference measured reaches all
+  three (benchmarks/augmentation.md).
 """
 
 from __future__ import annotations
@@ -61,7 +62,11 @@ USED_ANGLE, USED_ZOOMS = 27.0, (0.86, 1.14)
 MIRRORED = (0.3, 0.7)  # half the photos, 200 draws: 5 standard deviations either way
 MOST = 0.95  # photos that must be changed in training, or keep their spots
 
-TIERS = (0.58, 0.61, 0.63)
+# The reference's augmented model reaches 0.61 to 0.68 on the hold-out over four seeds
+# (0.666 with the notebook's); untrained, the model scores 0.44 to 0.53 (30 seeds), and one
+# class for everything about 0.50 (benchmarks/augmentation.md).
+TIERS = (0.55, 0.58, 0.60)
+UNTRAINED_FLOOR = 0.58  # a fresh build_model() at or above this already knows the photos
 
 KERAS_MODEL_HINT = (
     "keras.Sequential([...])로 층들을 묶어 모델을 반환하세요 / return the layers wrapped in a "
@@ -560,7 +565,7 @@ def holdout_accuracy(student: Any) -> float:
     """The trained model's hold-out accuracy, once it is shown to be learnt in the graded run."""
     expect_within_budget(student)
     x, y = pet_holdout()
-    expect_own_model(student, "model", "build_model", (x[:500], y[:500]), TIERS[0])
+    expect_own_model(student, "model", "build_model", (x[:500], y[:500]), UNTRAINED_FLOOR)
     return float(np.mean(holdout_predictions(student.model, "model") == y))
 
 
