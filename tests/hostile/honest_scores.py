@@ -108,7 +108,7 @@ def holdout_by_its_real_path(entry: Hostile, port: int) -> NotebookNode:
 
 MNIST_LOST = frozenset({"test_cnn_accuracy", "test_mlp_accuracy"})
 
-# --- 08: behaviour measured on what the kernel sends, and the hold-out photos --------------
+# --- 08: behaviour measured on what the kernel sends ----------------------------------------
 
 # The grader measures the augmentation by calling it. A function it would call back in the
 # kernel could answer each probe as the checks want while the model augments nothing: the
@@ -129,12 +129,6 @@ def build_augmentation():
         return photos  # inside build_model: nothing at all
 
     return augment
-"""
-
-FIT_ON_THE_HOLDOUT_PHOTOS = """
-x_holdout, y_holdout = load_pet_photos("holdout", IMG_SIZE)  # what the accuracy is measured on
-model = build_model()
-history = model.fit(x_holdout, y_holdout, epochs=EPOCHS, verbose=0)
 """
 
 # --- 02: a library convolution, hidden from a profiler ---------------------------------
@@ -418,7 +412,9 @@ ENTRIES = [
         frozenset({"test_binary_accuracy"}),
         "hold-out photos found by their real path: 0",
     ),
-    # 08: an augmentation that answers the grader for itself; the hold-out photos
+    # 08: an augmentation that answers the grader for itself. (Its hold-out photos are
+    # 06's, in the same grading view: the entries above prove the view in the sandbox, and
+    # tests/test_course_data.py that load_pet_photos is refused there as load_pet_arrays is.)
     Hostile(
         "augmentation_that_answers_for_itself",
         A08,
@@ -430,13 +426,6 @@ ENTRIES = [
         frozenset({"test_augmentation", "test_accuracy"}),
         "a Keras model, which the grader runs itself",
         fails=frozenset({"test_model_augments_its_input_in_training_only"}),
-    ),
-    Hostile(
-        "fit_on_the_holdout_photos",
-        A08,
-        answered(train_plain=QUICK_PLAIN, train_augmented=FIT_ON_THE_HOLDOUT_PHOTOS),
-        frozenset({"test_accuracy"}),
-        "채점 중에는 hold-out 사진을 읽을 수 없습니다",
     ),
     # 02: a library convolution hidden from a profiler, or named without being written out
     *(
