@@ -55,7 +55,9 @@ PROBES = 200  # probe photos per measurement
 # The notebook's ranges, and how far a measurement may stray from them.
 MAX_ANGLE = 36.0  # RandomRotation(0.1): a tenth of a full turn, either way
 ZOOMS = (0.8, 1.2)  # RandomZoom(0.2)
-ANGLE_SLACK, ZOOM_SLACK = 1.5, 0.02  # well over the measurement's error (0.2°, 0.002)
+# Over the measurement's error on transforms known in advance (at most 0.5° and 0.021 of
+# zoom, tests/test_augmentation_measure.py), and all but 2 % of the photos must be within.
+ANGLE_SLACK, ZOOM_SLACK = 1.5, 0.03
 # The 5th and 95th percentiles of 200 draws reach past these (they lie near ±32.4° and
 # near 0.82 and 1.18 for the notebook's layers).
 USED_ANGLE, USED_ZOOMS = 27.0, (0.86, 1.14)
