@@ -127,7 +127,7 @@ REGISTRY: dict[str, Assignment] = {
             data=("petimages",),
             training_cells=("train_plain", "train_augmented"),
             accuracy_cells=("accuracy",),
-            # The reference's two trainings spend 36-42 CPU seconds, the notebook 39-45
+            # The reference's two trainings spend 36-42 CPU seconds, the notebook 39-47
             # up to its accuracy cell (benchmarks/augmentation.md): the budget is room for
             # more epochs; the lecture's model as written spends 75 an epoch.
             cpu_budget=120,
