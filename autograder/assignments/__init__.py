@@ -1,17 +1,29 @@
-"""The course's assignments: one registry of the facts every layer needs about them.
+"""The course's assignments: one folder each, and the registry of their facts.
 
-Each :class:`Assignment` says what the grader must know without opening a
-notebook: its points, the names the hidden checks take from the student's
-notebook, the data sets it needs, and which cells train models (the slow,
-budgeted part). The notebooks themselves live in ``solutions/<id>/`` (the
-instructor's source) and ``assignments/<id>/`` (the student release).
+Each assignment is one folder of this package, ``a<id>/`` (``a04_mnist_cnn/``),
+found by listing the package, never by a hand-written list:
 
-This module imports nothing from the rest of the package, so that the
-course, the sandbox, the judge and the checks can all read it.
+* ``info.py``: its facts as ``ASSIGNMENT``, an :class:`Assignment`: what the
+  grader must know without opening a notebook (points, the names the hidden
+  checks take from the student's notebook, the data sets it needs, and which
+  cells train models, the slow, budgeted part);
+* ``checks.py``: its hidden checks, a pytest module written with
+  :mod:`autograder.checks.api` (the checks layer: the judge runs it);
+* ``mistakes.py``: its catalogued realistic mistakes (:mod:`autograder.mistakes`).
+
+The notebooks themselves live in ``solutions/<id>/`` (the instructor's source)
+and ``assignments/<id>/`` (the student release).
+
+The registry and the facts import nothing from the rest of the package, so that
+the course, the sandbox, the judge and the checks can all read them; the folders'
+checks are imported only by the judge (``make check`` holds both to this).
 """
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -50,150 +62,43 @@ class Assignment:
         return bool(self.training_cells)
 
 
-# The training budget of 04 and 06, in CPU seconds. Their references spend about
-# 175 and 150 (benchmarks/budget.md): the budget leaves room for a student's
+# The training budget of 04, 06 and 09, in CPU seconds. The references of 04 and 06
+# spend about 175 and 150 (benchmarks/budget.md): the budget leaves room for a student's
 # heavier model, and stops the lecture's CNN as written (about 3,500).
 CPU_BUDGET = 360
-# 07's budget: its reference (the post's 100 epochs) spends 21-27 CPU seconds in all
-# (benchmarks/digits.md); about five times that leaves room for more epochs or filters.
-DIGITS_CPU_BUDGET = 120
-# 08's reference spends 36-42 CPU seconds in its two trainings, 39-47 up to its accuracy
-# cell (benchmarks/augmentation.md): room for more epochs; one epoch of the lecture's
-# model as written spends 75.
-AUGMENTATION_CPU_BUDGET = 120
 
-# Fashion-MNIST's four files (course_data.MANIFEST): the kernel reads the training pair.
-FASHION_MNIST = (
-    "fashion_mnist_train_images",
-    "fashion_mnist_train_labels",
-    "fashion_mnist_test_images",
-    "fashion_mnist_test_labels",
-)
+# An assignment's folder: ``a`` and its id (a Python package name cannot start with a digit).
+FOLDER = re.compile(r"a(?P<id>\d\d_[a-z0-9_]+)")
 
-REGISTRY: dict[str, Assignment] = {
-    a.id: a
-    for a in (
-        Assignment(
-            "01_output_size",
-            "conv/pool output size (W - F + 2P) / S + 1, parameter counts",
-            12,
-            ("conv_output_size", "same_padding", "pool_output_size", "conv_param_count"),
-        ),
-        Assignment(
-            "02_manual_convolution",
-            "zero_pad, conv2d (cross-correlation) and max_pool2d in NumPy",
-            14,
-            ("zero_pad", "conv2d", "max_pool2d"),
-        ),
-        Assignment(
-            "03_one_hot",
-            "one_hot as to_categorical does, and back",
-            7,
-            ("one_hot", "from_one_hot"),
-        ),
-        Assignment(
-            "04_mnist_cnn",
-            "MNIST: preprocessing, the lecture's MLP, a CNN, test-accuracy tiers",
-            14,
-            (
-                "preprocess",
-                "encode_labels",
-                "build_mlp",
-                "build_cnn",
-                "mlp",
-                "model",
-                "mlp_history",
-                "history",
-            ),
-            data=("mnist",),
-            training_cells=("train_mlp", "train_cnn"),
-            accuracy_cells=("mlp_accuracy", "cnn_accuracy"),
-            cpu_budget=CPU_BUDGET,
-        ),
-        Assignment(
-            "05_petimages_loading",
-            "PetImages with OpenCV (grayscale, resize) that survives damaged files",
-            12,
-            ("load_pet_images", "summarize"),
-            data=("petimages",),
-        ),
-        Assignment(
-            "06_binary_crossentropy",
-            "both crossentropies in NumPy, softmax vs sigmoid heads, hold-out accuracy",
-            15,
-            (
-                "categorical_crossentropy",
-                "binary_crossentropy",
-                "to_binary_labels",
-                "build_categorical_model",
-                "build_binary_model",
-                "predict_labels",
-                "binary_model",
-                "binary_history",
-            ),
-            data=("petimages",),
-            training_cells=("train_categorical", "train_binary"),
-            accuracy_cells=("binary_accuracy",),
-            cpu_budget=CPU_BUDGET,
-        ),
-        Assignment(
-            "07_digits_cnn",
-            "the Keras digits post in today's Keras: 8x8 digits, the post's split and CNN, "
-            "test-accuracy tiers",
-            12,
-            (
-                "preprocess",
-                "encode_labels",
-                "split_digits",
-                "build_model",
-                "accuracy_curves",
-                "model",
-                "history",
-            ),
-            data=("digits",),
-            training_cells=("train",),
-            accuracy_cells=("digits_accuracy",),
-            cpu_budget=DIGITS_CPU_BUDGET,
-        ),
-        Assignment(
-            "08_petimages_augmentation",
-            "data augmentation and dropout on PetImages, judged by behaviour; hold-out accuracy",
-            13,
-            (
-                "build_augmentation",
-                "build_model",
-                "plain_model",
-                "plain_history",
-                "model",
-                "history",
-            ),
-            data=("petimages",),
-            training_cells=("train_plain", "train_augmented"),
-            accuracy_cells=("accuracy",),
-            cpu_budget=AUGMENTATION_CPU_BUDGET,
-        ),
-        Assignment(
-            "09_fashion_mnist_cnn",
-            "the CNN slides' exercise: Fashion-MNIST's 10 clothing classes, a CNN, "
-            "test-accuracy tiers",
-            11,
-            (
-                "LABEL_NAMES",
-                "label_names",
-                "preprocess",
-                "encode_labels",
-                "build_cnn",
-                "model",
-                "history",
-            ),
-            data=FASHION_MNIST,
-            training_cells=("train_cnn",),
-            accuracy_cells=("fashion_accuracy",),
-            cpu_budget=CPU_BUDGET,
-        ),
-    )
-}
 
+def folder_name(assignment_id: str) -> str:
+    """The folder (and package) of an assignment in this package: ``a<id>``."""
+    return f"a{assignment_id}"
+
+
+def _discover() -> dict[str, Assignment]:
+    """Every assignment folder of this package, by id, in the order of their numbers.
+
+    Each folder's ``info.py`` states its facts as ``ASSIGNMENT``; a folder whose
+    facts are missing or carry another id is refused with a message naming it.
+    """
+    found: dict[str, Assignment] = {}
+    for module in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
+        match = FOLDER.fullmatch(module.name)
+        if not (module.ispkg and match):
+            continue
+        info = importlib.import_module(f"{__name__}.{module.name}.info")
+        facts = getattr(info, "ASSIGNMENT", None)
+        if not isinstance(facts, Assignment) or facts.id != match["id"]:
+            raise ImportError(
+                f"{info.__file__}: ASSIGNMENT must be the Assignment of id {match['id']!r} "
+                f"(the folder's name without its 'a'), found {facts!r}"
+            )
+        found[facts.id] = facts
+    return found
+
+
+REGISTRY: dict[str, Assignment] = _discover()
 IDS: tuple[str, ...] = tuple(REGISTRY)
 
 
