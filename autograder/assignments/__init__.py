@@ -22,8 +22,10 @@ checks are imported only by the judge (``make check`` holds both to this).
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import pkgutil
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,7 +34,7 @@ def _course_checkout() -> Path:
     """The course's own folder: the checkout this package lies in (``make`` installs it
     editable), or, for a regular ``pip install`` into site-packages, the folder the
     command runs in, where the instructor keeps the course."""
-    here = Path(__file__).resolve().parents[1]
+    here = Path(__file__).resolve().parents[2]  # autograder/assignments/__init__.py
     return here if (here / "nbgrader_config.py").is_file() else Path.cwd()
 
 
@@ -76,29 +78,32 @@ def folder_name(assignment_id: str) -> str:
     return f"a{assignment_id}"
 
 
-def _discover() -> dict[str, Assignment]:
-    """Every assignment folder of this package, by id, in the order of their numbers.
+def discover(path: Iterable[str], package: str) -> dict[str, Assignment]:
+    """Every assignment folder of a package, by id, in the order of their numbers.
 
-    Each folder's ``info.py`` states its facts as ``ASSIGNMENT``; a folder whose
-    facts are missing or carry another id is refused with a message naming it.
+    ``path`` and ``package`` are the package's ``__path__`` and ``__name__``. Each
+    folder's ``info.py`` states its facts as ``ASSIGNMENT``; a folder without them, or
+    whose facts carry another id, is refused with a message naming it.
     """
     found: dict[str, Assignment] = {}
-    for module in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
+    for module in sorted(pkgutil.iter_modules(path), key=lambda m: m.name):
         match = FOLDER.fullmatch(module.name)
         if not (module.ispkg and match):
             continue
-        info = importlib.import_module(f"{__name__}.{module.name}.info")
-        facts = getattr(info, "ASSIGNMENT", None)
+        info_name = f"{package}.{module.name}.info"
+        if importlib.util.find_spec(info_name) is None:
+            raise ImportError(f"assignment folder {module.name}/ has no info.py (its facts)")
+        facts = getattr(importlib.import_module(info_name), "ASSIGNMENT", None)
         if not isinstance(facts, Assignment) or facts.id != match["id"]:
             raise ImportError(
-                f"{info.__file__}: ASSIGNMENT must be the Assignment of id {match['id']!r} "
-                f"(the folder's name without its 'a'), found {facts!r}"
+                f"{module.name}/info.py: ASSIGNMENT must be the Assignment of id "
+                f"{match['id']!r} (the folder's name without its 'a'), found {facts!r}"
             )
         found[facts.id] = facts
     return found
 
 
-REGISTRY: dict[str, Assignment] = _discover()
+REGISTRY: dict[str, Assignment] = discover(__path__, __name__)
 IDS: tuple[str, ...] = tuple(REGISTRY)
 
 
