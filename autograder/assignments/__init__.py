@@ -103,6 +103,7 @@ def discover(path: Iterable[str], package: str) -> dict[str, Assignment]:
     return found
 
 
+# Last: the folders' info.py import Assignment and CPU_BUDGET from this module as it loads.
 REGISTRY: dict[str, Assignment] = discover(__path__, __name__)
 IDS: tuple[str, ...] = tuple(REGISTRY)
 
