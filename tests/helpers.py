@@ -21,6 +21,7 @@ from nbformat import NotebookNode
 
 from autograder import assignments, notebooks
 from autograder.assignments import grade_id_for, release_path
+from autograder.assignments.a09_fashion_mnist_cnn.info import FASHION_MNIST
 from autograder.course.demo import missing_data
 from autograder.judge.runner import check_points
 from autograder.judge.service import judge_in_process
@@ -144,7 +145,7 @@ def stand_in_data(assignment: str) -> Iterator[None]:
     none of Fashion-MNIST, only data they make. Anywhere else, nothing changes.
     """
     needed = set(assignments.get(assignment).data)
-    if not needed & set(assignments.FASHION_MNIST) or missing_data(assignment) is None:
+    if not needed & set(FASHION_MNIST) or missing_data(assignment) is None:
         yield
         return
     with tempfile.TemporaryDirectory(prefix="stand-in-view-") as folder:

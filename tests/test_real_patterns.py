@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 
 from autograder.assignments import REPO_ROOT
-from autograder.checks.a05_petimages_loading import build_pet_tree
+from autograder.assignments.a05_petimages_loading.checks import build_pet_tree
 from autograder.course import samples
 from autograder.judge.runner import check_points
 from tests.helpers import CellGrade, grade_in_notebook_order, set_up

@@ -4,8 +4,12 @@ Two ways in, one fixture:
 
 * the grading runner puts a :class:`~autograder.checking.Submission` in the
   config stash before the session starts (``nbgrader autograde``);
-* ``pytest autograder/checks/a01_output_size.py --notebook path.ipynb`` runs a
-  notebook's answer cells in this process and collects from its namespace.
+* ``pytest -c autograder/checks/pytest.ini autograder/assignments/a01_output_size/checks.py
+  --notebook path.ipynb`` runs a notebook's answer cells in this process and
+  collects from its namespace.
+
+It is a pytest plugin, loaded by name (``-p`` in ``pytest.ini``): the check
+modules lie in the assignment folders, not below this one.
 
 ``--cell NAME`` keeps only the checks of one test cell.
 

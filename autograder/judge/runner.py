@@ -144,7 +144,7 @@ def _pytest_args(assignment: str, *extra: str) -> list[str]:
         "-c",
         str(checks.PYTEST_INI),
         "--rootdir",
-        str(checks.CHECKS_DIR),
+        str(checks.ASSIGNMENTS_DIR),
         "-q",
         *extra,
     ]
