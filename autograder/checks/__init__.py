@@ -4,7 +4,7 @@ An assignment's check module is ``autograder/assignments/a<id>/checks.py``, an
 ordinary pytest module written with :mod:`.api`; which checks it has, their
 points and their titles are read from pytest's own collection
 (:func:`autograder.judge.runner.collect_checks`). This package holds the
-helpers they share and the pytest plugin (:mod:`.conftest`) and settings
+helpers they share and the pytest plugin (:mod:`.plugin`) and settings
 (``pytest.ini``) they run with.
 """
 

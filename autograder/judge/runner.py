@@ -39,7 +39,7 @@ import pytest
 
 from autograder import checks
 from autograder.checks.api import CheckFailed, MissingDefinition, StudentCodeError, Submission
-from autograder.checks.conftest import CELL, SEED, SUBMISSION, cell_of, fresh_seed
+from autograder.checks.plugin import CELL, SEED, SUBMISSION, cell_of, fresh_seed
 
 MAX_REPORT_FIELD = 500  # characters of one expected/found/hint line in the report
 
@@ -238,7 +238,7 @@ def _silenced() -> Iterator[None]:
 
 
 class _SubmissionPlugin:
-    """Hands the submission, the selected cell and the seed to the checks' conftest."""
+    """Hands the submission, the selected cell and the seed to the checks' pytest plugin."""
 
     def __init__(self, submission: Submission, cell: str, seed: int) -> None:
         self.submission = submission

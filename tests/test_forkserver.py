@@ -1,7 +1,7 @@
 """What is kept warm between notebooks carries nothing from one student to the next.
 
 A grading process keeps a forkserver with nbgrader imported
-(:mod:`autograder.course.warm`); each notebook's ``nbgrader autograde`` is
+(:mod:`autograder.course.forkserver`); each notebook's ``nbgrader autograde`` is
 forked from it, and each starts its own sandboxed kernel and judge. Here one
 student's notebook poisons what it can reach (a module, a builtin, the
 environment, files in its folder and in ``/tmp``), and the next notebook the
@@ -14,8 +14,8 @@ import pytest
 
 from autograder.course import samples
 from autograder.course.directory import Course
+from autograder.course.forkserver import STOPPED, interrupt_run, run_nbgrader
 from autograder.course.grading import autograde
-from autograder.course.warm import STOPPED, interrupt_run, run_nbgrader
 
 A01 = "01_output_size"
 

@@ -2,7 +2,7 @@
 
 Two ways in, one fixture:
 
-* the grading runner puts a :class:`~autograder.checking.Submission` in the
+* the grading runner puts a :class:`~autograder.checks.api.Submission` in the
   config stash before the session starts (``nbgrader autograde``);
 * ``pytest -c autograder/checks/pytest.ini autograder/assignments/a01_output_size/checks.py
   --notebook path.ipynb`` runs a notebook's answer cells in this process and
