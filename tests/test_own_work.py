@@ -254,7 +254,7 @@ def test_weights_in_a_docstring_read_with_fromhex_a_buffer_and_assign_add_are_ca
 
 
 def test_the_smallest_model_built_keeps_the_rule_shipped_for_04():
-    """The open hole, measured (docs/security-notes/own-work.md): 368 characters of weights
+    """The open hole, measured (docs/security.md): 368 characters of weights
     and a step of an optimizer break none of the rule's names nor its literal budget."""
     sources = weights_cell_sources(own_work.packed_weights)
     assert own_training_findings(sources) == []

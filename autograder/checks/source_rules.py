@@ -15,7 +15,7 @@ whole notebook than it needs, docstrings included: :func:`literal_characters`.
 This rule is a list of what is forbidden, and a list of tricks is never
 complete: a small model's weights fit within the literal budget and reach
 the first accuracy tiers by ways the list does not name
-(``docs/security-notes/own-work.md`` has the arithmetic and the entry that
+(``docs/security.md`` has the arithmetic and the entry that
 shows it). 02's rule is an allowlist instead (:mod:`.allowlist`).
 """
 
