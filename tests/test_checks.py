@@ -69,7 +69,9 @@ def test_each_mistake_fails_exactly_the_checks_and_self_checks_that_guard_it(mis
     grades = grade_in_notebook_order(assignment, nb, cells, fresh_seed())
     verdicts = {cell: grade.verdict for cell, grade in grades.items()}
     assert failed_checks(verdicts) == mistake.fails & checks_of(assignment, cells)
-    assert failing_self_checks(grades) == mistake.self_check_fails
+    assert failing_self_checks(grades) == mistake.self_check_fails & {
+        grade_id_for(cell) for cell in cells
+    }
     assert twins_failed_with_their_self_check(assignment, grades)
 
 
