@@ -268,6 +268,20 @@ def wait_for_background() -> None:
         future.exception()  # waits; an error shows where the result is read
 
 
+@pytest.fixture(scope="session", autouse=True)
+def tensorflow_on_one_thread() -> None:
+    """TensorFlow pinned to one thread before any test starts it, as the notebooks pin it.
+
+    Tests run the notebooks' set-up cells in this process, and those cells
+    set one thread each. TensorFlow refuses a change once it has started (a
+    test before may have started it), but allows setting the value it has.
+    """
+    import tensorflow as tf
+
+    tf.config.threading.set_intra_op_parallelism_threads(1)
+    tf.config.threading.set_inter_op_parallelism_threads(1)
+
+
 @pytest.fixture(scope="session")
 def graded_course(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GradedCourse]:
     """The demo's course, then mistakes and most attacks graded into it with course limits."""

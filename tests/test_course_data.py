@@ -484,6 +484,37 @@ def test_pet_arrays_split_every_readable_image_once(small_pet_mirror):
     assert np.array_equal(again, x_holdout)
 
 
+def test_pet_photos_are_rgb_pixels_of_the_same_photos_in_the_same_order(small_pet_mirror):
+    """08's loader: the split, drops and order of load_pet_arrays, colour pixels 0-255."""
+    import cv2
+
+    red = np.zeros((30, 40, 3), np.uint8)
+    red[..., 2] = 200  # BGR, as OpenCV writes it
+    cv2.imwrite(str(small_pet_mirror / "PetImages" / "Dog" / "3.jpg"), red)
+    photos, labels = course_data.load_pet_photos("train", img_size=8)
+    greys, same_labels = course_data.load_pet_arrays("train", img_size=8)
+    assert photos.shape == (16, 8, 8, 3) and photos.dtype == np.float32
+    assert np.array_equal(labels, same_labels)
+    means = photos.mean(axis=(1, 2))  # (N, 3): R, G, B
+    assert photos.min() >= 0 and photos.max() > 100  # pixels, not scaled to [0, 1]
+    is_red = (means[:, 0] > 150) & (means[:, 2] < 50)
+    assert is_red.sum() == 1 and labels[is_red] == [1]  # RGB order, the Dog photo
+    assert np.allclose(means[~is_red] / 255, greys[~is_red].mean(axis=(1, 2)), atol=2 / 255)
+    with pytest.raises(ValueError, match="holdout"):
+        course_data.load_pet_photos("test")
+
+
+def test_pet_photos_of_the_holdout_are_the_graders_in_a_grading_view(
+    small_pet_mirror, monkeypatch, tmp_path
+):
+    monkeypatch.setenv(course_data.CACHE_VARIABLE, str(tmp_path / "cache"))
+    assert len(course_data.load_pet_photos("holdout", img_size=8)[0]) == 4
+    monkeypatch.setenv(course_data.MIRROR_VARIABLE, str(grading_view.grading_view(("petimages",))))
+    assert len(course_data.load_pet_photos("train", img_size=8)[0]) == 16
+    with pytest.raises(DataUnavailable, match="grader's"):
+        course_data.load_pet_photos("holdout", img_size=8)
+
+
 def test_pet_arrays_reject_an_unknown_split(small_pet_mirror):
     with pytest.raises(ValueError, match="holdout"):
         course_data.load_pet_arrays("test")

@@ -637,6 +637,34 @@ def pet_files(split: str) -> list[tuple[Path, int]]:
     return [] if missing else listed
 
 
+def load_pet_photos(split: str, img_size: int = 32) -> tuple[np.ndarray, np.ndarray]:
+    """One split of PetImages as colour photos, for a model that rescales its own input.
+
+    Returns ``(N, img_size, img_size, 3)`` float32 RGB pixels in [0, 255] (as
+    Keras's ``image_dataset_from_directory`` gives them) and ``(N,)`` int64
+    labels (Cat 0, Dog 1). The split, the photos dropped and the shuffled
+    order are those of :func:`load_pet_arrays`; only the pixels differ (colour,
+    not scaled). OpenCV is imported here only.
+    """
+    import cv2
+
+    images, labels = [], []
+    for path, label in pet_files(split):
+        image = cv2.imread(str(path), cv2.IMREAD_COLOR)
+        if image is None:
+            continue
+        small = cv2.resize(image, (img_size, img_size), interpolation=cv2.INTER_AREA)
+        images.append(cv2.cvtColor(small, cv2.COLOR_BGR2RGB))  # OpenCV decodes to BGR
+        labels.append(label)
+    if not images:
+        raise DataUnavailable(
+            f"no readable {split} photos in {pet_images_dir()} (while notebooks are graded, "
+            "the hold-out photos are the grader's: 채점 중에는 hold-out 사진을 읽을 수 없습니다)"
+        )
+    order = np.random.default_rng(PET_SHUFFLE_SEED).permutation(len(images))
+    return np.stack(images)[order].astype(np.float32), np.array(labels, dtype=np.int64)[order]
+
+
 def load_pet_arrays(split: str, img_size: int = 50) -> tuple[np.ndarray, np.ndarray]:
     """One split of PetImages, ready for a model, in a fixed shuffled order.
 

@@ -26,6 +26,7 @@ from autograder.mistakes import (
     a05_petimages_loading,
     a06_binary_crossentropy,
     a07_digits_cnn,
+    a08_petimages_augmentation,
     a09_fashion_mnist_cnn,
 )
 from autograder.mistakes.base import Mistake
@@ -38,6 +39,7 @@ CATALOGUE: list[Mistake] = [
     *a05_petimages_loading.MISTAKES,
     *a06_binary_crossentropy.MISTAKES,
     *a07_digits_cnn.MISTAKES,
+    *a08_petimages_augmentation.MISTAKES,
     *a09_fashion_mnist_cnn.MISTAKES,
 ]
 

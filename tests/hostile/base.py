@@ -29,7 +29,7 @@ from autograder.course import samples
 ALL = "every test cell"
 A01, A02, A03 = "01_output_size", "02_manual_convolution", "03_one_hot"
 A04, A05, A06 = "04_mnist_cnn", "05_petimages_loading", "06_binary_crossentropy"
-A07, A09 = "07_digits_cnn", "09_fashion_mnist_cnn"
+A07, A08, A09 = "07_digits_cnn", "08_petimages_augmentation", "09_fashion_mnist_cnn"
 
 
 @dataclass(frozen=True)
@@ -52,7 +52,8 @@ class Hostile:
 # Training cells trained for a moment instead of for real, where an entry (or a
 # graded mistake, tests/conftest.py) leaves that model alone or loses its
 # accuracy anyway, for a reason its feedback names: most of 04's and 06's
-# grading time is training. 06's categorical model is measured by no check.
+# grading time is training. 06's categorical model and 08's plain one are measured by no
+# check.
 QUICK_MLP = """
 started = time.perf_counter()
 X_train, Y_train = preprocess(x_train), encode_labels(y_train)
@@ -91,6 +92,16 @@ model = build_cnn()
 history = model.fit(X_train[:256], Y_train[:256], epochs=1, verbose=0)
 """
 
+QUICK_PLAIN = """
+plain_model = build_model(augment=False)
+plain_history = plain_model.fit(x_train[:64], y_train[:64], epochs=1, verbose=0)
+"""
+
+QUICK_AUGMENTED = """
+model = build_model()
+history = model.fit(x_train[:64], y_train[:64], epochs=1, verbose=0)
+"""
+
 # assignment -> training cell -> (its quick version, the accuracy cell of its model)
 QUICK_TRAINING: dict[str, dict[str, tuple[str, str | None]]] = {
     A04: {"train_mlp": (QUICK_MLP, "mlp_accuracy"), "train_cnn": (QUICK_CNN, "cnn_accuracy")},
@@ -99,6 +110,7 @@ QUICK_TRAINING: dict[str, dict[str, tuple[str, str | None]]] = {
         "train_binary": (QUICK_BINARY, "binary_accuracy"),
     },
     A07: {"train": (QUICK_DIGITS, "digits_accuracy")},
+    A08: {"train_plain": (QUICK_PLAIN, None), "train_augmented": (QUICK_AUGMENTED, "accuracy")},
     A09: {"train_cnn": (QUICK_FASHION, "fashion_accuracy")},
 }
 

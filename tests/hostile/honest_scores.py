@@ -22,10 +22,13 @@ from tests.hostile.base import (
     A05,
     A06,
     A07,
+    A08,
     A09,
+    QUICK_AUGMENTED,
     QUICK_CATEGORICAL,
     QUICK_CNN,
     QUICK_MLP,
+    QUICK_PLAIN,
     Hostile,
     answered,
     mistake,
@@ -140,6 +143,29 @@ X_train, Y_train = preprocess(x_test), encode_labels(y_test)
 X_val, Y_val = X_train, Y_train
 model = build_cnn()
 history = model.fit(X_train, Y_train, validation_split=0.1, epochs=5, verbose=0)
+"""
+
+# --- 08: behaviour measured on what the kernel sends ----------------------------------------
+
+# The grader measures the augmentation by calling it. A function it would call back in the
+# kernel could answer each probe as the checks want while the model augments nothing: the
+# checks take a Keras model only, which they run themselves.
+AUGMENTATION_THAT_ANSWERS_FOR_ITSELF = """
+def build_augmentation():
+    layers = keras.Sequential(
+        [
+            keras.layers.RandomFlip("horizontal"),
+            keras.layers.RandomRotation(0.1),
+            keras.layers.RandomZoom(0.2),
+        ]
+    )
+
+    def augment(photos, training=False):
+        if isinstance(photos, np.ndarray):  # the grader's probes: the notebook's layers
+            return np.asarray(layers(photos, training=training))
+        return photos  # inside build_model: nothing at all
+
+    return augment
 """
 
 # --- 02: a library convolution, hidden from a profiler ---------------------------------
@@ -432,6 +458,21 @@ ENTRIES = [
         ),
         frozenset({"test_fashion_accuracy"}),
         "kept by the grader",
+    ),
+    # 08: an augmentation that answers the grader for itself. (Its hold-out photos are
+    # 06's, in the same grading view: the entries above prove the view in the sandbox, and
+    # tests/test_course_data.py that load_pet_photos is refused there as load_pet_arrays is.)
+    Hostile(
+        "augmentation_that_answers_for_itself",
+        A08,
+        answered(
+            augmentation=AUGMENTATION_THAT_ANSWERS_FOR_ITSELF,
+            train_plain=QUICK_PLAIN,
+            train_augmented=QUICK_AUGMENTED,
+        ),
+        frozenset({"test_augmentation", "test_accuracy"}),
+        "a Keras model, which the grader runs itself",
+        fails=frozenset({"test_model_augments_its_input_in_training_only"}),
     ),
     # 02: a library convolution hidden from a profiler, or named without being written out
     *(
