@@ -154,6 +154,14 @@ MISTAKES = [
         self_check_fails=frozenset({"test_build_model"}),
     ),
     _mistake(
+        # The self-check builds both models: its twin judges both heads.
+        "the plain model's head left a 2-way softmax, as for MNIST",
+        "build_model",
+        _model(head='1 if augment else 2, activation="sigmoid" if augment else "softmax"'),
+        {"test_model_outputs_one_sigmoid_probability_with_binary_crossentropy"},
+        self_check_fails=frozenset({"test_build_model"}),
+    ),
+    _mistake(
         "no Rescaling: the convolutions get pixels of 0-255",
         "build_model",
         _model(rescaled="pass"),
