@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import importlib
 from pathlib import Path
 
@@ -10,6 +11,7 @@ import pytest
 from autograder import assignments, mistakes, notebooks
 from autograder.assignments import IDS, REPO_ROOT, grade_id_for, release_path, solution_path
 from autograder.judge.runner import check_points
+from autograder.notebooks import SELF_CHECK_HELPER, SELF_CHECK_HELPER_ID
 from autograder.sandbox.execute import GRADE_CALL
 from tests.helpers import checks_of
 
@@ -49,6 +51,33 @@ def test_hidden_part_of_a_test_cell_is_only_a_call_into_the_package():
 
 
 @pytest.mark.parametrize("assignment", IDS)
+def test_each_notebook_says_how_a_cell_is_scored_and_its_self_checks_report_as_the_grader(
+    assignment,
+):
+    """The opening cell says how a cell is scored; a locked cell before the first answer
+    defines the self-checks' helper, the same in every notebook; every visible assertion
+    says what was expected, what was found and a hint through it."""
+    nb = notebooks.read(solution_path(assignment))
+    assert "How a cell is scored" in nb.cells[0].source and "채점" in nb.cells[0].source
+    ids = [notebooks.grade_id_of(cell) for cell in nb.cells]
+    helper = nb.cells[ids.index(SELF_CHECK_HELPER_ID)]
+    assert helper.source == SELF_CHECK_HELPER.rstrip("\n") and ids.count(SELF_CHECK_HELPER_ID) == 1
+    assert notebooks.nbgrader_meta(helper)["locked"]
+    first_answer = next(
+        i for i, c in enumerate(nb.cells) if notebooks.nbgrader_meta(c).get("solution")
+    )
+    assert ids.index(SELF_CHECK_HELPER_ID) < first_answer
+    for cell in notebooks.test_cells(nb):
+        visible = ast.parse(cell.source.split("### BEGIN HIDDEN TESTS")[0])
+        for node in ast.walk(visible):
+            if isinstance(node, ast.Assert):
+                message = node.msg
+                assert isinstance(message, ast.Call), ast.unparse(node)
+                assert ast.unparse(message.func) == "self_check_failed", ast.unparse(node)
+                assert {k.arg for k in message.keywords} == {"expected", "found", "hint"}
+
+
+@pytest.mark.parametrize("assignment", IDS)
 def test_every_check_is_failed_by_some_realistic_mistake(assignment):
     caught = set().union(*(m.fails for m in mistakes.for_assignment(assignment)))
     assert checks_of(assignment) - caught == set(), "checks no mistake in the catalogue fails"
@@ -59,7 +88,7 @@ def test_every_mistake_names_checks_and_cells_that_exist():
     for mistake in mistakes.CATALOGUE:
         assert mistake.fails <= checks_of(mistake.assignment), mistake.name
         cells = {grade_id_for(cell) for cell in check_points(mistake.assignment)}
-        assert mistake.zeroes <= cells, mistake.name
+        assert mistake.self_check_fails <= cells, mistake.name
 
 
 # What an assignment's folder in the grader holds (autograder/assignments/a<id>/).

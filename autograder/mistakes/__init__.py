@@ -5,9 +5,13 @@ Each assignment's mistakes are in its folder, ``autograder/assignments/a<id>/mis
 
 Every hidden check is proven both ways: the reference passes it, and at
 least one mistake here fails it. ``fails`` names the hidden checks a mistake
-must fail, exactly; ``zeroes`` names the test cells whose visible self-check
-it already fails, which nbgrader scores zero as a whole (an error in a test
-cell is zero, by nbgrader's rule). The tests hold every entry to both.
+must fail, exactly; ``self_check_fails`` names the test cells whose visible
+self-check it fails in the notebook as a student runs it (exactly, for the
+cells judged without training; an accuracy cell's, which prints what a
+trained model scores, where the model never trained). Such a cell still
+scores the points of its checks that pass: a failing self-check costs its
+hidden twin's points (a check marked ``self_check``), which the mistake
+fails too. The tests hold every entry to all three.
 
 A mistake that still trains a model (a sigmoid output layer, say) names no
 accuracy tier: what its model reaches is not part of the mistake. One that

@@ -45,7 +45,7 @@ def expect_matches(func: StudentFunction, cases: list[tuple], reference, hint: s
     try:
         answers = [(case, func(*case)) for case in cases]
     except StudentCodeError as error:
-        raise CheckFailed(expected, f"{error.call} raised {error.error!r}", hint) from error
+        raise error.finding(expected, hint) from error
     wrong = [(case, answer) for case, answer in answers if answer != reference(*case)]
     if wrong:
         (case, answer), count = wrong[0], len(wrong)
@@ -70,7 +70,7 @@ def expect_values(func: StudentFunction, known: dict[tuple, int], hint: str) -> 
 FORMULA_HINT = "출력 크기 = (W - F + 2P) / S + 1, 나눗셈은 내림 / floor the division, as Keras does"
 
 
-@check(points=1, cell="conv_output_size")
+@check(points=1, cell="conv_output_size", self_check=True)
 def test_lecture_conv_shapes(student):
     """강의 모델의 크기 28→26, 13→11, 5→3 / the lecture model's sizes"""
     lecture = {(28, 3): 26, (13, 3): 11, (5, 3): 3}
@@ -130,7 +130,7 @@ def test_conv_rejects_invalid_arguments(student):
     expect_raises(ValueError, func, 4, 7, stride=1, padding=1, hint=hint)
 
 
-@check(points=1, cell="same_padding")
+@check(points=1, cell="same_padding", self_check=True)
 def test_same_padding_keeps_size(student):
     """'same' 패딩이 크기를 유지 / the padding keeps the size, as Keras padding='same'"""
     for kernel in (1, 3, 5, 7, 9, 11):
@@ -163,7 +163,7 @@ def test_same_padding_rejects_even_and_nonpositive(student):
         expect_raises(ValueError, student.same_padding, kernel, hint=hint)
 
 
-@check(points=1, cell="pool_output_size")
+@check(points=1, cell="pool_output_size", self_check=True)
 def test_lecture_pool_shapes(student):
     """강의 모델의 풀링 26→13, 11→5 / the lecture model's pooling"""
     lecture = {(26,): 13, (11,): 5, (26, 2): 13, (28, 2, 2): 14}
@@ -204,7 +204,7 @@ def test_pool_rejects_invalid_arguments(student):
     expect_raises(ValueError, func, 28, 2, 0, hint=hint)
 
 
-@check(points=1, cell="conv_param_count")
+@check(points=1, cell="conv_param_count", self_check=True)
 def test_lecture_parameter_counts(student):
     """강의 모델의 파라미터 수 320, 18496, 73856 / the lecture's parameter counts"""
     lecture = {(1, 32, 3): 320, (32, 64, 3): 18496, (64, 128, 3): 73856}

@@ -19,7 +19,6 @@ and every call runs under the ``library_calls`` probe
 from __future__ import annotations
 
 import dataclasses
-import textwrap
 from functools import cache
 from typing import Any
 
@@ -172,9 +171,20 @@ def conv_cases(
     return cases[:count]
 
 
-PLAIN_HINT = (
-    "kh×kw 윈도우마다 커널과 원소별로 곱해서 더하세요; 커널은 뒤집지 마세요 / "
-    "multiply each kh×kw window by the kernel element-wise and sum; do not flip the kernel"
+WINDOW_HINT = (
+    "kh×kw 윈도우마다 커널과 원소별로 곱해서 더하세요 / "
+    "multiply each kh×kw window by the kernel element-wise and sum"
+)
+FLIP_HINT = (
+    "CNN 층은 커널을 뒤집지 않습니다(교차상관): 결과가 뒤집은 커널의 합성곱과 같습니다 / "
+    "CNN layers do not flip the kernel (cross-correlation): your result is the flipped "
+    "kernel's"
+)
+EVEN_HINT = (
+    "짝수 크기 커널에는 가운데 칸이 없습니다: 중심에서 k // 2씩 뻗는 윈도우는 한 칸 넓어집니다; "
+    "왼쪽 위 (i*S, j*S)에서 kh×kw 윈도우를 자르세요 / an even-sized kernel has no centre: "
+    "a window reaching k // 2 each way from one is a row or column too wide; cut the kh×kw "
+    "window whose top-left corner is (i*S, j*S)"
 )
 FEATURE_HINTS = {
     "kernel": "커널은 정사각형이 아닐 수 있습니다: kh, kw = kernel.shape로 "
@@ -186,6 +196,10 @@ FEATURE_HINTS = {
     "image": "출력의 높이와 너비를 따로 계산하세요 / compute the output's height and width "
     "separately: (H - kh + 2P) // S + 1 and (W - kw + 2P) // S + 1",
 }
+SIZE_HINT = (
+    "출력 크기는 공식으로 정해집니다 / the output's size is the formula's, not the input's: "
+    "(H - kh + 2P) // S + 1 by (W - kw + 2P) // S + 1"
+)
 
 
 def case_features(case: dict) -> list[tuple[str, str]]:
@@ -203,15 +217,33 @@ def case_features(case: dict) -> list[tuple[str, str]]:
     return [feature for feature in features if feature]
 
 
+def has_even_side(case: dict) -> bool:
+    """Whether the case's kernel has an even height or width."""
+    return any(side % 2 == 0 for side in np.shape(case["kernel"]))
+
+
+def as_array(result: Any) -> np.ndarray | None:
+    """A returned value as an array, if NumPy makes one of numbers of it."""
+    try:
+        array = np.asarray(result, dtype=float)
+    except (TypeError, ValueError):
+        return None
+    return array if result is not None else None
+
+
 def expect_close(
     func: StudentFunction, case: dict, reference: np.ndarray, hint: str, *, named: bool = False
 ) -> None:
     """Expect ``func(**case)`` to have the reference's shape and values.
 
     With ``named`` (a conv2d case), a failure names the case's features (a
-    non-square kernel, a stride > 1, ...): a plain case or one with one
-    feature gets that feature's hint, others the check's ``hint``. An error
-    the function raises is then a finding on the case too.
+    non-square kernel, a stride > 1, ...) and the hint its distinctive cause:
+    a case with one feature gets that feature's hint; a plain case the cause
+    of the error it raised, the output size when the shape is wrong, the
+    kernel's orientation only when the result is the flipped kernel's, else
+    how a window is computed. An error the function raises is then a finding
+    on the case too. A result that is not an array of numbers (None, a list
+    of another shape) is described as what it is.
     """
     call = format_call(func.name, (), case)
     features = case_features(case) if named else []
@@ -220,26 +252,33 @@ def expect_close(
         words = ", ".join(words for _, words in features)
         plain = "a plain one (square image and kernel, stride 1, no padding)"
         this_case = f"; the case has {words}" if features else f"; the case is {plain}"
-    if named and len(features) <= 1:
-        hint = FEATURE_HINTS[features[0][0]] if features else PLAIN_HINT
+        if len(features) == 1:
+            hint = FEATURE_HINTS[features[0][0]]
     try:
-        result = np.asarray(func(**case))
+        raw = func(**case)
     except StudentCodeError as raised:
         if not named or isinstance(raised.error, NotImplementedError):
             raise
-        raise CheckFailed(
-            expected=f"{call} to return a result",
-            found=f"it raised {type(raised.error).__name__}: "
-            f"{textwrap.shorten(str(raised.error), 200, placeholder=' …')}{this_case}",
-            hint=hint,
-        ) from raised
+        finding = raised.finding(f"{call} to return a result", hint, this_case)
+        if len(features) == 1:  # the feature is the distinctive cause, the error its symptom
+            finding.hint = hint
+        elif not features and finding.hint == hint:  # a plain case, an error of no known cause
+            finding.hint = WINDOW_HINT
+        raise finding from raised
+    result = as_array(raw)
+    shaped = result is not None and result.shape == reference.shape
+    if named and not features and not shaped:
+        hint = SIZE_HINT
     expect(
-        result.shape == reference.shape,
+        shaped,
         expected=f"{call} to have the output shape of the formula (W - F + 2P) // S + 1",
-        found=f"shape {result.shape}{this_case}",
+        found=f"{describe(raw) if result is None else f'shape {result.shape}'}{this_case}",
         hint=hint,
     )
+    assert result is not None
     error = rel_error(result, reference)
+    if named and not features and error >= TOLERANCE:
+        hint = FLIP_HINT if is_flipped_result(result, case) else WINDOW_HINT
     expect(
         error < TOLERANCE,
         expected=f"{call} to match the reference to a relative error below {TOLERANCE:g}",
@@ -248,15 +287,63 @@ def expect_close(
     )
 
 
+def is_flipped_result(result: np.ndarray, case: dict) -> bool:
+    """Whether ``result`` is the true convolution's: the case with its kernel flipped."""
+    kernel = np.asarray(case["kernel"])[::-1, ::-1]
+    flipped = reference_conv2d(case["image"], kernel, case["stride"], case["padding"])
+    return result.shape == flipped.shape and rel_error(result, flipped) < TOLERANCE
+
+
+def expect_conv_cases(func: StudentFunction, cases: list[dict], hint: str) -> None:
+    """Expect every case to match the reference; report the first that does not.
+
+    When every failing case has a kernel of an even height or width and some
+    odd-sized kernel passed, that is the distinctive cause: a window centred
+    on a kernel's middle (k // 2 each way), which an even kernel has not.
+    """
+    failures: list[tuple[dict, CheckFailed]] = []
+    odd_passed = False
+    for case in cases:
+        reference = reference_conv2d(case["image"], case["kernel"], case["stride"], case["padding"])
+        try:
+            expect_close(func, case, reference, hint, named=True)
+        except CheckFailed as failure:
+            failures.append((case, failure))
+        else:
+            odd_passed = odd_passed or not has_even_side(case)
+    if not failures:
+        return
+    case, first = failures[0]
+    if odd_passed and all(has_even_side(failed) for failed, _ in failures):
+        kh, kw = np.shape(case["kernel"])
+        raise CheckFailed(
+            first.expected,
+            f"{first.found}; every case that fails has a kernel with an even side (here "
+            f"{kh}×{kw}), and the odd-sized kernels pass",
+            EVEN_HINT,
+            first.where,
+        )
+    raise first
+
+
 def expect_float_result(func: StudentFunction, *inputs: np.ndarray, **kwargs: Any) -> None:
     """Expect a float array from integer inputs (options other than arrays in ``kwargs``)."""
     result = func(*inputs, **kwargs)
+    hint = (
+        "출력은 dtype=float로 만드세요 (np.zeros_like(image)는 int dtype을 유지합니다) / "
+        "create the output with dtype=float (np.zeros_like(image) keeps int dtype)"
+    )
+    if not isinstance(result, np.ndarray):
+        hint = (
+            "리스트가 아니라 NumPy 배열을 반환하세요: np.zeros((out_h, out_w))에 값을 채우거나 "
+            "np.array(result, dtype=float) / return a NumPy array, not a list: fill "
+            "np.zeros((out_h, out_w)), or return np.array(result, dtype=float)"
+        )
     expect(
         isinstance(result, np.ndarray) and np.issubdtype(result.dtype, np.floating),
         expected=f"{func.name} on integer input to return a float array",
         found=describe(result),
-        hint="출력은 dtype=float로 만드세요 (np.zeros_like(image)는 int dtype을 유지합니다) / "
-        "create the output with dtype=float (np.zeros_like(image) keeps int dtype)",
+        hint=hint,
     )
 
 
@@ -282,20 +369,26 @@ def expect_inputs_kept(func: StudentFunction, *inputs: np.ndarray, **kwargs: Any
     )
 
 
-@check(points=1, cell="zero_pad")
+SELF_CHECK_PAD = (np.array([[1, 2], [3, 4]]), 1)  # the notebook's self-check
+
+
+@check(points=1, cell="zero_pad", self_check=True)
 def test_zero_pad_matches_np_pad(student, rng):
     """np.pad와 같은 값 / same values as np.pad with zeros"""
+    cases = [SELF_CHECK_PAD]
     for _ in range(20):
-        image = rng.normal(size=tuple(rng.integers(1, 9, size=2)))
-        pad = int(rng.integers(0, 4))
-        result = np.asarray(student.zero_pad(image, pad))
+        cases.append((rng.normal(size=tuple(rng.integers(1, 9, size=2))), int(rng.integers(0, 4))))
+    for image, pad in cases:
+        raw = student.zero_pad(image, pad)
+        result = as_array(raw)
         reference = np.pad(image, pad)
-        same_shape = result.shape == reference.shape
+        same_shape = result is not None and result.shape == reference.shape
+        shape = describe(raw) if result is None else f"shape {result.shape}"
         expect(
-            same_shape and np.array_equal(result, reference),
+            same_shape and result is not None and np.array_equal(result, reference),
             expected=f"zero_pad(<{image.shape} array>, {pad}) to add {pad} zero rows and "
             "columns on every side",
-            found=f"shape {result.shape}" if not same_shape else "the right shape, other values",
+            found=shape if not same_shape else "the right shape, other values",
             hint="패딩은 위·아래·왼쪽·오른쪽 모두에 / pad top, bottom, left AND right",
         )
 
@@ -323,16 +416,24 @@ def test_zero_pad_rejects_bad_arguments(student):
     expect_raises(ValueError, student.zero_pad, np.ones((2, 3, 3)), 1, hint=hint)
 
 
-@check(points=1, cell="conv2d")
+@check(points=1, cell="conv2d", self_check=True)
 def test_conv2d_lecture_example(conv2d):
     """강의 예제 5×5 * 3×3 / the lecture's 5x5 example"""
-    result = np.asarray(conv2d(LECTURE_IMAGE, LECTURE_KERNEL))
+    raw = conv2d(LECTURE_IMAGE, LECTURE_KERNEL)
+    result = as_array(raw)
+    shaped = result is not None and result.shape == LECTURE_OUTPUT.shape
+    lecture = {"image": LECTURE_IMAGE, "kernel": LECTURE_KERNEL, "stride": 1, "padding": 0}
+    if result is None or not shaped:
+        raise CheckFailed(
+            expected="the lecture's result 32 56 34 / 33 49 33 / 33 39 39",
+            found=describe(raw if result is None else result),
+            hint=SIZE_HINT,
+        )
     expect(
-        result.shape == LECTURE_OUTPUT.shape and np.allclose(result, LECTURE_OUTPUT),
+        np.allclose(result, LECTURE_OUTPUT),
         expected="the lecture's result 32 56 34 / 33 49 33 / 33 39 39",
-        found=describe(result) if result.shape != (3, 3) else f"{result.tolist()}",
-        hint="CNN 층은 커널을 뒤집지 않습니다 (교차 상관) / "
-        "CNN layers do not flip the kernel (cross-correlation)",
+        found=f"{result.tolist()}",
+        hint=FLIP_HINT if is_flipped_result(result, lecture) else WINDOW_HINT,
     )
 
 
@@ -343,9 +444,7 @@ def test_conv2d_matches_tensorflow_stride1(conv2d, rng):
         "높이와 너비를 따로: kh, kw = kernel.shape, 출력 (H - kh + 1, W - kw + 1) / "
         "height and width apart: kh, kw = kernel.shape, output (H - kh + 1, W - kw + 1)"
     )
-    for case in conv_cases(rng, 15, strides=(1,), paddings=(0,)):
-        reference = reference_conv2d(case["image"], case["kernel"], 1, 0)
-        expect_close(conv2d, case, reference, hint, named=True)
+    expect_conv_cases(conv2d, conv_cases(rng, 15, strides=(1,), paddings=(0,)), hint)
 
 
 @check(points=2, cell="conv2d")
@@ -355,9 +454,7 @@ def test_conv2d_matches_tensorflow_strides_and_padding(conv2d, rng):
         "먼저 패딩하고(모든 면에 P), 윈도우를 한 번에 S픽셀씩 옮기세요 / "
         "pad first (P on every side), then move the window S pixels per step"
     )
-    for case in conv_cases(rng, 25, strides=(1, 2, 3), paddings=(0, 1, 2)):
-        reference = reference_conv2d(case["image"], case["kernel"], case["stride"], case["padding"])
-        expect_close(conv2d, case, reference, hint, named=True)
+    expect_conv_cases(conv2d, conv_cases(rng, 25, strides=(1, 2, 3), paddings=(0, 1, 2)), hint)
 
 
 CONV_INPUTS = (
@@ -366,7 +463,7 @@ CONV_INPUTS = (
 )
 
 
-@check(points=1, cell="conv2d")
+@check(points=1, cell="conv2d", self_check=True)
 def test_conv2d_returns_float(conv2d):
     """실수 배열 반환 / float result"""
     expect_float_result(conv2d, *CONV_INPUTS, stride=1, padding=1)
@@ -392,14 +489,18 @@ def test_conv2d_rejects_impossible_shapes(student):
     expect_raises(ValueError, func, np.ones((5, 5)), np.ones((3, 3)), padding=-1, hint=hint)
 
 
-@check(points=1, cell="max_pool2d")
+@check(points=1, cell="max_pool2d", self_check=True)
 def test_max_pool_example(student):
     """4×4 예제 / the 4x4 example"""
-    result = np.asarray(student.max_pool2d(POOL_EXAMPLE))
+    raw = student.max_pool2d(POOL_EXAMPLE)
+    result = as_array(raw)
+    shown = result is not None and result.size <= 16
     expect(
-        result.shape == (2, 2) and np.array_equal(result, POOL_EXAMPLE_OUTPUT),
+        result is not None
+        and result.shape == (2, 2)
+        and np.array_equal(result, POOL_EXAMPLE_OUTPUT),
         expected="[[6, 8], [3, 4]] for the 4x4 example with 2x2 pooling",
-        found=f"{result.tolist()}" if result.size <= 16 else describe(result),
+        found=f"{result.tolist()}" if shown and result is not None else describe(raw),
         hint="stride의 기본값은 pool_size입니다: 윈도우가 겹치지 않습니다 / "
         "the stride defaults to pool_size: windows do not overlap",
     )
@@ -438,7 +539,7 @@ def test_max_pool_negative_values(student):
 POOL_INPUT = np.array([[1, -2, 3, 0], [4, 5, -6, 7]])
 
 
-@check(points=1, cell="max_pool2d")
+@check(points=1, cell="max_pool2d", self_check=True)
 def test_max_pool_returns_float(student):
     """실수 배열 반환 / float result"""
     expect_float_result(student.max_pool2d, POOL_INPUT, pool_size=2)

@@ -10,6 +10,8 @@ Random labels are drawn afresh at every grading.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from autograder.checks.api import check, describe, expect, expect_raises
@@ -28,10 +30,26 @@ def random_labels(rng: np.random.Generator) -> tuple[np.ndarray, int]:
     return rng.integers(0, num_classes, size=int(rng.integers(1, 40))), num_classes
 
 
-def first_wrong_row(result: np.ndarray, reference: np.ndarray, labels: list[int]) -> str:
+def as_array(result: Any) -> np.ndarray | None:
+    """A returned value as an array of numbers, or None if it is not one (None, ragged lists)."""
+    if result is None:
+        return None
+    try:
+        return np.asarray(result, dtype=float)
+    except (TypeError, ValueError):
+        return None
+
+
+def shape_of(raw: Any, result: np.ndarray | None) -> str:
+    """A wrong result's shape, or what it is when it is no array (None, a list...)."""
+    return describe(raw) if result is None else f"shape {result.shape}"
+
+
+def first_wrong_row(raw: Any, reference: np.ndarray, labels: list[int]) -> str:
     """What differs: the shape, or (when the shape is right) the first row that is wrong."""
-    if result.shape != reference.shape:
-        return f"shape {result.shape}"
+    result = as_array(raw)
+    if result is None or result.shape != reference.shape:
+        return shape_of(raw, result)
     wrong = np.flatnonzero(np.any(result != reference, axis=tuple(range(1, result.ndim))))
     if not len(wrong):
         return "the right values"
@@ -44,14 +62,21 @@ def first_wrong_row(result: np.ndarray, reference: np.ndarray, labels: list[int]
     )
 
 
-@check(points=1, cell="one_hot")
+# Every check but the one about lists passes arrays: a one_hot that needs an array loses
+# that check's point only.
+
+
+@check(points=1, cell="one_hot", self_check=True)
 def test_mnist_label_five(student):
     """MNIST 예: 5 → [0 0 0 0 0 1 0 0 0 0] / the MNIST example"""
-    result = np.asarray(student.one_hot([5], 10))
+    raw = student.one_hot(np.array([5]), 10)
+    result = as_array(raw)
     expect(
-        result.shape == (1, 10) and result.tolist() == [[0, 0, 0, 0, 0, 1, 0, 0, 0, 0]],
+        result is not None
+        and result.shape == (1, 10)
+        and result.tolist() == [[0, 0, 0, 0, 0, 1, 0, 0, 0, 0]],
         expected="[[0 0 0 0 0 1 0 0 0 0]] for label 5 with 10 classes",
-        found=f"{result.tolist()}" if result.size <= 20 else describe(result),
+        found=f"{result.tolist()}" if result is not None and result.size <= 20 else describe(raw),
         hint="i번째 행에는 labels[i] 열에만 1이 하나 있습니다 / "
         "row i has a single 1, in column labels[i]",
     )
@@ -63,19 +88,21 @@ def test_matches_to_categorical(student, rng):
     for trial in range(30):
         labels, num_classes = random_labels(rng)
         given = num_classes if trial % 2 else None
-        result = np.asarray(student.one_hot(labels, given))
+        raw = student.one_hot(labels, given)
+        result = as_array(raw)
         reference = to_categorical(labels, given)
+        shaped = result is not None and result.shape == reference.shape
         expect(
-            result.shape == reference.shape and np.array_equal(result, reference),
+            shaped and result is not None and np.array_equal(result, reference),
             expected=f"one_hot(<{len(labels)} labels>, num_classes={given}) to equal "
             "keras.utils.to_categorical",
-            found=f"shape {result.shape}" if result.shape != reference.shape else "other values",
+            found=shape_of(raw, result) if not shaped else "other values",
             hint="num_classes=None이면 나오지 않는 클래스가 있어도 max(labels) + 1입니다 / "
             "num_classes=None means max(labels) + 1, even if some classes never appear",
         )
 
 
-@check(points=1, cell="one_hot")
+@check(points=1, cell="one_hot", self_check=True)
 def test_returns_float32(student):
     """float32 반환 / returns float32"""
     result = student.one_hot(np.array([0, 2, 1]), 3)
@@ -94,12 +121,13 @@ def test_accepts_list_array_and_column(student):
     labels = [3, 0, 1, 3]
     reference = np.eye(4)[labels]
     for given in (labels, np.array(labels), np.array(labels).reshape(-1, 1)):
-        result = np.asarray(student.one_hot(given, 4))
+        raw = student.one_hot(given, 4)
+        result = as_array(raw)
         kind = f"an ndarray of shape {given.shape}" if hasattr(given, "shape") else "a list"
         expect(
-            result.shape == (4, 4) and np.array_equal(result, reference),
+            result is not None and result.shape == (4, 4) and np.array_equal(result, reference),
             expected=f"shape (4, 4) and the right rows for labels {labels} given as {kind}",
-            found=first_wrong_row(result, reference, labels),
+            found=first_wrong_row(raw, reference, labels),
             hint="(N, 1) 열은 먼저 (N,)으로 펴세요. 예: np.asarray(labels).reshape(-1) / "
             "flatten an (N, 1) column to (N,) first, e.g. np.asarray(labels).reshape(-1)",
         )
@@ -112,26 +140,30 @@ def test_rejects_bad_labels(student):
         "인코딩하기 전에 검사하세요: NumPy는 음수 인덱스를 조용히 뒤에서부터 셉니다 / "
         "validate before encoding: NumPy would silently wrap a negative index around"
     )
-    expect_raises(ValueError, student.one_hot, [0, -1, 2], 3, hint=hint)
-    expect_raises(ValueError, student.one_hot, [0, 3], 3, hint=hint)
-    expect_raises(ValueError, student.one_hot, [0.0, 1.5], 3, hint=hint)
+    expect_raises(ValueError, student.one_hot, np.array([0, -1, 2]), 3, hint=hint)
+    expect_raises(ValueError, student.one_hot, np.array([0, 3]), 3, hint=hint)
+    expect_raises(ValueError, student.one_hot, np.array([0.0, 1.5]), 3, hint=hint)
 
 
-@check(points=1, cell="from_one_hot")
+SELF_CHECK_LABELS = (np.array([3, 0, 9]), 10)  # the notebook's self-check
+
+
+@check(points=1, cell="from_one_hot", self_check=True)
 def test_from_one_hot_round_trip(student, rng):
     """to_categorical의 역변환 / inverts to_categorical"""
-    for _ in range(20):
-        labels, num_classes = random_labels(rng)
-        result = np.asarray(student.from_one_hot(to_categorical(labels, num_classes)))
+    for labels, num_classes in [SELF_CHECK_LABELS, *(random_labels(rng) for _ in range(20))]:
+        raw = student.from_one_hot(to_categorical(labels, num_classes))
+        result = as_array(raw)
+        shaped = result is not None and result.shape == labels.shape
         expect(
-            result.shape == labels.shape and np.array_equal(result, labels),
+            shaped and result is not None and np.array_equal(result, labels),
             expected=f"the {len(labels)} original labels back, shape ({len(labels)},)",
-            found=f"shape {result.shape}" if result.shape != labels.shape else "other labels",
+            found=shape_of(raw, result) if not shaped else "other labels",
             hint="각 행(ROW)의 argmax를 구하세요 (axis=1) / take the argmax of each ROW (axis=1)",
         )
 
 
-@check(points=1, cell="from_one_hot")
+@check(points=1, cell="from_one_hot", self_check=True)
 def test_from_probabilities_gives_integer_labels(student):
     """softmax 확률에서 정수 레이블 / integer labels from softmax probabilities"""
     probabilities = np.array(

@@ -171,7 +171,7 @@ CNN_TIERS = (0.975, 0.980, 0.985, 0.990)
 MLP_TIERS = (0.960, 0.975)
 
 
-@check(points=1, cell="preprocess")
+@check(points=1, cell="preprocess", self_check=True)
 def test_preprocess_shape_and_dtype(student):
     """(N, 28, 28, 1) float32 반환 / returns (N, 28, 28, 1) float32"""
     x = mnist_training()[0][:5]
@@ -205,7 +205,7 @@ def test_preprocess_scales_pixels_to_unit_range(student):
     )
 
 
-@check(points=1, cell="preprocess")
+@check(points=1, cell="preprocess", self_check=True)
 def test_encode_labels_one_hot(student):
     """레이블을 원-핫 (N, 10)으로 / labels one-hot encoded, (N, 10)"""
     labels = mnist_training()[1][:100]
@@ -219,7 +219,7 @@ def test_encode_labels_one_hot(student):
     )
 
 
-@check(points=1, cell="build_mlp")
+@check(points=1, cell="build_mlp", self_check=True)
 def test_mlp_is_the_784_512_10_network(student):
     """강의의 784-512-10 MLP / the lecture's 784-512-10 MLP"""
     mlp = student.build_mlp()
@@ -258,7 +258,7 @@ def test_cnn_has_convolution_and_pooling(student):
     )
 
 
-@check(points=1, cell="build_cnn")
+@check(points=1, cell="build_cnn", self_check=True)
 def test_cnn_outputs_a_10_way_softmax(student):
     """10개 클래스 softmax 출력 / outputs a 10-way softmax"""
     cnn = student.build_cnn()

@@ -36,6 +36,8 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import itertools
+import math
 import os
 import tempfile
 from collections.abc import Callable, Iterator
@@ -280,6 +282,7 @@ class Loaded:
     skipped: list[Any]
     opened: list[Path]
     files: list[int | None]  # per image: its file's position in the sorted valid files, if any
+    raw_skipped: Any = None  # skipped as returned, before it was made a list
 
 
 @pytest.fixture(scope="module")
@@ -287,23 +290,58 @@ def loaded(student, pet_tree) -> Loaded:
     """The loader's result on the generated tree, at the default size."""
     result, opened = watched_load(student, pet_tree)
     images, labels, skipped = unpack(result)
-    return Loaded(images, labels, skipped, opened, match_files(images, pet_tree))
+    raw_skipped = result[2]
+    return Loaded(images, labels, skipped, opened, match_files(images, pet_tree), raw_skipped)
 
 
 def match_files(images: np.ndarray, tree: PetTree) -> list[int | None]:
     """For each loaded image, the valid file it shows (by its pixels at 10x10), if any.
 
-    Lenient on purpose: colour images are compared by their mean over the
-    channels, any size is compared at 10x10, so that a wrong shape or colour
-    mode is the shape and pixel checks' finding, not the labels' or order's.
+    Lenient on purpose: images are brought back to one (s, s) picture of grey
+    levels first (:func:`as_pictures`), colour images are compared by their
+    mean over the channels, any size is compared at 10x10, so that a layout,
+    size or colour mode is the type, size and pixel checks' finding, not the
+    labels' or order's.
     """
     references = [coarse(gray) for _, _, gray in tree.valid]
     found: list[int | None] = []
-    for image in images if images.ndim >= 3 else []:
+    for image in as_pictures(images):
         distances = [np.mean(np.abs(coarse(image) - ref)) for ref in references]
         best = int(np.argmin(distances))
         found.append(best if distances[best] <= PIXEL_TOLERANCE else None)
     return found
+
+
+def as_pictures(images: np.ndarray) -> np.ndarray:
+    """Loaded images as pictures of grey levels 0-255, (N, s, s) or (N, s, s, channels).
+
+    A loader may hand its images over in another layout than the notebook
+    asks for: flattened rows of s·s pixels, a channel axis of one, floats
+    scaled to [0, 1]. Each is brought back so that its pixels can be matched
+    to a file; the layout itself is the type check's finding. Anything else
+    (no images, or rows that are no square) gives no pictures.
+    """
+    if images.ndim == 0 or not np.issubdtype(images.dtype, np.number) or images.size == 0:
+        return np.empty((0, 1, 1))
+    pictures = images.astype(np.float32)
+    if pictures.ndim == 2:
+        side = math.isqrt(pictures.shape[1])
+        if side * side != pictures.shape[1]:
+            return np.empty((0, 1, 1))
+        pictures = pictures.reshape(len(pictures), side, side)
+    if pictures.ndim == 4 and pictures.shape[-1] == 1:
+        pictures = pictures[..., 0]
+    if pictures.ndim not in (3, 4):
+        return np.empty((0, 1, 1))
+    if np.isfinite(pictures).all() and pictures.min() >= 0 and pictures.max() <= 1.0:
+        pictures = pictures * 255.0  # scaled to [0, 1]
+    return pictures
+
+
+CANNOT_JUDGE = (
+    "cannot judge: none of the images matches a readable file "
+    "(채점할 수 없습니다: 어느 이미지도 파일과 맞지 않습니다)"
+)
 
 
 def coarse(image: np.ndarray) -> np.ndarray:
@@ -320,7 +358,19 @@ def same_paths(paths: list[Any]) -> set[str]:
     return {os.path.abspath(os.fspath(p)) for p in paths}
 
 
-@check(points=1, cell="load_pet_images")
+ONE_HOT_HINT = (
+    "레이블은 원-핫 행이 아니라 클래스 번호(Cat 0, Dog 1)입니다; 원-핫은 학습할 때 "
+    "to_categorical로 만듭니다 / labels are class indices (Cat 0, Dog 1), not one-hot rows; "
+    "one-hot encoding comes later, with to_categorical"
+)
+
+
+def is_one_hot(labels: np.ndarray) -> bool:
+    """Whether labels are one-hot rows, (N, 2), rather than class indices."""
+    return labels.ndim == 2 and labels.shape[1] == len(CLASS_NAMES)
+
+
+@check(points=1, cell="load_pet_images", self_check=True)
 def test_returns_uint8_images_integer_labels_and_path_list(loaded, pet_tree):
     """(N, 50, 50) uint8 이미지, (N,) 정수 레이블, 경로 목록 / the three return values"""
     images, labels, skipped = loaded.images, loaded.labels, loaded.skipped
@@ -336,7 +386,9 @@ def test_returns_uint8_images_integer_labels_and_path_list(loaded, pet_tree):
         labels.shape == (n,) and np.issubdtype(labels.dtype, np.integer),
         expected=f"labels of shape ({n},) with an integer dtype, one per image",
         found=describe(labels),
-        hint="폴더 이름이 아니라 클래스 번호(0, 1)를 추가하세요 / "
+        hint=ONE_HOT_HINT
+        if is_one_hot(labels)
+        else "폴더 이름이 아니라 클래스 번호(0, 1)를 추가하세요 / "
         "append the class index (0, 1), not the folder name",
     )
     expect(
@@ -368,39 +420,47 @@ def test_loads_every_readable_image(loaded, pet_tree):
 @check(points=1, cell="load_pet_images")
 def test_labels_are_sorted_class_folder_indices(loaded, pet_tree):
     """레이블 = 정렬된 클래스 폴더의 번호 (Cat 0, Dog 1) / labels are class indices"""
-    matched = [(i, f) for i, f in enumerate(loaded.files) if f is not None]
-    if len(matched) != len(loaded.labels):  # the images cannot say: judge the sequence
-        pairs = list(zip(loaded.labels.tolist(), pet_tree.labels, strict=False))
-        wrong = sum(a != b for a, b in pairs) + abs(len(loaded.labels) - len(pet_tree.labels))
-    else:
-        wrong = sum(loaded.labels[i] != pet_tree.labels[f] for i, f in matched)
+    labels = loaded.labels
     cats, dogs = pet_tree.labels.count(0), pet_tree.labels.count(1)
+    expected = f"label 0 for the {cats} Cat images and 1 for the {dogs} Dog images"
+    hint = (
+        "레이블 = sorted(...) 순서에서 클래스 폴더의 번호: Cat 0, Dog 1 / "
+        "label = index of the class folder in sorted(...) order: Cat 0, Dog 1"
+    )
+    expect(
+        labels.ndim == 1 and len(labels) == len(loaded.files),
+        expected=expected + ", one label per image",
+        found=f"one-hot rows: {describe(labels)}" if is_one_hot(labels) else describe(labels),
+        hint=ONE_HOT_HINT if is_one_hot(labels) else hint,
+    )
+    matched = [(i, f) for i, f in enumerate(loaded.files) if f is not None]
+    expect(matched, expected=expected, found=CANNOT_JUDGE, hint=PIXELS_HINT)
+    wrong = sum(labels[i] != pet_tree.labels[f] for i, f in matched)
     expect(
         wrong == 0,
-        expected=f"label 0 for the {cats} Cat images and 1 for the {dogs} Dog images",
-        found=f"{wrong} of {len(loaded.labels)} images with the other class's label"
-        if loaded.labels.ndim == 1
-        else describe(loaded.labels),
-        hint="레이블 = sorted(...) 순서에서 클래스 폴더의 번호: Cat 0, Dog 1 / "
-        "label = index of the class folder in sorted(...) order: Cat 0, Dog 1",
+        expected=expected,
+        found=f"{wrong} of {len(matched)} images with the other class's label",
+        hint=hint,
     )
 
 
 @check(points=1, cell="load_pet_images")
 def test_images_are_the_files_in_grayscale_resized(loaded, pet_tree):
     """각 이미지 = 그 파일의 흑백, 50x50 / each image is its file, gray, resized"""
+    # Only the pixels: the layout and the size are the type and img_size checks' findings.
     images = loaded.images
-    shaped = images.ndim == 3 and images.shape[1:] == (50, 50)
+    pictures = as_pictures(images)
     unknown = [i for i, f in enumerate(loaded.files) if f is None]
+    colour = pictures.ndim == 4
     expect(
-        shaped and not unknown and len(set(loaded.files)) == len(loaded.files),
-        expected="each image to be one of the files read in grayscale and resized to 50x50",
-        found=f"{len(unknown)} of {len(images)} images differ from every readable file"
-        if shaped
+        len(pictures) and not colour and not unknown and len(set(loaded.files)) == len(images),
+        expected="each image to be one of the files read in grayscale and resized",
+        found=f"colour images: {describe(images)}"
+        if colour
+        else f"{len(unknown)} of {len(images)} images differ from every readable file"
+        if len(pictures)
         else describe(images),
-        hint="cv2.imread(path, cv2.IMREAD_GRAYSCALE)로 읽은 뒤 "
-        "cv2.resize(image, (img_size, img_size)) / "
-        "cv2.imread(path, cv2.IMREAD_GRAYSCALE) then cv2.resize(image, (img_size, img_size))",
+        hint=PIXELS_HINT,
     )
 
 
@@ -417,9 +477,23 @@ def test_img_size_sets_the_image_size(student, pet_tree):
     )
 
 
-@check(points=1, cell="robust_loading")
+PIXELS_HINT = (
+    "cv2.imread(path, cv2.IMREAD_GRAYSCALE)로 읽은 뒤 "
+    "cv2.resize(image, (img_size, img_size)) / "
+    "cv2.imread(path, cv2.IMREAD_GRAYSCALE) then cv2.resize(image, (img_size, img_size))"
+)
+
+
+@check(points=1, cell="robust_loading", self_check=True)
 def test_reports_every_unreadable_file(loaded, pet_tree):
     """읽지 못한 파일을 모두 skipped에 / reports every unreadable file"""
+    expect(
+        isinstance(loaded.raw_skipped, list),
+        expected="skipped to be a list of the paths of the files that could not be read",
+        found=describe(loaded.raw_skipped),
+        hint="skipped = []로 시작해서 skipped.append(path) / "
+        "start with skipped = [] and skipped.append(path)",
+    )
     reported = same_paths(loaded.skipped) - same_paths(pet_tree.ignored)
     missing, extra = pet_tree.unreadable - reported, reported - pet_tree.unreadable
     expect(
@@ -506,10 +580,16 @@ def test_keyboard_interrupt_reaches_the_caller(student, pet_tree):
 @check(points=1, cell="robust_loading")
 def test_order_does_not_depend_on_the_listing(loaded, pet_tree):
     """파일 시스템의 나열 순서와 무관한 결과 / the same result whatever the listing order"""
-    # Files in sorted order have increasing positions (missing ones are the count check's).
-    in_order = all(a < b for a, b in zip(loaded.files, loaded.files[1:], strict=False))
-    if None in loaded.files or not loaded.files:  # the images cannot say: judge the labels
-        in_order = loaded.labels.tolist() == pet_tree.labels
+    # Files in sorted order have increasing positions (missing ones are the count check's,
+    # images of no file the pixel check's).
+    matched = [f for f in loaded.files if f is not None]
+    expect(
+        matched,
+        expected="the images in sorted order (Cat's files sorted by name, then Dog's)",
+        found=CANNOT_JUDGE,
+        hint=PIXELS_HINT,
+    )
+    in_order = all(a < b for a, b in itertools.pairwise(matched))
     expect(
         in_order,
         expected="the images in sorted order (Cat's files sorted by name, then Dog's), here "
@@ -522,7 +602,7 @@ def test_order_does_not_depend_on_the_listing(loaded, pet_tree):
     )
 
 
-@check(points=1, cell="summarize")
+@check(points=1, cell="summarize", self_check=True)
 def test_summarize_counts_classes_and_skipped(student):
     """클래스별 개수와 skipped 개수 / counts per class and skipped"""
     labels = np.array([0, 1, 1, 0, 1])

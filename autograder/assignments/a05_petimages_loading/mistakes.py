@@ -81,7 +81,7 @@ _LOAD_CHECKS = {
 
 def _petimages(name: str, fails: set[str], **kw) -> Mistake:
     """A load_pet_images mistake; ``fails`` names checks by their _LOAD_CHECKS key."""
-    demo, zeroes = kw.pop("demo", False), kw.pop("zeroes", frozenset())
+    demo, self_check_fails = kw.pop("demo", False), kw.pop("self_check_fails", frozenset())
     return mistake(
         name,
         "05_petimages_loading",
@@ -89,7 +89,7 @@ def _petimages(name: str, fails: set[str], **kw) -> Mistake:
         _loader(**kw),
         {_LOAD_CHECKS[key] for key in fails},
         demo=demo,
-        zeroes=zeroes,
+        self_check_fails=self_check_fails,
     )
 
 
@@ -127,7 +127,7 @@ MISTAKES = [
         "colour images: cv2.imread without IMREAD_GRAYSCALE",
         {"shape", "pixels"},
         flags="",
-        zeroes=frozenset({"test_load_pet_images"}),
+        self_check_fails=frozenset({"test_load_pet_images"}),
     ),
     _petimages("img_size ignored: always 50x50", {"size"}, size="50"),
     _petimages(
@@ -166,6 +166,20 @@ MISTAKES = [
         imports="import glob\n\n\n",
         guard="",
         classes="sorted(os.path.basename(p) for p in glob.glob(os.path.join(basedir, '*')))",
+    ),
+    mistake(
+        # No image shows its file's grey levels any more: the labels and the order cannot
+        # be judged, and say so (each image is matched to its file by its pixels).
+        "images standardised for training: (x - mean) / std",
+        "05_petimages_loading",
+        "load_pet_images",
+        _loader().replace(
+            "    images = np.array(images, dtype=np.uint8)\n",
+            "    images = np.array(images, dtype=np.float32)\n"
+            "    images = (images - images.mean()) / images.std()\n",
+        ),
+        {_LOAD_CHECKS[key] for key in ("shape", "pixels", "labels", "order")},
+        self_check_fails=frozenset({"test_load_pet_images"}),
     ),
     mistake(
         "summarize with collections.Counter: label keys, no zeros",

@@ -140,10 +140,19 @@ def expect_certain_predictions(
         return
     at_0, at_1 = (sample_loss(loss, *one_sample[p]) for p in (0.0, 1.0))
     keras_at_0 = -np.log(NOTEBOOK_EPS)
+    added = constant_after_the_clip(loss, one_sample[0.0], at_0)
     if at_0 is None or not np.isfinite(at_0):
         hint = (
             "log(0)은 -inf입니다: Keras처럼 먼저 y_pred를 [eps, 1 - eps]로 자르세요(clip) / "
             "log(0) is -inf: clip y_pred to [eps, 1 - eps] first, as Keras does"
+        )
+    elif added is not None:
+        hint = (
+            f"eps로 자른 뒤에 상수 {added:.0e}를 더했습니다: p = 0의 손실이 -log(eps + "
+            f"{added:.0e})가 됩니다; np.clip이 이미 log(0)을 막으니 log(p)만 쓰세요 / a constant "
+            f"{added:.0e} is added after the clip: p = 0 costs -log(eps + {added:.0e}) instead "
+            f"of -log(eps) ≈ {keras_at_0:.3f}; np.clip already keeps log away from 0, take log(p) "
+            "of the clipped p alone"
         )
     elif abs(at_0) > 1 and abs(abs(at_0) - keras_at_0) > 1e-3:  # guarded, at another eps
         clipped_at = f"{np.exp(-abs(at_0)):.0e}"
@@ -166,12 +175,35 @@ def expect_certain_predictions(
     )
 
 
-def sample_loss(loss: StudentFunction, y_true: np.ndarray, y_pred: np.ndarray) -> float | None:
+def sample_loss(
+    loss: StudentFunction, y_true: np.ndarray, y_pred: np.ndarray, **eps: float
+) -> float | None:
     """The student's loss on one sample, or None if it gives no number."""
     try:
-        return float(loss(y_true, y_pred))
+        return float(loss(y_true, y_pred, **eps))
     except (StudentCodeError, TypeError, ValueError):
         return None
+
+
+def constant_after_the_clip(
+    loss: StudentFunction, sample: tuple[np.ndarray, np.ndarray], at_0: float | None
+) -> float | None:
+    """The constant c a loss adds after clipping at its eps argument (log(p + c)), if it does.
+
+    A loss that clips at the ``eps`` it is given costs -log(eps) for a true
+    class predicted with p = 0, whatever eps is; one that adds c after the
+    clip costs -log(eps + c). So the loss is asked again with a large eps,
+    where c hardly shows: if it follows the argument there, c is what is
+    left over at the notebook's eps.
+    """
+    large = 1e-3
+    at_large = sample_loss(loss, *sample, eps=large)
+    if at_0 is None or at_large is None or not np.isfinite(at_0):
+        return None
+    if abs(abs(at_large) + np.log(large)) > 1e-3:  # not clipped at the eps it was given
+        return None
+    added = float(np.exp(-abs(at_0))) - NOTEBOOK_EPS
+    return added if added > 1e-3 * NOTEBOOK_EPS else None
 
 
 # Right and certain, wrong and certain, and a hedge: Keras clips the zeros to 1e-7.
@@ -198,11 +230,15 @@ BINARY_HINT = (
 )
 
 
-@check(points=1, cell="categorical_crossentropy")
+# The notebook's self-checks: one sample whose true class is predicted with 0.8.
+SELF_CHECK_CATEGORICAL = (np.array([[0.0, 1.0]]), np.array([[0.2, 0.8]]))
+SELF_CHECK_BINARY = (np.array([1.0]), np.array([0.8]))
+
+
+@check(points=1, cell="categorical_crossentropy", self_check=True)
 def test_categorical_matches_keras_on_random_predictions(student, rng):
     """무작위 예측에서 Keras와 같은 값 / equals Keras on random predictions"""
-    for _ in range(20):
-        y_true, y_pred = random_categorical(rng)
+    for y_true, y_pred in [SELF_CHECK_CATEGORICAL, *(random_categorical(rng) for _ in range(20))]:
         expect_loss(
             student.categorical_crossentropy(y_true, y_pred),
             keras_categorical(y_true, y_pred),
@@ -225,11 +261,10 @@ def test_categorical_handles_predictions_of_0_and_1(student):
     )
 
 
-@check(points=1, cell="binary_crossentropy")
+@check(points=1, cell="binary_crossentropy", self_check=True)
 def test_binary_matches_keras_on_random_predictions(student, rng):
     """무작위 예측에서 Keras와 같은 값 / equals Keras on random predictions"""
-    for _ in range(20):
-        y_true, y_pred = random_binary(rng)
+    for y_true, y_pred in [SELF_CHECK_BINARY, *(random_binary(rng) for _ in range(20))]:
         expect_loss(
             student.binary_crossentropy(y_true, y_pred),
             keras_binary(y_true, y_pred),
@@ -265,15 +300,16 @@ def test_binary_accepts_a_column_of_predictions(student, rng):
     )
 
 
-@check(points=1, cell="to_binary_labels")
+@check(points=1, cell="to_binary_labels", self_check=True)
 def test_to_binary_labels(student, rng):
     """(N, 2) 원-핫 → (N,) 0/1 / (N, 2) one-hot to (N,) 0/1"""
     labels = rng.integers(0, 2, 25)
-    result = np.asarray(student.to_binary_labels(np.eye(2, dtype=np.float32)[labels]))
+    raw = student.to_binary_labels(np.eye(2, dtype=np.float32)[labels])
+    result = np.asarray(raw)
     expect(
         result.shape == labels.shape and np.array_equal(result, labels),
         expected="shape (25,) with 1 where the one-hot row is [0, 1] (Dog) and 0 for [1, 0]",
-        found=describe(result) if result.shape != labels.shape else "other values",
+        found=describe(raw) if result.shape != labels.shape else "other values",
         hint="각 행에서 1이 있는 위치: y_onehot.argmax(axis=1) / "
         "the index of the 1 in each row: y_onehot.argmax(axis=1)",
     )
@@ -287,7 +323,7 @@ def model_outputs(model: Any, name: str) -> np.ndarray:
     )
 
 
-@check(points=1, cell="build_categorical_model")
+@check(points=1, cell="build_categorical_model", self_check=True)
 def test_categorical_model_outputs_a_2_way_softmax(student):
     """2개 유닛 softmax 출력 / outputs a 2-way softmax"""
     model = student.build_categorical_model()
@@ -315,7 +351,7 @@ def test_categorical_model_compiled_with_categorical_crossentropy(student):
     )
 
 
-@check(points=1, cell="build_binary_model")
+@check(points=1, cell="build_binary_model", self_check=True)
 def test_binary_model_outputs_one_sigmoid_probability(student):
     """1개 유닛 sigmoid 출력 / outputs one sigmoid probability"""
     model = student.build_binary_model()
@@ -360,24 +396,23 @@ FIXED_LABELS = np.array([0, 0, 0, 1, 1, 1])
 
 def expect_predicted_labels(student: Any, model: Any, kind: str, hint: str) -> None:
     try:
-        result = np.asarray(student.predict_labels(model, FIXED_INPUTS))
+        raw = student.predict_labels(model, FIXED_INPUTS)
     except StudentCodeError as error:
         if isinstance(error.error, NotImplementedError):
             raise
-        raise CheckFailed(
-            expected=f"predict_labels(<{kind} model>, x) to work",
-            found=f"it raised {type(error.error).__name__}: {error.error}",
-            hint=hint,
-        ) from error
+        raise error.finding(f"predict_labels(<{kind} model>, x) to work", hint) from error
+    result = np.asarray(raw)
     expect(
         result.shape == FIXED_LABELS.shape and np.array_equal(result, FIXED_LABELS),
         expected=f"(6,) labels 0/1 from a {kind} model, one per image",
-        found=describe(result) if result.shape != FIXED_LABELS.shape else "other labels",
+        found=describe(raw if result.ndim == 0 else result)
+        if result.shape != FIXED_LABELS.shape
+        else "other labels",
         hint=hint,
     )
 
 
-@check(points=1, cell="predict_labels")
+@check(points=1, cell="predict_labels", self_check=True)
 def test_predict_labels_of_a_binary_model(student):
     """sigmoid 모델: p > 0.5이면 1 / a sigmoid model: 1 where p > 0.5"""
     expect_predicted_labels(

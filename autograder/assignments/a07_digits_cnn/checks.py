@@ -120,7 +120,7 @@ LAYERS_HINT = (
 )
 
 
-@check(points=1, cell="preprocess")
+@check(points=1, cell="preprocess", self_check=True)
 def test_preprocess_adds_the_channel_axis(student):
     """(N, 8, 8, 1) float32 반환 / returns (N, 8, 8, 1) float32"""
     x = digits_split("train")[0][:5]
@@ -162,7 +162,7 @@ def test_preprocess_keeps_the_digits_values(student):
     )
 
 
-@check(points=1, cell="preprocess")
+@check(points=1, cell="preprocess", self_check=True)
 def test_encode_labels_has_ten_columns_for_any_batch(student):
     """묶음에 9가 없어도 (N, 10) 원-핫 / (N, 10) one-hot even without a 9 in the batch"""
     labels = np.array([3, 0, 8, 1, 5, 2, 7, 4, 6, 0])  # no 9, as in many a batch
@@ -206,7 +206,7 @@ def split_of(student: Any) -> list[Any]:
     return [np.asarray(part) for part in parts]
 
 
-@check(points=1, cell="split")
+@check(points=1, cell="split", self_check=True)
 def test_split_has_the_posts_sizes(student):
     """1,257 / 540 (test_size=0.3) / the post's 1,257 / 540"""
     sizes = [len(part) for part in split_of(student)]
@@ -241,7 +241,7 @@ def built_model(student: Any) -> Any:
     return model
 
 
-@check(points=1, cell="build_model")
+@check(points=1, cell="build_model", self_check=True)
 def test_model_has_the_posts_layers(student):
     """글의 층: 5,160개의 파라미터 / the post's layers: 5,160 parameters"""
     model = built_model(student)
@@ -314,7 +314,7 @@ def test_model_compiled_as_the_post(student):
     )
 
 
-@check(points=1, cell="accuracy_curves")
+@check(points=1, cell="accuracy_curves", self_check=True)
 def test_accuracy_curves_reads_todays_names(student):
     """Keras 3의 'accuracy'와 'val_accuracy' / Keras 3's 'accuracy' and 'val_accuracy'"""
     rng = np.random.default_rng(3)

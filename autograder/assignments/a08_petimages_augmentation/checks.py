@@ -269,7 +269,7 @@ def spread(values: np.ndarray, digits: int = 1) -> str:
 # --- The augmentation ------------------------------------------------------------------------
 
 
-@check(points=1, cell="augmentation")
+@check(points=1, cell="augmentation", self_check=True)
 def test_augments_in_training_only(augmentation, probes, augmented):
     """훈련 때만 바꾸고 추론 때는 그대로 / changes photos in training, none at inference"""
     untouched = call(augmentation, probes, False, "build_augmentation()")
@@ -435,8 +435,8 @@ def flat_colours(n: int = 8) -> np.ndarray:
     return np.broadcast_to(colours, (n, *INPUT_SHAPE)).astype(np.float32)
 
 
-@check(points=1, cell="build_model")
-def test_model_outputs_one_sigmoid_probability_with_binary_crossentropy(model, probes):
+@check(points=1, cell="build_model", self_check=True)
+def test_model_outputs_one_sigmoid_probability_with_binary_crossentropy(model, plain, probes):
     """sigmoid 확률 하나, binary crossentropy / one sigmoid probability, binary crossentropy"""
     expect_compiled_loss(
         model,
@@ -454,6 +454,14 @@ def test_model_outputs_one_sigmoid_probability_with_binary_crossentropy(model, p
         found=f"output {output.shape}, values {np.round(output.ravel()[:4], 3).tolist()}",
         hint="출력층은 Dense(1, activation='sigmoid')입니다 / the output layer is "
         "Dense(1, activation='sigmoid')",
+    )
+    # The self-check's other case: the plain model has the same head.
+    expect(
+        plain.output_shape == (None, 1),
+        expected="build_model(augment=False) to output one probability per photo, (None, 1)",
+        found=f"output shape {plain.output_shape}",
+        hint="augment와 상관없이 출력층은 Dense(1, activation='sigmoid')입니다 / with or without "
+        "augment, the output layer is Dense(1, activation='sigmoid')",
     )
 
 

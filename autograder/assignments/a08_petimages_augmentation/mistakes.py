@@ -141,16 +141,25 @@ MISTAKES = [
         "the layers returned as a list, not a model",
         "augmentation",
         f"def build_augmentation():\n    return [{_FLIP}, {_ROTATION}, {_ZOOM}]\n",
-        # build_model calls it as a layer, so only the plain model can be built.
+        # build_model calls it as a layer, so only the plain model can be built, and the
+        # augmented model never trains for the accuracy cell's self-check to print.
         _AUGMENTATION_CHECKS | _MODEL_CHECKS - {"test_plain_model_has_nothing_random"},
-        zeroes=frozenset({"test_augmentation", "test_build_model"}),
+        self_check_fails=frozenset({"test_augmentation", "test_build_model", "test_accuracy"}),
     ),
     _mistake(
         "a 2-way softmax head, as for MNIST",
         "build_model",
         _model(head='2, activation="softmax"'),
         {"test_model_outputs_one_sigmoid_probability_with_binary_crossentropy"},
-        zeroes=frozenset({"test_build_model"}),
+        self_check_fails=frozenset({"test_build_model"}),
+    ),
+    _mistake(
+        # The self-check builds both models: its twin judges both heads.
+        "the plain model's head left a 2-way softmax, as for MNIST",
+        "build_model",
+        _model(head='1 if augment else 2, activation="sigmoid" if augment else "softmax"'),
+        {"test_model_outputs_one_sigmoid_probability_with_binary_crossentropy"},
+        self_check_fails=frozenset({"test_build_model"}),
     ),
     _mistake(
         "no Rescaling: the convolutions get pixels of 0-255",

@@ -83,7 +83,7 @@ INPUT_HINT = (
 )
 
 
-@check(points=1, cell="labels")
+@check(points=1, cell="labels", self_check=True)
 def test_label_names_are_the_slides(student):
     """슬라이드의 레이블 이름 10개, 레이블 순서대로 / the slides' 10 label names, in label order"""
     names = student.raw("LABEL_NAMES")
@@ -102,7 +102,7 @@ def test_label_names_are_the_slides(student):
     )
 
 
-@check(points=1, cell="labels")
+@check(points=1, cell="labels", self_check=True)
 def test_label_names_name_the_most_probable_class(student):
     """각 행에서 확률이 가장 큰 클래스의 이름 / each row's most probable class, by name"""
     names = student.raw("LABEL_NAMES")
@@ -129,7 +129,7 @@ def test_label_names_name_the_most_probable_class(student):
     )
 
 
-@check(points=1, cell="preprocess")
+@check(points=1, cell="preprocess", self_check=True)
 def test_preprocess_shape_and_dtype(student):
     """(N, 28, 28, 1) float32 반환 / returns (N, 28, 28, 1) float32"""
     result = student.preprocess(made_images(5, 1))
@@ -163,7 +163,7 @@ def test_preprocess_scales_pixels_once_to_unit_range(student):
     )
 
 
-@check(points=1, cell="preprocess")
+@check(points=1, cell="preprocess", self_check=True)
 def test_encode_labels_one_hot(student):
     """레이블을 원-핫 (N, 10)으로 / labels one-hot encoded, (N, 10)"""
     labels = np.random.default_rng(4).integers(0, 10, 100).astype(np.uint8)
@@ -200,7 +200,7 @@ def test_cnn_has_convolution_and_pooling(student):
     )
 
 
-@check(points=1, cell="build_cnn")
+@check(points=1, cell="build_cnn", self_check=True)
 def test_cnn_outputs_a_10_way_softmax(student):
     """10개 클래스 softmax 출력 / outputs a 10-way softmax"""
     cnn = built_cnn(student)

@@ -104,7 +104,7 @@ MISTAKES = [
         "labels",
         _labels(body="list(np.argmax(probabilities, axis=1))"),
         {"test_label_names_name_the_most_probable_class"},
-        zeroes=frozenset({"test_labels"}),
+        self_check_fails=frozenset({"test_labels"}),
         demo=True,
     ),
     mistake(
@@ -130,7 +130,7 @@ MISTAKES = [
         "preprocess",
         _preprocess(body="np.asarray(x, dtype=np.float32) / 255.0"),
         {"test_preprocess_shape_and_dtype"},
-        zeroes=frozenset({"test_preprocess"}),
+        self_check_fails=frozenset({"test_preprocess"}),
     ),
     mistake(
         "integer labels with categorical crossentropy",
@@ -138,7 +138,7 @@ MISTAKES = [
         "preprocess",
         _preprocess(labels="np.asarray(y)"),
         {"test_encode_labels_one_hot"} | TIERS,
-        zeroes=frozenset({"test_preprocess", "test_fashion_accuracy"}),
+        self_check_fails=frozenset({"test_preprocess", "test_fashion_accuracy"}),
     ),
     mistake(
         "sigmoid output: ten separate yes/no answers",
@@ -160,7 +160,7 @@ MISTAKES = [
         "build_cnn",
         _build_cnn(loss="sparse_categorical_crossentropy"),
         {"test_cnn_compiled_with_categorical_crossentropy"} | TIERS,
-        zeroes=frozenset({"test_fashion_accuracy"}),
+        self_check_fails=frozenset({"test_fashion_accuracy"}),
     ),
     mistake(
         "the model is built but never fitted",
