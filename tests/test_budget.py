@@ -12,16 +12,19 @@ from __future__ import annotations
 
 import contextlib
 import math
+import os
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import nbformat
 import psutil
 import pytest
+from jupyter_client.manager import KernelManager
 
 from autograder.checks.api import CheckFailed, Spend, Submission
 from autograder.checks.models import expect_within_budget
@@ -29,8 +32,8 @@ from autograder.course import samples
 from autograder.course.directory import Course
 from autograder.course.grading import autograde
 from autograder.judge.service import expectation
-from autograder.kernel import launch
-from autograder.sandbox.command import Limits, cpu_limit
+from autograder.kernel import budget, launch
+from autograder.sandbox.command import ONE_THREAD, Limits, cpu_limit
 from autograder.sandbox.kernel import launched_by_the_course, tree_cpu_seconds
 from tests.hostile.base import QUICK_MLP
 
@@ -82,13 +85,12 @@ def test_the_kernel_starts_through_the_courses_launcher():
     assert command == ["python", "-m", "autograder.kernel.launch", "-f", "k.json"]
 
 
-def test_a_kernel_that_spends_its_budget_is_stopped_with_a_message_naming_it():
-    # The launcher's handler, under a real 1 s soft CPU limit: the loop stops with the
+def test_a_process_that_spends_its_budget_is_stopped_with_a_message_naming_it():
+    # The launcher's stop, under a real 1 s soft CPU limit: the loop stops with the
     # budget's error, which the student's `except Exception` does not swallow.
     code = (
-        "import signal\n"
-        "from autograder.kernel import launch\n"
-        "signal.signal(signal.SIGXCPU, launch.stop_at_budget)\n"
+        "from autograder.kernel import budget\n"
+        "budget.install()\n"
         "try:\n"
         "    while True: pass\n"
         "except Exception:\n"
@@ -103,6 +105,87 @@ def test_a_kernel_that_spends_its_budget_is_stopped_with_a_message_naming_it():
     )
     assert "TrainingBudgetSpent" in result.stderr and "swallowed" not in result.stdout
     assert "budget of 1 CPU seconds" in result.stderr
+
+
+def test_each_cell_is_stopped_once_and_never_while_the_judge_is_served():
+    state = budget.State(running=False)
+    assert not budget.should_stop(state)  # between cells: the kernel's own code
+    state.cell, state.running = 1, True
+    assert budget.should_stop(state)
+    assert not budget.should_stop(state)  # the next SIGXCPU, a second later, same cell
+    state.cell, state.serving = 2, 1
+    assert not budget.should_stop(state)  # grade() serving the judge
+    state.serving = 0
+    assert budget.should_stop(state)  # a later cell that trains again
+
+
+# A real kernel started by the course's launcher, a Keras model trained in it until a real
+# SIGXCPU (its soft CPU limit, set by the cell a few CPU seconds ahead) stops it; then the
+# kernel goes on: TensorFlow predicts, and a later cell that trains is stopped as well.
+# Delivered as it came, the signal landed in TensorFlow's threads and the kernel died.
+KERAS_SETUP = """
+import resource, time
+import numpy as np
+import keras
+rng = np.random.default_rng(0)
+x = rng.random((2048, 28, 28, 1), dtype=np.float32)
+y = keras.utils.to_categorical(rng.integers(0, 10, 2048), 10)
+model = keras.Sequential([
+    keras.Input((28, 28, 1)), keras.layers.Conv2D(32, 3, activation="relu"),
+    keras.layers.Conv2D(64, 3, activation="relu"), keras.layers.MaxPooling2D(),
+    keras.layers.Flatten(), keras.layers.Dense(128, activation="relu"),
+    keras.layers.Dense(10, activation="softmax"),
+])
+model.compile(loss="categorical_crossentropy", optimizer="adam")
+resource.setrlimit(resource.RLIMIT_CPU, (600, 600))  # the hard limit, which ends the kernel
+"""
+SPEND_AHEAD = """
+resource.setrlimit(resource.RLIMIT_CPU, (int(time.process_time()) + {ahead}, 600))
+"""
+TRAIN_ON = "model.fit(x, y, epochs=100_000, batch_size=128, verbose=0)"
+
+
+class LaunchedKernel(KernelManager):
+    """A kernel started as the sandbox starts one, by the course's launcher (no sandbox)."""
+
+    def format_kernel_cmd(self, extra_arguments: list[str] | None = None) -> list[str]:
+        return launched_by_the_course(super().format_kernel_cmd(extra_arguments))
+
+
+def run_cell(client: Any, code: str, seconds: float = 300) -> dict[str, Any]:
+    """Run one cell; its error (name, value) or its printed text."""
+    reply = client.execute_interactive(code, timeout=seconds, output_hook=lambda msg: None)
+    return reply["content"]
+
+
+@pytest.fixture
+def budgeted_kernel() -> Iterator[Any]:
+    manager = LaunchedKernel(kernel_name="python3")
+    environment = {**os.environ, **ONE_THREAD, launch.BUDGET_VARIABLE: "7"}
+    environment["TF_CPP_MIN_LOG_LEVEL"] = "2"
+    manager.start_kernel(env=environment)
+    client = manager.client()
+    client.start_channels()
+    try:
+        client.wait_for_ready(timeout=120)
+        yield manager, client
+    finally:
+        client.stop_channels()
+        manager.shutdown_kernel(now=True)
+
+
+def test_tensorflow_training_is_stopped_at_the_budget_and_the_kernel_goes_on(budgeted_kernel):
+    manager, client = budgeted_kernel
+    assert run_cell(client, KERAS_SETUP)["status"] == "ok"
+    for ahead in (3, 4, 5):  # a few stops, each at another point of a training step
+        stopped = run_cell(client, SPEND_AHEAD.format(ahead=ahead) + TRAIN_ON)
+        assert stopped.get("ename") == "TrainingBudgetSpent", stopped
+        assert "budget of 7 CPU seconds" in stopped["evalue"]
+        assert run_cell(client, "y_ = model.predict(x[:64], verbose=0)")["status"] == "ok"
+    again = run_cell(client, TRAIN_ON)  # past the soft limit: stopped within a second or so
+    assert again.get("ename") == "TrainingBudgetSpent", again
+    assert run_cell(client, "print(y_.shape)")["status"] == "ok"
+    assert manager.is_alive()
 
 
 def test_the_judge_takes_the_spend_nbgrader_measured():
