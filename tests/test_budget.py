@@ -1,11 +1,13 @@
 """The training budget: CPU seconds counted by the operating system, the same on a busy machine.
 
 Fast tests prove the parts: the grader reads a sandbox's CPU time from
-outside it, a kernel that spends its budget is stopped with a message naming
-it, and the checks refuse a model whose training went over or was stopped.
-The slow ones grade real 04 notebooks through nbgrader with a small budget:
-the lecture's CNN as written is stopped and earns no tier, and the same
-submissions get the same grade on a quiet machine and on one kept busy.
+outside it, a real kernel whose TensorFlow training spends its budget is
+stopped with a message naming it (and keeps working), the judge reads the
+spend when it takes a model, and the checks refuse a model whose training
+went over or was stopped. The slow ones grade real 04 notebooks through
+nbgrader with a small budget: the lecture's CNN as written is stopped and
+earns no tier, and the same submissions get the same grade on a quiet
+machine and on one kept busy.
 """
 
 from __future__ import annotations
@@ -13,8 +15,11 @@ from __future__ import annotations
 import contextlib
 import math
 import os
+import socket
 import subprocess
 import sys
+import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -26,15 +31,16 @@ import psutil
 import pytest
 from jupyter_client.manager import KernelManager
 
+from autograder.cgroups import Group, ProcessTree, group_unavailable, make_group, tree_cpu_seconds
 from autograder.checks.api import CheckFailed, Spend, Submission
 from autograder.checks.models import expect_within_budget
 from autograder.course import samples
 from autograder.course.directory import Course
 from autograder.course.grading import autograde
-from autograder.judge.service import expectation
-from autograder.kernel import budget, launch
-from autograder.sandbox.command import ONE_THREAD, Limits, cpu_limit
-from autograder.sandbox.kernel import launched_by_the_course, tree_cpu_seconds
+from autograder.judge.service import Kernel, expectation
+from autograder.kernel import budget, launch, serve, wire
+from autograder.sandbox.command import ONE_THREAD, Limits, cpu_limit, group_limits
+from autograder.sandbox.kernel import launched_by_the_course
 from tests.hostile.base import QUICK_MLP
 
 BURN = "import time\nend = time.process_time() + {seconds}\nwhile time.process_time() < end: pass\n"
@@ -188,30 +194,86 @@ def test_tensorflow_training_is_stopped_at_the_budget_and_the_kernel_goes_on(bud
     assert manager.is_alive()
 
 
-def test_the_judge_takes_the_spend_nbgrader_measured():
-    said = {"cell": "cnn_accuracy", "token": 3, "cpu_budget": 360, "cpu_seconds": 200.5}
-    expected = expectation("04_mnist_cnn", {**said, "stopped": ["train_cnn"]})
-    assert expected.spend == Spend(360, 200.5, ("train_cnn",))
+needs_groups = pytest.mark.skipif(
+    group_unavailable() is not None, reason=f"no control group here: {group_unavailable()}"
+)
+
+
+@contextmanager
+def burning_group() -> Iterator[Group]:
+    """A sandbox's control group with a process in it that computes until the block ends."""
+    group = make_group(group_limits(Limits()))
+    burner = subprocess.Popen([*group.join_command(), sys.executable, "-c", "while True: pass"])
+    try:
+        while (group.cpu_seconds() or 0) < 0.1:
+            time.sleep(0.02)
+        yield group
+    finally:
+        burner.kill()
+        burner.wait()
+        group.remove()
+
+
+def answer_until_done(sock: socket.socket, namespace: dict[str, Any]) -> None:
+    """The kernel's side of a connection: answer the judge until it closes it."""
+    codec = wire.Codec(Path(tempfile.mkdtemp(prefix="cnn-test-")))
+    with contextlib.suppress(wire.WireError, OSError):
+        while True:
+            request, blobs = wire.receive(sock)
+            reply_blobs: list[bytes] = []
+            reply = serve.answer(request, blobs, namespace, codec, reply_blobs)
+            wire.send(sock, reply, reply_blobs)
+
+
+@needs_groups
+def test_the_judge_reads_the_spend_as_it_takes_a_model_and_holds_the_sandbox_still():
+    judge_end, kernel_end = socket.socketpair()
+    answering = threading.Thread(target=answer_until_done, args=(kernel_end, {"model": 1}))
+    answering.start()
+    with burning_group() as group, tempfile.TemporaryDirectory() as scratch:
+        spend = Spend(360)
+        kernel = Kernel(judge_end, Path(scratch), None, spend, group)
+        assert kernel.fetch("model") == 1
+        read = spend.taken["model"]
+        time.sleep(0.3)
+        assert read is not None and group.cpu_seconds() == read  # nothing ran since
+        kernel.ask({"op": "names", "names": ["model"]})  # the judge asks: the sandbox runs
+        deadline = time.monotonic() + 30
+        while group.cpu_seconds() == read and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert (group.cpu_seconds() or 0) > read
+    judge_end.close()
+    answering.join()
+
+
+def test_the_judge_reads_the_spend_where_nbgrader_says_when_a_budget_applies():
+    said = {"cell": "cnn_accuracy", "token": 3, "cpu_budget": 360, "stopped": ["train_cnn"]}
+    expected = expectation("04_mnist_cnn", {**said, "meter": {"pid": os.getpid()}})
+    assert expected.spend == Spend(360, ("train_cnn",))
+    assert isinstance(expected.meter, ProcessTree) and expected.meter.pid == os.getpid()
     assert expectation("01_output_size", {"cell": "x", "token": 1}).spend is None
+    with pytest.raises(ValueError, match="not a sandbox's control group"):
+        expectation("04_mnist_cnn", {**said, "meter": {"cgroup": 1, "folders": {"x": "/etc"}}})
 
 
 @pytest.mark.parametrize(
     ("spend", "found"),
     [
-        (Spend(360, 400.0), "400 CPU seconds"),
-        (Spend(360, 100.0, ("train_cnn",)), "train_cnn stopped at its time limit"),
-        (Spend(360, None), "the kernel had ended"),
+        (Spend(360, taken={"model": 400.0}), "400 CPU seconds"),
+        (Spend(360, ("train_cnn",), {"model": 100.0}), "train_cnn stopped at its time limit"),
+        (Spend(360, taken={"model": None}), "the kernel had ended"),
+        (Spend(360), "no measurement"),
     ],
 )
 def test_training_over_the_budget_or_stopped_earns_no_tier(spend, found):
     with pytest.raises(CheckFailed) as failed:
-        expect_within_budget(Submission(spend=spend))
+        expect_within_budget(Submission({"model": object()}, spend=spend), "model")
     assert found in failed.value.found and "360 CPU seconds" in failed.value.expected
 
 
-@pytest.mark.parametrize("spend", [Spend(360, 359.9), None])
+@pytest.mark.parametrize("spend", [Spend(360, taken={"model": 359.9}), None])
 def test_training_within_the_budget_or_unmeasured_passes(spend):
-    expect_within_budget(Submission(spend=spend))
+    expect_within_budget(Submission({"model": object()}, spend=spend), "model")
 
 
 # --- Through nbgrader, with budgets small enough to test in minutes --------------------
