@@ -494,3 +494,41 @@ def test_groups_of_graders_that_ended_are_removed(group):
         folder.mkdir()
     make_group(GroupLimits(2**30, 64)).remove()
     assert not any(folder.exists() for folder in abandoned)
+
+
+# What a grader that cannot make groups says and does: run as an unprivileged user.
+AS_NOBODY = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--"]
+REFUSE = """
+import nbformat
+from autograder.course.grading import spending_note
+from autograder.sandbox.command import SandboxUnavailable
+from autograder.sandbox.execute import SandboxedExecute
+
+print(spending_note())
+try:
+    SandboxedExecute(require_cgroup=True).preprocess(
+        nbformat.v4.new_notebook(), {"nbgrader": {"assignment": "01_output_size"}}
+    )
+except SandboxUnavailable as error:
+    print("refused:", error)
+"""
+
+
+@needs_groups
+@needs_tools
+@pytest.mark.skipif(os.geteuid() != 0, reason="runs a grader as another user: needs root")
+def test_without_a_group_the_summary_says_so_and_the_course_setting_refuses(tmp_path):
+    from autograder.course.grading import spending_note
+
+    assert spending_note() is None  # here groups can be made
+    result = subprocess.run(
+        [*AS_NOBODY, sys.executable, "-c", REFUSE],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env={**os.environ, "HOME": str(tmp_path)},
+        timeout=120,
+    )
+    note, refusal = result.stdout.strip().split("\n")[-2:]
+    assert note.startswith("Spending was counted the weaker way") and "require_cgroup" in note
+    assert refusal.startswith("refused: cannot give the sandbox a control group"), result.stderr

@@ -363,9 +363,16 @@ class SandboxedKernelManager(AsyncKernelManager):
     def remove_group(self) -> None:
         """Kill whatever is left in the sandbox's control group and remove the group."""
         group, self.group = self.group, None
-        if group is not None:
-            with contextlib.suppress(OSError):  # left behind, make_group removes it later
-                group.remove()
+        if group is None:
+            return
+        peak, spent = group.memory_peak(), group.cpu_seconds()
+        self.log.info(
+            "the sandbox used %s CPU seconds and at most %s MiB",
+            "?" if spent is None else f"{spent:.1f}",
+            "?" if peak is None else f"{peak / 2**20:.0f}",
+        )
+        with contextlib.suppress(OSError):  # left behind, make_group removes it later
+            group.remove()
 
     def remove_folders(self) -> None:
         """Remove the kernel's runtime and handout folders (once it has ended)."""
