@@ -17,6 +17,7 @@ from tests.hostile import (
     feedback_pages,
     honest_scores,
     judge_attacks,
+    spending,
     unresponsive,
 )
 from tests.hostile.base import ALL, Hostile
@@ -31,6 +32,7 @@ CATALOGUE: list[Hostile] = [
     *feedback_pages.ENTRIES,
     *honest_scores.ENTRIES,
     *unresponsive.ENTRIES,
+    *spending.ENTRIES,
 ]
 
 __all__ = ["ALL", "CATALOGUE", "Hostile"]
