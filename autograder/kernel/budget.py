@@ -4,8 +4,11 @@ The sandbox makes the notebook's budget of CPU seconds the kernel's soft
 ``RLIMIT_CPU``: the operating system sends ``SIGXCPU`` when the kernel has
 spent it, and once a second after that, until the hard limit ends the
 kernel. :func:`install` turns those signals into :class:`TrainingBudgetSpent`
-in the cell that is running, once per cell, so that a training stopped at the
-budget reads as such, and the notebook goes on.
+in the cell that is running when the budget runs out, and in each later cell
+once it has computed :data:`LATER_CELL_GRACE` CPU seconds: a training stopped
+at the budget reads as such, a later training cell is stopped too rather than
+run on to the hard limit, and the short cells after them (self-checks,
+plots) still run.
 
 The signal itself interrupts nothing. It is blocked in every thread (the
 mask is set before the kernel starts any, and threads inherit it) and taken
@@ -30,6 +33,7 @@ import contextlib
 import os
 import signal
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from types import FrameType
@@ -52,13 +56,18 @@ def budget_message(budget: str) -> str:
     )
 
 
+# CPU seconds a cell started after the budget ran out may compute before it is stopped.
+LATER_CELL_GRACE = 10.0
+
+
 @dataclass
 class State:
-    """Which cell runs, and which was stopped last (one stop per cell)."""
+    """Which cell runs, since when, and which was stopped last (one stop per cell)."""
 
     cell: int = 0  # cells started so far
     running: bool = True  # whether a cell runs now (always, in a process without cells)
-    stopped: int = -1  # the last cell stopped
+    started: float = 0.0  # the process's CPU seconds when the running cell started
+    stopped: int = -1  # the last cell stopped (-1: none yet)
     serving: int = 0  # nested grade() calls serving the judge now
 
 
@@ -74,9 +83,12 @@ def stop_at_budget(signum: int, frame: FrameType | None) -> None:
     raise TrainingBudgetSpent(budget_message(os.environ.get(BUDGET_VARIABLE, "?")))
 
 
-def should_stop(state: State) -> bool:
-    """Whether a ``SIGXCPU`` now stops the running cell (and counts as its one stop)."""
+def should_stop(state: State, cpu_seconds: float) -> bool:
+    """Whether a ``SIGXCPU`` at ``cpu_seconds`` stops the running cell (its one stop): the
+    cell running when the budget ran out at once, a later one after its grace."""
     if not state.running or state.serving or state.stopped == state.cell:
+        return False
+    if state.stopped >= 0 and cpu_seconds - state.started < LATER_CELL_GRACE:
         return False
     state.stopped = state.cell
     return True
@@ -86,13 +98,14 @@ def _take_signals() -> None:
     """The thread that receives every ``SIGXCPU`` and stops the running cell, once."""
     while True:
         signal.sigwait({signal.SIGXCPU})
-        if should_stop(STATE):
+        if should_stop(STATE, time.process_time()):
             _thread.interrupt_main(signal.SIGXCPU)
 
 
 def cell_started(*_: Any) -> None:
     """IPython's ``pre_run_cell``: a cell starts."""
     STATE.cell += 1
+    STATE.started = time.process_time()
     STATE.running = True
 
 
