@@ -118,6 +118,7 @@ def test_the_cell_running_out_is_stopped_at_once_and_later_ones_after_their_grac
     assert not budget.should_stop(state, 100)  # between cells: the kernel's own code
     state.cell, state.running, state.started = 1, True, 90
     assert budget.should_stop(state, 100)  # the budget ran out in this cell
+    state.spent = True  # the main thread raised the stop
     assert not budget.should_stop(state, 101)  # the next SIGXCPU, a second later, same cell
     state.cell, state.started = 2, 101  # a self-check, a plot: short
     assert not budget.should_stop(state, 101 + budget.LATER_CELL_GRACE - 1)

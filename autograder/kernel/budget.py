@@ -67,7 +67,8 @@ class State:
     cell: int = 0  # cells started so far
     running: bool = True  # whether a cell runs now (always, in a process without cells)
     started: float = 0.0  # the process's CPU seconds when the running cell started
-    stopped: int = -1  # the last cell stopped (-1: none yet)
+    stopped: int = -1  # the last cell a stop was sent to
+    spent: bool = False  # whether a cell has been stopped (the budget has run out)
     serving: int = 0  # nested grade() calls serving the judge now
 
 
@@ -80,6 +81,7 @@ def stop_at_budget(signum: int, frame: FrameType | None) -> None:
     if STATE.serving:
         STATE.stopped = -1  # not stopped after all: the cell's one stop is still to come
         return
+    STATE.spent = True
     raise TrainingBudgetSpent(budget_message(os.environ.get(BUDGET_VARIABLE, "?")))
 
 
@@ -88,14 +90,14 @@ def should_stop(state: State, cpu_seconds: float) -> bool:
     cell running when the budget ran out at once, a later one after its grace."""
     if not state.running or state.serving or state.stopped == state.cell:
         return False
-    if state.stopped >= 0 and cpu_seconds - state.started < LATER_CELL_GRACE:
+    if state.spent and cpu_seconds - state.started < LATER_CELL_GRACE:
         return False
     state.stopped = state.cell
     return True
 
 
 def _take_signals() -> None:
-    """The thread that receives every ``SIGXCPU`` and stops the running cell, once."""
+    """The thread that receives every ``SIGXCPU`` and stops the running cell, if it should."""
     while True:
         signal.sigwait({signal.SIGXCPU})
         if should_stop(STATE, time.process_time()):
