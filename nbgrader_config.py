@@ -34,6 +34,10 @@ c.CourseDirectory.ignore = [
     "*.unreadable",
 ]
 
+# Grades as CSV: nbgrader's own columns, every cell written as text no spreadsheet
+# runs as a formula (a student id "=HYPERLINK(...)", say; autograder/course/export.py).
+c.ExportApp.plugin_class = "autograder.course.export.CsvExportPlugin"
+
 # Wall-clock limits per cell: safety stops, not the training budget. The budget of
 # 04 and 06 is CPU seconds (autograder/assignments.py, CPU_BUDGET), which the
 # kernel's CPU limit enforces and the judge checks from outside: a busy grading
@@ -87,18 +91,41 @@ c.Autograde.autograde_preprocessors = [
 # Feedback pages render the student's own notebook, which students and TAs open
 # in a browser: nothing in it may run (autograder/course/feedback.py). Only text
 # and pictures of the outputs are kept, Markdown is cleaned, and the page's
-# Content-Security-Policy lets no script run and nothing load.
-from autograder.course import feedback  # noqa: E402
+# Content-Security-Policy lets no script run and nothing load. Its exporter is a
+# class of its own, so that none of this reaches the formgrader's exporter.
+from autograder.course import feedback, formgrader  # noqa: E402
 
+c.GenerateFeedback.exporter_class = "autograder.course.feedback.FeedbackExporter"
 c.GenerateFeedback.preprocessors = [
     "nbgrader.preprocessors.GetGrades",
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
     "autograder.course.feedback.SanitizeFeedback",
 ]
-c.HTMLExporter.sanitize_html = True
-c.HTMLExporter.filters = {"clean_feedback_html": "autograder.course.feedback.clean_markdown_html"}
-c.HTMLExporter.template_name = feedback.TEMPLATE_NAME
-c.HTMLExporter.template_file = feedback.TEMPLATE_FILE
+c.FeedbackExporter.preprocessors = []
+c.FeedbackExporter.sanitize_html = True
+c.FeedbackExporter.filters = {
+    "clean_feedback_html": "autograder.course.feedback.clean_markdown_html"
+}
+c.FeedbackExporter.template_name = feedback.TEMPLATE_NAME
+c.FeedbackExporter.template_file = feedback.TEMPLATE_FILE
+c.FeedbackExporter.extra_template_basedirs = [
+    str(feedback.nbgrader_templates()),
+    str(feedback.TEMPLATES),
+]
+
+# nbgrader's formgrader (JupyterLab's Formgrader, started in this folder) renders a
+# submission beside the TA's grading form with a plain HTMLExporter built from this
+# file, on the Jupyter server's own origin, where a student's script would act with
+# the TA's session (autograder/course/formgrader.py): outputs are kept as text and
+# pictures, Markdown's HTML shows as text, and the page's Content-Security-Policy
+# lets only the formgrader's own scripts run.
+c.HTMLExporter.preprocessors = ["autograder.course.formgrader.SanitizeSubmission"]
+c.HTMLExporter.filters = {
+    "markdown2html": "autograder.course.formgrader.markdown2html",
+    "formgrade_policy": "autograder.course.formgrader.with_policy",
+}
+c.HTMLExporter.template_name = formgrader.TEMPLATE_NAME
+c.HTMLExporter.template_file = formgrader.TEMPLATE_FILE
 c.HTMLExporter.extra_template_basedirs = [
     str(feedback.nbgrader_templates()),
     str(feedback.TEMPLATES),

@@ -2,8 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import contextlib
+import gzip
+import io
+import json
+import os
+import struct
+import tempfile
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 import nbformat
@@ -12,9 +21,11 @@ from nbformat import NotebookNode
 
 from autograder import assignments, notebooks
 from autograder.assignments import grade_id_for, release_path
+from autograder.course.demo import missing_data
 from autograder.judge.runner import check_points
 from autograder.judge.service import judge_in_process
 from autograder.mistakes import Mistake
+from source_data import course_data
 
 Verdict = dict[str, Any]
 
@@ -42,6 +53,68 @@ def judge_notebook(assignment: str, nb: NotebookNode) -> dict[str, Verdict]:
     return {cell: judge_in_process(assignment, cell, namespace, None, sources) for cell in cells}
 
 
+@dataclass(frozen=True)
+class CellGrade:
+    """One test cell graded as nbgrader grades it, and what the judge said either way."""
+
+    score: float  # nbgrader's: zero when the visible self-check raised
+    self_check_error: str | None  # "<exception>: <message>" when the visible self-check raised
+    verdict: Verdict  # the judge's verdict on the cell, judged even when nbgrader scores zero
+
+
+def grade_in_notebook_order(
+    assignment: str,
+    nb: NotebookNode,
+    cells: Iterable[str],
+    seed: int,
+    namespace: dict[str, Any] | None = None,
+) -> dict[str, CellGrade]:
+    """The nbgrader score of each check cell in ``cells``, the notebook run in its own order.
+
+    Cells run as in a kernel, one after another (training cells skipped): the
+    answer cells before a test cell, then the test cell's visible self-check,
+    then the judge on that cell, over the wire as in :func:`judge_notebook`.
+    So a later cell that redefines a name cannot change what an earlier test
+    cell was judged on. ``namespace`` is where the cells run: by default a
+    fresh copy of the set-up cells' namespace.
+    """
+    wanted = set(cells)
+    skip = set(assignments.get(assignment).training_cells)
+    namespace = set_up(assignment) if namespace is None else namespace
+    sources = notebooks.student_sources(nb)
+    rest = split_at_first_answer(nb)[1]
+    grades: dict[str, CellGrade] = {}
+    pending: list[NotebookNode] = []
+    for cell in rest.cells:
+        if not notebooks.is_test_cell(cell):
+            pending.append(cell)
+            continue
+        segment = nbformat.from_dict({**rest, "cells": pending})
+        with contextlib.redirect_stdout(io.StringIO()):
+            notebooks.run_answer_cells(
+                segment, release_path(assignment).parent, skip=skip, namespace=namespace
+            )
+        pending = []
+        check_cell = str(notebooks.grade_id_of(cell)).removeprefix("test_")
+        if check_cell not in wanted:
+            continue
+        error = _self_check_error(cell.source, namespace)
+        verdict = judge_in_process(assignment, check_cell, namespace, seed, sources)
+        score = 0.0 if error else float(verdict["earned"])
+        grades[check_cell] = CellGrade(score, error, verdict)
+    return grades
+
+
+def _self_check_error(source: str, namespace: dict[str, Any]) -> str | None:
+    """Run a test cell's visible self-check; the exception it raised, in one line."""
+    try:
+        with contextlib.redirect_stdout(io.StringIO()):
+            exec(compile(source, "<self-check>", "exec"), namespace)
+    except Exception as error:
+        return f"{type(error).__name__}: {error}"
+    return None
+
+
 def split_at_first_answer(nb: NotebookNode) -> tuple[NotebookNode, NotebookNode]:
     """The notebook's set-up cells (before its first answer cell), and the rest."""
     first = next(i for i, c in enumerate(nb.cells) if notebooks.nbgrader_meta(c).get("solution"))
@@ -59,7 +132,34 @@ def set_up(assignment: str) -> dict[str, Any]:
 @cache
 def _set_up(assignment: str) -> dict[str, Any]:
     setup = split_at_first_answer(notebooks.read(release_path(assignment)))[0]
-    return notebooks.run_answer_cells(setup, release_path(assignment).parent)
+    with stand_in_data(assignment):
+        return notebooks.run_answer_cells(setup, release_path(assignment).parent)
+
+
+@contextlib.contextmanager
+def stand_in_data(assignment: str) -> Iterator[None]:
+    """Where Fashion-MNIST is missing, its training files written here, as a grading view.
+
+    09's set-up cell loads them; the checks judged without training read
+    none of Fashion-MNIST, only data they make. Anywhere else, nothing changes.
+    """
+    needed = set(assignments.get(assignment).data)
+    if not needed & set(assignments.FASHION_MNIST) or missing_data(assignment) is None:
+        yield
+        return
+    with tempfile.TemporaryDirectory(prefix="stand-in-view-") as folder:
+        hashes = write_fashion_mnist(Path(folder), ("train",))
+        files = {course_data.MANIFEST[name].relative: sha256 for name, sha256 in hashes.items()}
+        (Path(folder) / course_data.VIEW_FILE).write_text(json.dumps({"files": files}))
+        before = os.environ.get(course_data.MIRROR_VARIABLE)
+        os.environ[course_data.MIRROR_VARIABLE] = folder
+        try:
+            yield
+        finally:
+            if before is None:
+                del os.environ[course_data.MIRROR_VARIABLE]
+            else:
+                os.environ[course_data.MIRROR_VARIABLE] = before
 
 
 def failed_checks(verdicts: dict[str, Verdict]) -> set[str]:
@@ -95,3 +195,37 @@ def changes_a_trained_model(mistake: Mistake) -> bool:
     """Whether a mistake must cost accuracy tiers, which only real training shows."""
     accuracy = checks_of(mistake.assignment, assignments.get(mistake.assignment).accuracy_cells)
     return bool(mistake.fails & accuracy)
+
+
+def write_idx(path: Path, array: np.ndarray, magic: bytes | None = None) -> Path:
+    """A gzipped IDX file of unsigned bytes, as LeCun's and Zalando's files are.
+
+    ``magic`` replaces the first four bytes (a wrong type code, say).
+    """
+    header = bytes([0, 0, 0x08, array.ndim]) if magic is None else magic
+    header += struct.pack(f">{array.ndim}I", *array.shape)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with gzip.open(path, "wb", compresslevel=1) as out:
+        out.write(header + np.ascontiguousarray(array, dtype=np.uint8).tobytes())
+    return path
+
+
+def stand_in_fashion_mnist(split: str) -> tuple[np.ndarray, np.ndarray]:
+    """Images and labels of Fashion-MNIST's shapes, each image a flat grey of its label."""
+    images_shape, labels_shape = course_data.FASHION_MNIST_SHAPES[split]
+    labels = (np.arange(labels_shape[0]) % 10).astype(np.uint8)
+    images = np.broadcast_to((labels * 25)[:, None, None], images_shape)
+    return images, labels
+
+
+def write_fashion_mnist(
+    folder: Path, splits: tuple[str, ...] = ("train", "test")
+) -> dict[str, str]:
+    """Fashion-MNIST's files, of stand-in images, as a mirror holds them; their sha256 by name."""
+    hashes = {}
+    for split in splits:
+        for kind, array in zip(("images", "labels"), stand_in_fashion_mnist(split), strict=True):
+            name = f"fashion_mnist_{split}_{kind}"
+            path = write_idx(folder / course_data.MANIFEST[name].relative, array)
+            hashes[name] = course_data.sha256_of(path)
+    return hashes

@@ -31,12 +31,15 @@ import psutil
 import pytest
 from jupyter_client.manager import KernelManager
 
+from autograder import assignments
+from autograder.assignments import IDS
 from autograder.cgroups import Group, ProcessTree, group_unavailable, make_group, tree_cpu_seconds
 from autograder.checks.api import CheckFailed, Spend, Submission
 from autograder.checks.models import expect_within_budget
 from autograder.course import samples
 from autograder.course.directory import Course
 from autograder.course.grading import autograde
+from autograder.judge.runner import run_checks
 from autograder.judge.service import Kernel, expectation
 from autograder.kernel import budget, launch, serve, wire
 from autograder.sandbox.command import ONE_THREAD, Limits, cpu_limit, group_limits
@@ -277,6 +280,20 @@ def test_training_over_the_budget_or_stopped_earns_no_tier(spend, found):
 @pytest.mark.parametrize("spend", [Spend(360, taken={"model": 359.9}), None])
 def test_training_within_the_budget_or_unmeasured_passes(spend):
     expect_within_budget(Submission({"model": object()}, spend=spend), "model")
+
+
+def test_each_budgeted_assignments_accuracy_tiers_refuse_training_over_its_budget():
+    """Every accuracy cell of every budgeted assignment (08's 120 s as 04's 360) asks first."""
+    for assignment in IDS:
+        registered = assignments.get(assignment)
+        allowed = registered.cpu_budget
+        for cell in registered.accuracy_cells if allowed else ():
+            names = registered.student_names  # each model read just over the budget as taken
+            spend = Spend(allowed, taken=dict.fromkeys(names, allowed + 0.5))
+            over = Submission(dict.fromkeys(names, object()), spend=spend)
+            results = run_checks(assignment, cell, over)
+            assert results and all(not r.passed for r in results), (assignment, cell)
+            assert all(f"{allowed} CPU seconds" in r.expected for r in results), (assignment, cell)
 
 
 # --- Through nbgrader, with budgets small enough to test in minutes --------------------

@@ -1,7 +1,9 @@
 """The whole course cycle through nbgrader's exchange, as an instructor and students run it.
 
 The quick tests hold :mod:`autograder.course.exchange` to the folder modes it
-wants and to what it sets aside in ``inbound/``. The slow one runs the cycle
+wants and to what it sets aside in ``inbound/``, and show that other users run
+this environment's commands even from a clone in a private folder (as root,
+through :mod:`tests.private_folders`). The slow one runs the cycle
 with real Unix users on one machine, as on a JupyterHub (it needs root to
 create them): an instructor releases with ``cnn-grader release``; four
 students, each in their own home, fetch with ``nbgrader fetch_assignment``,
@@ -24,6 +26,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -33,20 +36,27 @@ import nbformat
 import pytest
 
 from autograder import mistakes
-from autograder.assignments import release_path
-from autograder.course import samples
+from autograder.assignments import REPO_ROOT, release_path
+from autograder.course import samples, students
+from autograder.course.cli import main
 from autograder.course.directory import Course
 from autograder.course.exchange import (
     RULES,
     SET_ASIDE_PREFIX,
     Exchange,
+    Refused,
     UnsafeExchange,
     check,
+    collect,
     make_folders,
     release,
     screen_inbound,
+    set_aside,
+    snapshot,
 )
 from tests.helpers import expected_cell_scores
+from tests.hostile.collect_and_holes import SwapsBeforeCopying
+from tests.private_folders import shown_to_others
 
 ASSIGNMENT = "03_one_hot"  # NumPy only: quick to grade
 VENV_BIN = Path(sys.executable).parent
@@ -59,7 +69,7 @@ def stamp(when: datetime.datetime) -> str:
     return when.strftime("%Y-%m-%d %H:%M:%S.%f UTC")
 
 
-# --- the quick tier: folder modes and the inbound screen, without nbgrader ------------------
+# --- the quick tier: folder modes, the inbound screen, other users' way in; no nbgrader -----
 
 
 @pytest.fixture
@@ -121,7 +131,7 @@ def submission(
     return entry
 
 
-def test_the_screen_sets_aside_what_collect_must_not_take(exchange):
+def test_the_screen_takes_copies_and_refuses_what_collect_must_not_take(exchange, tmp_path):
     honest = submission(exchange)
     for_another = submission(exchange, student="nobody")
     hour_ago = datetime.datetime.now(datetime.UTC) - datetime.timedelta(hours=1)
@@ -130,36 +140,252 @@ def test_the_screen_sets_aside_what_collect_must_not_take(exchange):
     (linked / "course_data.py").symlink_to("/etc/passwd")
     piped = submission(exchange)
     os.mkfifo(piped / "pipe")
+    hard = submission(exchange)
+    (tmp_path / "solution.txt").write_text("the instructor's")
+    os.link(tmp_path / "solution.txt", hard / "notes.txt")
     unparsable = exchange.inbound / f"{ME}+{ASSIGNMENT}+yesterday+x"
     unparsable.mkdir()
+    formula = submission(exchange, student='=HYPERLINK("x")')
     other = submission(exchange)
     other.rename(exchange.inbound / other.name.replace(ASSIGNMENT, "02_manual_convolution"))
 
-    aside = {a.name: a.reason for a in screen_inbound(exchange, ASSIGNMENT)}
-    assert aside == {
+    staging = tmp_path / "staging"
+    screening = screen_inbound(exchange, ASSIGNMENT, staging)
+    refused = {r.name: r.reason for r in screening.refused}
+    assert refused == {
         for_another.name: f"named for nobody but owned by {ME}",
-        backdated.name: aside[backdated.name],
+        backdated.name: refused[backdated.name],
         linked.name: "it holds `course_data.py`, a link or special file",
         piped.name: "it holds `pipe`, a link or special file",
+        hard.name: "it holds `notes.txt`, a file linked from elsewhere (a hard link)",
         unparsable.name: "its name's time 'yesterday' cannot be read",
+        formula.name: f"its student id '=HYPERLINK(\"x\")' is not {students.RULE}",
     }
-    assert "says it was submitted at" in aside[backdated.name]
+    assert "says it was submitted at" in refused[backdated.name]
+    assert screening.staged == [honest.name] and screening.shared_owner is None
+    assert sorted(p.name for p in staging.iterdir()) == [honest.name]  # the copy collected
+    assert (staging / honest.name / f"{ASSIGNMENT}.ipynb").read_text() == "{}"
+
+    aside = set_aside(exchange, screening.refused)
+    assert {a.name for a in aside} == set(refused)
     left = sorted(p.name for p in exchange.inbound.iterdir() if not p.name.startswith("."))
     assert left == sorted([honest.name, other.name.replace(ASSIGNMENT, "02_manual_convolution")])
     hidden = [p.name for p in exchange.inbound.iterdir() if p.name.startswith(SET_ASIDE_PREFIX)]
     assert len(hidden) == len(aside)
-    assert screen_inbound(exchange, ASSIGNMENT) == []  # once set aside, left alone
+    again = screen_inbound(exchange, ASSIGNMENT, tmp_path / "again")
+    assert again.refused == []  # once set aside, left alone
+    newest = {ME: datetime.datetime.now(datetime.UTC).replace(tzinfo=None)}
+    assert screen_inbound(exchange, ASSIGNMENT, tmp_path / "none", collected=newest).staged == []
     trusted = submission(exchange, student="nobody")
-    assert screen_inbound(exchange, ASSIGNMENT, trust_names=True) == []
-    assert trusted.exists()
+    screening = screen_inbound(exchange, ASSIGNMENT, tmp_path / "trusted", trust_names=True)
+    assert trusted.name in screening.staged and screening.refused == []
 
 
 @pytest.mark.skipif(not IS_ROOT, reason="only root can give a file to another user")
-def test_a_file_another_user_put_into_a_submission_sets_it_aside(exchange):
+def test_a_file_another_user_put_into_a_submission_is_refused(exchange, tmp_path):
     entry = submission(exchange)
     os.chown(entry / f"{ASSIGNMENT}.ipynb", 65534, 65534)
-    [aside] = screen_inbound(exchange, ASSIGNMENT)
-    assert aside.reason == f"it holds `{ASSIGNMENT}.ipynb`, which belongs to nobody"
+    for trust_names in (False, True):
+        screening = screen_inbound(
+            exchange, ASSIGNMENT, tmp_path / str(trust_names), trust_names=trust_names
+        )
+        [refused] = screening.refused
+        assert refused.reason == f"it holds `{ASSIGNMENT}.ipynb`, which belongs to nobody"
+
+
+# --- the quick tier: collect, through nbgrader's own collect, in a course of 03 alone -------
+
+
+@pytest.fixture(scope="module")
+def empty_gradebook(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A new gradebook, made once: nbgrader runs alembic's migrations for each new one."""
+    path = tmp_path_factory.mktemp("gradebook") / "gradebook.db"
+    with Course(path.parent).gradebook():
+        pass
+    return path
+
+
+@pytest.fixture
+def course(tmp_path: Path, empty_gradebook: Path) -> Course:
+    """A course of 03 alone: its configuration, source and release, copied (no generate)."""
+    root = tmp_path / "course"
+    root.mkdir()
+    shutil.copy(REPO_ROOT / "nbgrader_config.py", root / "nbgrader_config.py")
+    shutil.copy(empty_gradebook, root / "gradebook.db")
+    for tree in ("solutions", "assignments"):
+        shutil.copytree(REPO_ROOT / tree / ASSIGNMENT, root / tree / ASSIGNMENT)
+    return Course(root)
+
+
+def handed_in(exchange: Exchange, student: str, nb: nbformat.NotebookNode) -> Path:
+    """A submission of ``nb`` in ``inbound/``, named for ``student``, made now."""
+    entry = submission(exchange, student)
+    nbformat.write(nb, str(entry / f"{ASSIGNMENT}.ipynb"))
+    return entry
+
+
+def collected_notebook(course: Course, student: str) -> Path:
+    return course.root / "submitted" / student / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+
+
+def test_what_is_collected_is_the_copy_that_was_screened(course, exchange):
+    # Is a link put in at the exact moment between the screening and the copy collected?
+    stub = samples.stub(ASSIGNMENT)
+    ana, ben = handed_in(exchange, "ana", stub), handed_in(exchange, "ben", stub)
+    solution = course.root / "solutions" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+
+    def swap() -> None:
+        (ana / f"{ASSIGNMENT}.ipynb").unlink()
+        (ana / f"{ASSIGNMENT}.ipynb").symlink_to(solution)
+        ben.rename(ben.with_name(ben.name + ".moved"))
+        ben.symlink_to(solution.parent)
+
+    racing = SwapsBeforeCopying(course.root, swap=swap)
+    collect(racing, exchange, ASSIGNMENT, trust_names=True, out=lambda line: None)
+    for student in ("ana", "ben"):
+        collected = collected_notebook(course, student)
+        assert not collected.is_symlink()
+        assert nbformat.read(str(collected), as_version=4).cells == stub.cells
+        assert b"BEGIN SOLUTION" not in collected.read_bytes()
+
+
+def test_no_timing_lets_a_link_or_a_swapped_file_into_the_staged_copy(exchange, tmp_path):
+    secret = tmp_path / "solutions" / f"{ASSIGNMENT}.ipynb"
+    secret.parent.mkdir()
+    secret.write_text("SECRET")
+    entry = submission(exchange)
+    notebook, moved = entry / f"{ASSIGNMENT}.ipynb", entry.with_name(entry.name + ".moved")
+    notebook.write_text("HONEST")
+    stop = threading.Event()
+
+    def race() -> None:  # the student, swapping as fast as they can
+        while not stop.is_set():
+            (entry / ".link").symlink_to(secret)
+            os.replace(entry / ".link", notebook)
+            (entry / ".honest").write_text("HONEST")
+            os.replace(entry / ".honest", notebook)
+            os.rename(entry, moved)
+            entry.symlink_to(secret.parent)
+            entry.unlink()
+            os.rename(moved, entry)
+
+    (tmp_path / "staged").mkdir()
+    racer = threading.Thread(target=race)
+    racer.start()
+    copied, refused = 0, 0
+    try:
+        for attempt in range(300):
+            into = tmp_path / "staged" / str(attempt)
+            try:
+                snapshot(exchange.inbound, entry.name, into, 10**6)
+            except Refused:
+                refused += 1
+                continue
+            copied += 1
+            files = list(into.rglob("*"))
+            assert not any(path.is_symlink() for path in files)
+            assert not any("SECRET" in p.read_text() for p in files if p.is_file())
+            assert (into / notebook.name).read_text() == "HONEST"
+    finally:
+        stop.set()
+        racer.join()
+    print(f"copied {copied}, refused {refused}")
+    assert copied and refused  # the race was on, both ways
+
+
+def test_an_exchange_without_the_course_is_named_with_what_to_do(course, tmp_path):
+    nowhere = Exchange(tmp_path / "nowhere", "cnn-course")
+    with pytest.raises(FileNotFoundError, match="release an assignment first"):
+        collect(course, nowhere, ASSIGNMENT, out=lambda line: None)
+
+
+def collect_command(course: Course, exchange: Exchange, *options: str) -> list[str]:
+    return ["collect", "--course", str(course.root), "--exchange", str(exchange.root), *options]
+
+
+@pytest.mark.skipif(ME in ("ana", "ben"), reason="the students must be other users than the test's")
+def test_a_shared_user_hub_is_said_once_with_the_flag_and_nothing_is_set_aside(
+    course, exchange, capsys
+):
+    entries = [handed_in(exchange, name, samples.stub(ASSIGNMENT)) for name in ("ana", "ben")]
+    assert main(collect_command(course, exchange, ASSIGNMENT)) == 1
+    said = capsys.readouterr()
+    printed = said.out + said.err
+    print(printed)
+    assert printed.count("--trust-names") == 1
+    assert f"cnn-grader collect {ASSIGNMENT} --trust-names" in printed
+    assert f"{ASSIGNMENT}: set aside" not in printed
+    assert all(entry.is_dir() for entry in entries)  # left where they were
+    assert main(collect_command(course, exchange, ASSIGNMENT, "--trust-names")) == 0
+    assert course.submitted_students(ASSIGNMENT) == ["ana", "ben"]
+
+
+def test_restore_puts_back_what_was_set_aside_and_each_line_is_said_once(course, exchange, capsys):
+    handed_in(exchange, ME, samples.stub(ASSIGNMENT))
+    for_another = handed_in(exchange, "nobody", samples.stub(ASSIGNMENT))
+    linked = handed_in(exchange, ME, samples.stub(ASSIGNMENT))
+    (linked / "course_data.py").symlink_to("/etc/passwd")
+    assert main(collect_command(course, exchange, ASSIGNMENT)) == 0
+    printed = capsys.readouterr().out
+    print(printed)
+    for entry in (for_another, linked):
+        assert printed.count(f"set aside {entry.name}:") == 1
+        assert not entry.exists()
+    assert "--restore" in printed
+    assert course.submitted_students(ASSIGNMENT) == [ME]
+
+    assert main(collect_command(course, exchange, ASSIGNMENT, "--restore", "--trust-names")) == 0
+    printed = capsys.readouterr().out
+    print(printed)
+    assert f"restored {for_another.name}" in printed and f"restored {linked.name}" in printed
+    assert for_another.is_dir()  # collected this time, where the names are trusted
+    assert course.submitted_students(ASSIGNMENT) == sorted([ME, "nobody"])
+    assert f"set aside {linked.name}: it holds `course_data.py`, a link" in printed
+
+
+needs_root = pytest.mark.skipif(
+    not IS_ROOT or shutil.which("runuser") is None,
+    reason="needs root and runuser to run commands as another user",
+)
+AS_NOBODY = ["runuser", "-u", "nobody", "--"]
+
+
+@needs_root
+def test_other_users_reach_what_a_private_folder_shows_them_and_nothing_else(tmp_path):
+    """The users of the slow tier reach the interpreter, the environment and the clone in a
+    private folder (mode 700, as ``mktemp -d`` makes it), and nothing else of it."""
+    private, clone = tmp_path / "private", tmp_path / "private" / "clone"
+    (clone / "closed").mkdir(parents=True)
+    (clone / "README").write_text("shown")
+    (clone / "link").symlink_to("README")
+    (clone / "closed" / "key").write_text("not shown")
+    (private / "other").write_text("not shown")
+    for folder in (clone / "closed", clone, private):
+        folder.chmod(0o700)
+    read = ["cat", str(clone / "README"), str(clone / "link")]
+    denied = subprocess.run([*AS_NOBODY, *read], capture_output=True, text=True, cwd="/")
+    assert "Permission denied" in denied.stderr
+
+    prefix = shown_to_others([clone])
+    shown = subprocess.run([*prefix, *AS_NOBODY, *read], capture_output=True, text=True, cwd="/")
+    assert shown.stdout == "shownshown", shown.stderr
+    beside = ["ls", "-A", str(private), str(clone / "closed")]
+    listed = subprocess.run([*prefix, *AS_NOBODY, *beside], capture_output=True, text=True, cwd="/")
+    assert listed.stdout.split() == [f"{private}:", "clone"], listed.stdout
+    assert "Permission denied" in listed.stderr  # a closed folder within stays closed
+    assert str(tmp_path) not in Path("/proc/self/mountinfo").read_text()  # no change here
+
+
+@needs_root
+def test_other_users_run_this_environments_cnn_grader_wherever_it_is_kept(tmp_path):
+    environment = ["env", "-i", f"PATH={VENV_BIN}:/usr/bin:/bin", "LANG=C.UTF-8"]
+    ran = subprocess.run(
+        [*tools_for_all(tmp_path), *AS_NOBODY, *environment, "cnn-grader", "--help"],
+        capture_output=True,
+        text=True,
+        cwd="/",
+    )
+    assert ran.returncode == 0 and "autograde" in ran.stdout, ran.stderr
 
 
 # --- the slow tier: the whole cycle, as Unix users ------------------------------------------
@@ -171,7 +397,7 @@ class User:
 
     name: str
     home: Path
-    prefix: list[str]  # python_for_all's
+    prefix: list[str]  # tools_for_all's
 
     def run(self, *command: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
         env = [
@@ -216,37 +442,15 @@ class User:
         return dict(zip(attempts, results, strict=True))
 
 
-def python_for_all(spare: Path) -> list[str]:
-    """A prefix that lets other users run this Python when it lives in a private folder.
+def tools_for_all(base: Path) -> list[str]:
+    """A prefix that lets other users run this Python, this environment's commands and the
+    repository's package, and reach ``base``, wherever they are kept.
 
-    On a JupyterHub the interpreter is installed for everyone. Here it may be
-    pyenv's, under ``/root`` (mode 700): the command then runs in a mount
-    namespace of its own (``unshare --mount``, private: the machine sees no
-    change) where that folder is an empty tmpfs holding only the
-    interpreter's installation, read-only.
+    On a JupyterHub they are installed for everyone. Here they may sit in a
+    folder only root may enter: pyenv's interpreter under ``/root``, a clone in
+    ``mktemp -d`` (mode 700). See :mod:`tests.private_folders`.
     """
-    python = Path(sys.base_prefix).resolve()
-    closed = next((p for p in reversed(python.parents) if not p.stat().st_mode & 0o001), None)
-    if closed is None:
-        return []
-    script = (
-        'set -e; mount --bind -o ro "$1" "$2"; mount -t tmpfs -o mode=0755 tmpfs "$3"; '
-        'mkdir -p "$1"; mount --bind -o ro "$2" "$1"; shift 3; exec "$@"'
-    )
-    spare.mkdir(exist_ok=True)  # a mount point for the interpreter, in the namespace only
-    return [
-        "unshare",
-        "--mount",
-        "--propagation",
-        "private",
-        "sh",
-        "-c",
-        script,
-        "sh",
-        str(python),
-        str(spare),
-        str(closed),
-    ]
+    return shown_to_others([Path(sys.base_prefix), Path(sys.prefix), REPO_ROOT, base])
 
 
 @dataclass
@@ -332,7 +536,7 @@ def cycle(unix_users) -> Cycle:
     """The whole cycle: release, fetch, submit twice, collect twice, grade, feedback."""
     base, users = unix_users
     tag = secrets.token_hex(3)
-    prefix = python_for_all(base / ".python")
+    prefix = tools_for_all(base)
     for role in ("inst", "ana", "ben", "cho", "dan"):
         users.append(useradd(f"cg{tag}-{role}", base / f"cg{tag}-{role}", prefix))
     instructor, students = users[0], {u.name.rsplit("-", 1)[1]: u for u in users[1:]}

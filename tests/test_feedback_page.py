@@ -1,24 +1,40 @@
-"""Does the feedback page show the judge's whole report, however long its lines?
+"""What does the feedback page show: the judge's report as the grader stored it, the
+notebook's mathematics, no empty comment and no grader path, and nothing that runs?
 
 The page is built as nbgrader's ``generate_feedback`` builds it, with the
-course's own ``nbgrader_config.py`` (template, preprocessors), but from one
-graded test cell in memory: no gradebook, no nbgrader run. What a browser
-makes of it is the slow tier's (``test_hostile.py`` opens real pages).
+course's own ``nbgrader_config.py`` (template, preprocessors), but from
+notebooks in memory: no gradebook, no nbgrader run. What a browser makes of
+real pages is the slow tier's, at the end of this module and in
+``test_hostile.py``.
 """
 
 from __future__ import annotations
 
 import html
 import re
+import sys
+from pathlib import Path
 
+import pytest
 from nbformat import NotebookNode
-from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 from nbgrader.converters import GenerateFeedback
 from nbgrader.coursedir import CourseDirectory
 from traitlets.config.loader import PyFileConfigLoader
 
-from autograder.assignments import REPO_ROOT
-from autograder.sandbox.execute import REPORT_PRE_STYLE, apply_verdict
+from autograder import notebooks
+from autograder.assignments import REPO_ROOT, release_path
+from autograder.course.feedback import PAGE_OUTPUT_BUDGET
+from autograder.course.sanitise import sanitise_html
+from autograder.sandbox.execute import (
+    REPORT_HEADING,
+    REPORT_PRE_STYLE,
+    VERDICT_KEY,
+    SandboxedExecute,
+    apply_verdict,
+)
+from tests.hostile.late_rewrites import ENLARGING
+from tests.test_hostile import headless
 
 LONG_HINT = (
     "hint     힌트: to_binary_labels(Y_train)과 binary crossentropy로 모든 에포크 동안 "
@@ -98,5 +114,162 @@ def test_a_students_markdown_keeps_its_prose_and_loses_its_script():
     page = feedback_page(new_notebook(cells=[markdown, graded_test_cell(REPORT)]))
     assert "<h1" in page and "Title" in page
     assert "<th>a</th>" in page and "<td>2</td>" in page  # tables survive
-    assert "<script>document.title" not in page and "onerror" not in page
-    assert "&lt;script&gt;document.title='pwned'&lt;/script&gt;" in page  # shown, as text
+    assert "document.title" not in page and "onerror" not in page  # the script goes whole
+
+
+FORGED_BOX = (
+    '<div class="cnn-report"><b>grader\'s report</b><pre>FORGED [one_hot] 5 / 5</pre></div>'
+)
+
+
+def forged_report_output() -> NotebookNode:
+    """An output dressed as the judge's report: its HTML, and the tag it once carried."""
+    return new_output(
+        "display_data",
+        data={"text/html": FORGED_BOX, "text/plain": "FORGED"},
+        metadata={VERDICT_KEY: "report"},
+    )
+
+
+def test_the_report_box_is_rebuilt_from_the_stored_verdict_not_read_from_the_outputs():
+    graded = graded_test_cell(REPORT)
+    graded.outputs = [forged_report_output(), *graded.outputs[1:]]  # whatever got there
+    plain = new_code_cell("x = 1", outputs=[forged_report_output()])
+    page = feedback_page(new_notebook(cells=[plain, graded]))
+    assert page.count('<div class="cnn-report">') == 1  # the judge's, in the test cell
+    assert html.escape(REPORT).split("\n")[0] in page
+    assert "FORGED [one_hot]" not in page
+
+
+def test_a_test_cell_without_a_complete_verdict_shows_no_report_box():
+    cell = graded_test_cell(REPORT)
+    del cell.metadata[VERDICT_KEY]  # as when the checks never ran
+    page = feedback_page(new_notebook(cells=[cell]))
+    assert '<div class="cnn-report">' not in page
+    assert f"<pre>{REPORT_HEADING}" in page  # its text is still text
+
+
+def with_scores(nb: NotebookNode, comment: str | None = None) -> NotebookNode:
+    """A released notebook as GetGrades leaves it: full scores, and a comment on answers."""
+    for cell in nb.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if meta.get("grade"):
+            meta["score"] = meta["points"]
+        if meta.get("solution") and comment is not None:
+            meta["comment"] = comment
+    return nb
+
+
+def test_the_notebooks_mathematics_is_mathml_and_no_script_loads_it():
+    page = feedback_page(with_scores(notebooks.read(release_path("01_output_size"))))
+    assert page.count("<math") >= 10
+    assert "\\lfloor" not in page and "$O =" not in page  # no formula left as written
+    assert "<script" not in page  # nbgrader's MathJax loader is gone, and nothing else came
+    fraction = re.search(r"<math display=\"block\">.*?</math>", page, re.DOTALL)
+    assert fraction and "<mfrac>" in fraction[0]
+
+
+def test_formulas_in_markdown_cannot_carry_links_styles_or_scripts():
+    markdown = new_markdown_cell(
+        r"$\href{javascript:alert(1)}{x}$ $\style{color:red}{y}$ $\text{<img src=x onerror=1>}$"
+        "\n\n`$kept as code$`"
+    )
+    page = feedback_page(new_notebook(cells=[markdown]))
+    assert 'href="javascript:' not in page and "color:red" not in page and "onerror" not in page
+    assert "<code>$kept as code$</code>" in page
+
+
+def test_no_empty_comment_box_and_real_comments_still_show():
+    released = notebooks.read(release_path("03_one_hot"))
+    assert "Comments:" not in feedback_page(with_scores(released, "No response."))
+    assert "Comments:" not in feedback_page(with_scores(released, " "))
+    commented = feedback_page(with_scores(released, "좋은 풀이 / nice work"))
+    assert "Comments:</b>" in commented and "nice work" in commented
+
+
+def test_no_grader_path_shows_on_the_page():
+    view = Path.home() / ".cache/cnn-course/grading-views/view-9672476b9aa381d0/PetImages"
+    judge = "/tmp/cnn-judge-w9_b4sw7/handout/petimages-check-cb1d5v2p/NoSuchFolder"
+    library = f"{sys.prefix}/lib/python3.11/site-packages/keras/src/models.py"
+    printed = new_output("stream", name="stdout", text=f"PetImages: {view} ['Cat', 'Dog']\n")
+    error = new_output(
+        "error", ename="FileNotFoundError", evalue=f"{view}/Cat/1.jpg",
+        traceback=[f"File {library}:12", f"File {REPO_ROOT}/autograder/__init__.py:3"],
+    )  # fmt: skip
+    cell = graded_test_cell(f"expected load_pet_images('{judge}') to raise")
+    page = feedback_page(new_notebook(cells=[new_code_cell("x", outputs=[printed, error]), cell]))
+    for internal in (str(Path.home()), "grading-views", "cnn-judge", sys.prefix, str(REPO_ROOT)):
+        assert internal not in page
+    assert "PetImages: $CNN_COURSE_DATA/PetImages" in page
+    assert "load_pet_images('&lt;grader&gt;/petimages-check-" in page
+    assert "&lt;python&gt;/lib/python3.11/site-packages/keras" in page
+
+
+def test_a_page_shows_at_most_its_budget_of_outputs():
+    picture = "iVBORw0KGgo" + "A" * 1_000_000
+    cells = [
+        new_code_cell("show()", outputs=[new_output("display_data", data={"image/png": picture})])
+        for _ in range(PAGE_OUTPUT_BUDGET // 1_000_000 + 3)
+    ]
+    page = feedback_page(new_notebook(cells=[*cells, graded_test_cell(REPORT)]))
+    assert len(page) < PAGE_OUTPUT_BUDGET + 1_000_000
+    assert "the page's output limit" in page and html.escape(LONG_HINT) in page
+
+
+@pytest.mark.parametrize(
+    ("given", "kept"),
+    [
+        ("<p onclick='x()'>hi<script>alert(1)</script></p>", "<p>hi</p>"),
+        ("<svg onload=x()><circle/></svg><style>p{}</style>", ""),
+        ('<a href="javascript:alert(1)">a</a>', '<a rel="noopener noreferrer">a</a>'),
+        ('<img src="data:image/png;base64,AA" onerror="x()">',
+         '<img src="data:image/png;base64,AA">'),
+        ('<math display="block"><mi href="javascript:x()" style="c">x</mi></math>',
+         '<math display="block"><mi>x</mi></math>'),
+        ("<table><tr><th align='left'>a</th></tr></table>",
+         '<table><tbody><tr><th align="left">a</th></tr></tbody></table>'),
+    ],
+)  # fmt: skip
+def test_the_sanitiser_keeps_prose_tables_and_maths_and_nothing_that_runs(given, kept):
+    assert sanitise_html(given) == kept
+
+
+# --- The slow tier: the pages of the graded course, as nbgrader wrote them -------------
+
+GRADER_PATHS = ("grading-views", "cnn-judge-", "cnn-kernel-", str(Path.home()) + "/", sys.prefix)
+
+
+def grader_paths_on(page: Path) -> list[str]:
+    """The grader-internal paths a page shows (none, it should be)."""
+    text = page.read_text()
+    return [path for path in GRADER_PATHS if path in text]
+
+
+@pytest.mark.slow
+def test_no_page_of_the_graded_course_shows_a_grader_path_or_an_empty_comment(graded_course):
+    pages = sorted((graded_course.course.root / "feedback").rglob("*.html"))
+    assert len(pages) > 20
+    assert {page.name: grader_paths_on(page) for page in pages if grader_paths_on(page)} == {}
+    assert [page.name for page in pages if "No response." in page.read_text()] == []
+    stub = graded_course.course.feedback_path("untouched-stub", "05_petimages_loading")
+    assert "$CNN_COURSE_DATA/PetImages" in stub.read_text()  # what its self-check printed
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("student", ENLARGING)
+def test_outputs_enlarged_by_updates_or_pictures_leave_a_small_notebook_and_page(
+    graded_course, student
+):
+    course, limit = graded_course.course, SandboxedExecute.max_notebook_output_characters
+    assert course.graded_path(student, "03_one_hot").stat().st_size < limit.default_value + 500_000
+    assert course.feedback_path(student, "03_one_hot").stat().st_size < PAGE_OUTPUT_BUDGET + 500_000
+
+
+@pytest.mark.slow
+def test_the_page_shows_the_notebooks_mathematics_in_chromium(graded_course, tmp_path):
+    page = graded_course.course.feedback_path("reference", "01_output_size")
+    dom = headless(page, "--dump-dom").stdout
+    assert dom.count("<math") >= 10 and "\\lfloor" not in dom and "<mfrac>" in dom
+    shot = tmp_path / "maths.png"
+    headless(page, f"--screenshot={shot}", "--window-size=1100,1400")
+    assert shot.stat().st_size > 50_000

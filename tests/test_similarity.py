@@ -26,6 +26,7 @@ from autograder.course.similarity import (
     compare,
     compare_all,
     fingerprint,
+    locked_cells,
     scaffolding,
     student_code,
     tokens,
@@ -102,8 +103,9 @@ def test_names_comments_and_layout_do_not_count_but_library_calls_do():
 def test_reordered_cells_and_renamed_variables_change_no_fingerprint():
     assignment = "02_manual_convolution"
     ignored = scaffolding(REPO_ROOT, assignment)
-    original = student_code(samples.submission(assignment))
-    copied = student_code(disguised_copy(samples.submission(assignment)))
+    locked = locked_cells(REPO_ROOT, assignment)
+    original = student_code(samples.submission(assignment), locked)
+    copied = student_code(disguised_copy(samples.submission(assignment)), locked)
     assert list(original) != list(copied)  # the answer cells come in another order
     assert original != dict(copied)  # with other names and comments
     assert any(renamed(src) != src for src in original.values())
@@ -116,10 +118,11 @@ def test_reordered_cells_and_renamed_variables_change_no_fingerprint():
     "assignment", ["04_mnist_cnn", "05_petimages_loading", "06_binary_crossentropy"]
 )
 def test_the_untouched_stub_has_no_fingerprint_in_any_assignment(assignment):
+    locked = locked_cells(REPO_ROOT, assignment)
     stub = fingerprint(
-        "stub", student_code(samples.stub(assignment)), scaffolding(REPO_ROOT, assignment)
+        "stub", student_code(samples.stub(assignment), locked), scaffolding(REPO_ROOT, assignment)
     )
-    reference = fingerprint("ref", student_code(samples.submission(assignment)), set())
+    reference = fingerprint("ref", student_code(samples.submission(assignment), locked), set())
     assert not stub.where and stub.coverage == 0
     assert compare(stub, reference).score == 0.0
 
@@ -160,3 +163,20 @@ def test_an_unreadable_submission_is_listed_and_a_renamed_one_compared(tmp_path)
         "evil",
         "reference",
     }
+
+
+def test_what_is_locked_is_the_instructors_word_not_the_submissions(tmp_path):
+    # A copy that marks its answer cells locked still shows them to the comparison.
+    assignment = "03_one_hot"
+    course = course_with_release(tmp_path / "course", assignment)
+    course.submit("reference", assignment, samples.submission(assignment))
+    hidden = samples.submission(assignment)
+    for cell in samples.answer_cells(hidden).values():
+        cell.metadata.nbgrader["locked"] = True
+    added = nbformat.v4.new_code_cell(samples.reference_answers(assignment)["one_hot"])
+    added.metadata["nbgrader"] = {"locked": True}  # a cell of its own, locked without an id
+    hidden.cells.append(added)
+    course.submit("hider", assignment, hidden)
+    assert main(["similarity", "--course", str(course.root), assignment]) == 0
+    [pair] = read_pairs(course.root / "similarity" / assignment / "pairs.csv")
+    assert float(pair["score"]) >= 0.95

@@ -17,7 +17,7 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_outp
 
 from autograder import assignments as registry
 from autograder import notebooks
-from autograder.assignments import solution_path
+from autograder.assignments import release_path, solution_path
 from autograder.course.grading import longest_first
 from autograder.course.intake import MAX_CELLS, notebook_from_bytes, repair_cells
 from autograder.sandbox.execute import (
@@ -26,7 +26,7 @@ from autograder.sandbox.execute import (
     SandboxedExecute,
     apply_verdict,
 )
-from autograder.sandbox.outputs import LimitOutputSize
+from autograder.sandbox.outputs import OUTPUT_OVERHEAD, LimitOutputSize, OutputBudget, output_size
 
 VERDICT = {
     "cell": "one_hot",
@@ -54,8 +54,10 @@ def test_a_complete_verdict_replaces_the_kernels_result_and_error():
     kinds = [o.output_type for o in cell.outputs]
     assert kinds == ["display_data", "execute_result"]
     assert cell.outputs[-1].data["text/plain"] == "4.0"
-    assert cell.outputs[0].metadata[VERDICT_KEY] == "report"
+    assert "[one_hot] 4 / 5" in cell.outputs[0].data["text/html"]
     assert cell.metadata[VERDICT_KEY]["earned"] == 4.0
+    assert cell.metadata[VERDICT_KEY]["report"] == "[one_hot] 4 / 5"  # the page rebuilds it
+    assert cell.outputs[0].metadata == {}  # nothing recognises the report by a tag
 
 
 def test_printing_during_the_judging_is_dropped_and_before_it_is_cut():
@@ -114,6 +116,42 @@ def test_limit_output_size_cuts_each_kind_of_text_output():
     assert LimitOutputSize(max_characters=100).preprocess_cell(markdown, {}, 0)[0].source == huge
 
 
+def test_output_size_counts_every_mimetype_and_the_metadata():
+    small = {"data": {"text/plain": "x"}, "metadata": {}}
+    picture = {"data": {"text/plain": "x", "image/png": "A" * 1000}, "metadata": {}}
+    tagged = {"data": {"text/plain": "x"}, "metadata": {"note": "B" * 1000}}
+    assert output_size(small) < 100 + OUTPUT_OVERHEAD
+    assert output_size(picture) > 1000 and output_size(tagged) > 1000
+    assert output_size({"text": "한" * 100}) >= len(("한" * 100).encode())  # never under its bytes
+
+
+def test_the_output_budget_holds_per_cell_and_for_the_whole_notebook():
+    budget = OutputBudget.start(cell_limit=100, notebook_limit=250)
+    assert budget.take(101) is None and budget.limit_reached() == "100 characters"
+    left = budget.take(80)
+    assert left is not None and left.take(30) is None  # the cell's 100
+    for _ in range(2):  # the next cells get their own 100, the notebook what it has left
+        left = left.next_cell().take(80)
+        assert left is not None
+    assert left.notebook == 10 and left.next_cell().take(20) is None
+    assert left.next_cell().limit_reached() == "250 characters in the notebook"
+
+
+def test_an_error_nbgrader_adds_from_the_reply_is_cut_to_the_limit():
+    """nbgrader appends the reply's error when no output showed it: the kernel writes it."""
+    execute = SandboxedExecute()
+    execute._budget_left = OutputBudget.start(1000, 1000)  # as preprocess sets it
+    cell = new_code_cell("raise")
+    reply = {
+        "content": {"status": "error", "ename": "E" * 500, "evalue": "v" * 5000,
+                    "traceback": ["line " * 1000] * 100}
+    }  # fmt: skip
+    execute.on_cell_executed(cell=cell, cell_index=0, execute_reply=reply)
+    (error,) = cell.outputs
+    assert error.output_type == "error"  # the cell still scores zero
+    assert len(json.dumps(error)) < 5000 and "over the grader's output limit" in error.evalue
+
+
 def _reference(assignment: str = "03_one_hot") -> NotebookNode:
     return notebooks.read(solution_path(assignment))
 
@@ -139,6 +177,28 @@ def test_repair_makes_foreign_twice_and_malformed_cells_ordinary():
     repairs = repair_cells(nb, release)
     assert len(repairs) == 2 + (notebooks.grade_id_of(copy) is not None)
     assert "nbgrader" not in nb.cells[0].metadata and "nbgrader" not in foreign.metadata
+
+
+def test_a_cell_marked_for_nbgrader_without_an_id_is_ordinary_and_nbgrader_reads_it():
+    # nbgrader's own sanitizing steps stop on such a cell and the submission is dropped.
+    from nbgrader.preprocessors import CheckCellMetadata, DeduplicateIds
+
+    release = notebooks.read(release_path("03_one_hot"))
+    nb = _reference()
+    odd = [{"locked": True}, {"grade_id": "", "locked": True}, {"solution": True}]
+    for meta in odd:
+        cell = new_code_cell("helper = 1")
+        cell.metadata["nbgrader"] = meta
+        nb.cells.insert(3, cell)
+    answer = next(c for c in nb.cells if notebooks.grade_id_of(c) == "one_hot")
+    answer.metadata["nbgrader"] = {"grade_id": "one_hot", "locked": True}  # a known cell, half
+    repairs = repair_cells(nb, release)
+    assert sum("ordinary cell" in repair for repair in repairs) == len(odd)
+    released = next(c for c in release.cells if notebooks.grade_id_of(c) == "one_hot")
+    assert answer.metadata["nbgrader"] == released.metadata["nbgrader"]  # the instructor's
+    for step in (DeduplicateIds(), CheckCellMetadata()):
+        nb, _ = step.preprocess(nb, {})
+    assert sum(notebooks.grade_id_of(c) == "one_hot" for c in nb.cells) == 1
 
 
 def _as_bytes(nb: NotebookNode) -> bytes:

@@ -9,16 +9,19 @@ from __future__ import annotations
 
 import csv
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from autograder import mistakes
-from autograder.assignments import grade_id_for
+from autograder.assignments import REPO_ROOT, grade_id_for
 from autograder.course import samples
 from autograder.course.cli import main
 from autograder.course.directory import Course, tool_environment
@@ -149,14 +152,44 @@ def test_every_command_of_the_cli_on_a_course(tmp_path, capsys):
     assert "[2/2]" in out and "slowest notebook" in out and "3.5 / 7" in out
     exchange = tmp_path / "exchange"
     assert main(["feedback", *root, ASSIGNMENT, "--release", "--exchange", str(exchange)]) == 0
+    assert f"{ASSIGNMENT}: 2 feedback page(s) written, 2 released" in capsys.readouterr().out
     assert course.feedback_path("stub", ASSIGNMENT).exists()
     assert len(list(exchange.glob("cnn-course/feedback/*.html"))) == 2
     assert main(["export", *root, "--to", str(tmp_path / "grades.csv")]) == 0
     assert (tmp_path / "grades.csv").read_text().count(ASSIGNMENT) == 2
     assert main(["report", *root, ASSIGNMENT, "--out", str(tmp_path / "report")]) == 0
     assert (tmp_path / "report" / "index.html").exists()
-    with pytest.raises(SystemExit):
-        main(["autograde", *root, "99_no_such_assignment"])
+    assert main(["autograde", *root, "99_no_such_assignment"]) == 2
+
+
+def test_a_course_folder_holding_another_copy_of_the_package_grades_with_that_copy(tmp_path):
+    """Grading from a course folder that holds its own ``autograder/`` (another checkout's)
+    with an environment installed from this one: the grader imports the folder's copy, and
+    its kernels must import that very package, start, and grade."""
+    course = Course.create(tmp_path / "course", (ASSIGNMENT,))
+    course.generate(ASSIGNMENT)
+    course.submit("reference", ASSIGNMENT, samples.submission(ASSIGNMENT))
+    for package in ("autograder", "source_data"):
+        skip = shutil.ignore_patterns("__pycache__")
+        shutil.copytree(REPO_ROOT / package, course.root / package, ignore=skip)
+    # Its own temporary folder, to see what grading leaves there: a short path, as the
+    # kernel's Unix sockets are made in it.
+    scratch = Path(tempfile.mkdtemp(prefix="cnn-"))
+    env = {**tool_environment(), "TMPDIR": str(scratch)}
+
+    def from_the_course(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, *args], cwd=course.root, env=env, capture_output=True, text=True
+        )
+
+    imported = from_the_course("-c", "import autograder; print(autograder.__file__)")
+    assert imported.stdout.strip() == str(course.root / "autograder" / "__init__.py")
+    graded = from_the_course("-m", "autograder.course.cli", "autograde", ASSIGNMENT)
+    left = [p.name for p in scratch.glob("cnn-*")]  # the kernels' and judges' folders
+    shutil.rmtree(scratch)
+    assert graded.returncode == 0, graded.stdout[-3000:] + graded.stderr[-3000:]
+    assert course.cell_scores(ASSIGNMENT) == {"reference": expected_cell_scores(ASSIGNMENT)}
+    assert left == []
 
 
 @pytest.fixture

@@ -10,22 +10,26 @@ TensorFlow's). Values must agree to a relative error (CS231n's
 version lands near 1e-16. Random cases are drawn afresh at every grading.
 
 A ``conv2d`` that hands the work to a library convolution earns none of the
-value checks: the submitted code of its cells is read for library
-convolutions and the tools that would hide one (:mod:`.source_rules`), and
-every call runs under the ``library_calls`` probe (:mod:`autograder.kernel.probes`),
-which can only take points, never give them.
+value checks: every cell the student wrote must keep to the list of modules,
+attributes and built-ins a manual convolution may use (:mod:`.allowlist`),
+and every call runs under the ``library_calls`` probe
+(:mod:`autograder.kernel.probes`), which can only take points, never give them.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import textwrap
+from functools import cache
 from typing import Any
 
 import numpy as np
 import pytest
 from numpy.lib.stride_tricks import sliding_window_view
 
+from autograder import notebooks
+from autograder.assignments import release_path
+from autograder.checks.allowlist import bound_names, unlisted_uses
 from autograder.checks.api import (
     CheckFailed,
     StudentCodeError,
@@ -37,7 +41,6 @@ from autograder.checks.api import (
     format_call,
     rel_error,
 )
-from autograder.checks.source_rules import forbidden_uses
 from autograder.kernel.probes import Probe
 
 TOLERANCE = 1e-9
@@ -53,8 +56,16 @@ POOL_EXAMPLE_OUTPUT = np.array([[6, 8], [3, 4]])
 
 
 OWN_WORK_HINT = (
-    "라이브러리 합성곱이나 getattr·importlib·eval 없이 직접 계산하세요 / multiply each window by "
-    "the kernel and sum it yourself, without a library convolution or getattr, importlib, eval"
+    "반복문과 노트북 규칙에 있는 NumPy 연산(슬라이싱, np.sum, np.pad, np.zeros, ...)만으로 "
+    "윈도우마다 곱해서 더하세요; 목록에 없는 모듈·속성·getattr·스레드는 어느 셀에서든 conv2d의 "
+    "값 점수를 잃습니다 / multiply each window by the kernel and sum it yourself, with loops and "
+    "the NumPy operations the notebook's rule lists (slicing, np.sum, np.pad, np.zeros, ...): "
+    "a module, attribute, lookup by name or thread off that list, in any cell, costs conv2d's "
+    "value points"
+)
+RULE = (
+    "{name} to compute the convolution itself, in code that keeps to the notebook's list "
+    "of modules and NumPy operations (loops, slicing, np.sum, ...)"
 )
 
 
@@ -62,26 +73,27 @@ OWN_WORK_HINT = (
 class ComputedByStudent(StudentFunction):
     """A student's function whose result only counts if no library convolution made it.
 
-    The rule is read from the submitted code of the ruled cells
-    (:mod:`.source_rules`); a library call the kernel-side probe sees
-    costs the points too. ``uses`` are the code's forbidden uses.
+    The rule is read from the submitted code of every cell the student wrote
+    (:mod:`.allowlist`); a library call the kernel-side probe sees costs the
+    points too. ``uses`` are what the code uses off the list.
     """
 
     probes: tuple[Probe, ...] = (("library_calls", {}),)
     uses: tuple[str, ...] = ()
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        more = f" and {len(self.uses) - 3} more" if len(self.uses) > 3 else ""
         expect(
             not self.uses,
-            expected=f"{self.name} to compute the convolution itself (loops or NumPy slicing)",
-            found=f"the code uses {'; '.join(self.uses[:3])}",
+            expected=RULE.format(name=self.name),
+            found=f"the code uses {'; '.join(self.uses[:3])}{more}",
             hint=OWN_WORK_HINT,
         )
         result = super().__call__(*args, **kwargs)
         called = self.observed.get("library_calls") or []
         expect(
             not called,
-            expected=f"{self.name} to compute the convolution itself (loops or NumPy slicing)",
+            expected=RULE.format(name=self.name),
             found=f"it called {', '.join(sorted(set(map(str, called)))[:3])}",
             hint=OWN_WORK_HINT,
         )
@@ -90,13 +102,21 @@ class ComputedByStudent(StudentFunction):
 
 @pytest.fixture
 def conv2d(student) -> StudentFunction:
-    """The student's conv2d, failing the check if it uses a library convolution."""
-    uses = tuple(
-        f"`{cell}` {use}"
-        for cell, source in student.sources.items()
-        for use in forbidden_uses(source)
-    )
+    """The student's conv2d, failing the value checks if any cell goes off the list."""
+    uses = tuple(unlisted_uses(student.sources, given=released_names()))
     return ComputedByStudent("conv2d", student.raw("conv2d"), uses=uses)
+
+
+@cache
+def released_names() -> frozenset[str]:
+    """The names the notebook's locked cells bind (``image`` and ``kernel`` of a self-check)."""
+    released = notebooks.read(release_path("02_manual_convolution"))
+    locked = {
+        f"locked {index}": cell.source
+        for index, cell in enumerate(released.cells)
+        if cell.cell_type == "code" and notebooks.nbgrader_meta(cell).get("locked")
+    }
+    return frozenset(bound_names(locked))
 
 
 def reference_conv2d(

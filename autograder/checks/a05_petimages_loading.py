@@ -21,13 +21,20 @@ tree is written, in a shuffled order, where the listing comes out unsorted
 returns its images out of order. Nothing in the student's process is patched
 to steer or watch it; what the checks observe, the operating system tells
 the judge (:mod:`.observe`): which files the loader opened, in what order,
-and a real Ctrl-C (SIGINT) the moment it opens one chosen file. Loaded images
+and a real Ctrl-C (SIGINT) while it opens one chosen file. Loaded images
 are matched to their files by their pixels, so that each check judges one
 thing: the labels of the images as matched, their pixels, their order.
+
+Nothing of the tree is fixed from one grading to the next but the kinds of
+file in it (:func:`build_pet_tree`): its folder, names, sizes, where each
+damaged file lies and which file is interrupted are drawn afresh, so that a
+loader that behaves well only where it recognises the grader's tree has
+nothing to recognise it by.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 import tempfile
@@ -61,6 +68,8 @@ class PetTree:
     valid: list[tuple[Path, int, np.ndarray]] = field(default_factory=list)  # sorted order
     unreadable: set[str] = field(default_factory=set)  # files a loader must report
     ignored: set[str] = field(default_factory=set)  # hidden files and folders
+    interrupt_target: Path = Path()  # the file opened when the Ctrl-C check presses Ctrl-C
+    missing: Path = Path()  # a folder that does not exist, beside the root
 
     @property
     def labels(self) -> list[int]:
@@ -92,53 +101,87 @@ def encoded(image: np.ndarray, extension: str) -> bytes:
     return data.tobytes()
 
 
+# Every kind of valid image the tree holds: its extension and how it is encoded. The
+# colour JPEGs named .jpg, which every loader reads, are where Ctrl-C may be pressed.
+COLOUR_JPEG = (".jpg", lambda g: encoded(tinted(g), ".jpg"))
+CAT_KINDS = [
+    (".JPG", lambda g: encoded(g, ".jpg")),  # grayscale, upper case
+    (".png", lambda g: encoded(with_alpha(tinted(g)), ".png")),  # RGBA
+    (".jpg", lambda g: encoded(np.dstack([g, g, g]), ".gif")),  # a GIF named .jpg
+]
+DOG_KINDS = [
+    (".jpeg", lambda g: encoded(tinted(g), ".jpg")),
+    (".png", lambda g: encoded(g.astype(np.uint16) * 257, ".png")),  # 16-bit
+    (".PNG", lambda g: encoded(g, ".png")),  # grayscale, upper case
+]
+SIDES = (30, 400)  # an image's height and width, in pixels: photo-sized at most
+
+
 def build_pet_tree(root: Path, rng: np.random.Generator) -> PetTree:
-    """Write the PetImages-like tree the checks load, its files in a shuffled order."""
+    """Write the PetImages-like tree the checks load, its files in a shuffled order.
+
+    Nothing about it is fixed but its kinds of file: the real download's class
+    folders and damage, numbered files as the real download's (four digits,
+    so that names sort alike as strings and as numbers), drawn afresh with
+    their sizes, which class holds each kind of damage, the sub-folder's name
+    and which colour JPEG is opened when Ctrl-C is pressed; the times of the
+    files are years old, as a download's are. A loader cannot tell this tree
+    by anything but what a loader must handle.
+    """
     cv2 = cv2_module()
     tree = PetTree(root)
+    numbers = iter(int(n) for n in rng.choice(np.arange(1000, 10000), size=40, replace=False))
     brightness = iter(rng.permutation(np.arange(20, 240, 20)))
     planned: list[tuple[str, bytes]] = []  # written in a shuffled order below
+    jpegs: list[Path] = []  # where Ctrl-C may be pressed
 
-    def valid(path: str, label: int, height: int, width: int, write: Callable) -> None:
+    def valid(folder: str, label: int, kind: tuple[str, Callable]) -> str:
+        extension, write = kind
+        path = f"{folder}/{next(numbers)}{extension}"
+        height, width = (int(side) for side in rng.integers(*SIDES, size=2))
         planned.append((path, write(smooth_image(int(next(brightness)), height, width, rng))))
         tree.valid.append((root / path, label, np.empty(0)))
+        return path
 
     def damaged(path: str, content: bytes, *, ignored: bool = False) -> None:
         planned.append((path, content))
         (tree.ignored if ignored else tree.unreadable).add(str(root / path))
 
-    jpeg = encoded(tinted(smooth_image(128, 60, 80, rng)), ".jpg")
-
-    # Cat (label 0): five images. Names sort the same as strings and as numbers.
-    # A colour JPEG large enough (12 megapixels) that decoding it outlasts the Ctrl-C check's
-    # signal: the interrupt lands while the loader is still inside cv2.imread of this file.
-    valid("Cat/1.jpg", 0, 3000, 4000, lambda g: encoded(tinted(g), ".jpg"))
-    valid("Cat/2.JPG", 0, 50, 50, lambda g: encoded(g, ".jpg"))  # grayscale, upper case
-    valid("Cat/3.png", 0, 90, 40, lambda g: encoded(with_alpha(tinted(g)), ".png"))  # RGBA
-    damaged("Cat/4.jpg", b"")  # 0-byte, as Cat/666.jpg in the real download
-    damaged("Cat/5.jpg", jpeg[: jpeg.index(b"\xff\xda")])  # truncated before its image data
-    valid("Cat/6.jpg", 0, 45, 70, lambda g: encoded(np.dstack([g, g, g]), ".gif"))  # a GIF
-    damaged("Cat/7.jpg", rng.bytes(2048))  # random bytes
-    valid("Cat/8.jpg", 0, 200, 150, lambda g: encoded(tinted(g), ".jpg"))  # large
-    damaged("Cat/Thumbs.db", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + rng.bytes(1024))
-    damaged("Cat/.DS_Store", b"\x00\x00\x00\x01Bud1" + rng.bytes(512), ignored=True)
-    planned.append(("Cat/extra/8.jpg", jpeg))  # a folder inside a class folder, with an image
-    tree.ignored.add(str(root / "Cat/extra"))
-
-    # Dog (label 1): three images.
-    valid("Dog/1.jpeg", 1, 120, 120, lambda g: encoded(tinted(g), ".jpg"))
-    valid("Dog/2.png", 1, 64, 48, lambda g: encoded(g.astype(np.uint16) * 257, ".png"))  # 16-bit
-    damaged("Dog/3.jpg", "강아지 사진이 아닙니다 / not a picture\n".encode())  # a text file
-    valid("Dog/4.PNG", 1, 30, 30, lambda g: encoded(g, ".png"))  # small, upper case
-    damaged("Dog/Thumbs.db", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + rng.bytes(1024))
-    damaged("Dog/._5.jpg", b"\x00\x05\x16\x07" + rng.bytes(256), ignored=True)  # AppleDouble
+    cats = int(rng.integers(2, 4))  # colour JPEGs in Cat, and fewer in Dog: classes differ
+    dogs = int(rng.integers(1, cats))
+    for folder, label, kinds, colour in (("Cat", 0, CAT_KINDS, cats), ("Dog", 1, DOG_KINDS, dogs)):
+        for kind in [*kinds, *[COLOUR_JPEG] * colour]:
+            path = valid(folder, label, kind)
+            if kind is COLOUR_JPEG:
+                jpegs.append(root / path)
+        damaged(f"{folder}/Thumbs.db", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + _noise(rng))
+    height, width = (int(side) for side in rng.integers(*SIDES, size=2))
+    jpeg = encoded(tinted(smooth_image(128, height, width, rng)), ".jpg")
+    for name, content, ignored in [
+        (f"{next(numbers)}.jpg", b"", False),  # 0-byte, as Cat/666.jpg in the download
+        (f"{next(numbers)}.jpg", jpeg[: jpeg.index(b"\xff\xda")], False),  # truncated
+        (f"{next(numbers)}.jpg", _noise(rng), False),  # random bytes
+        (f"{next(numbers)}.jpg", "강아지 사진이 아닙니다 / not a picture\n".encode(), False),
+        (".DS_Store", b"\x00\x00\x00\x01Bud1" + _noise(rng), True),
+        (f"._{next(numbers)}.jpg", b"\x00\x05\x16\x07" + _noise(rng), True),  # AppleDouble
+    ]:
+        damaged(f"{rng.choice(CLASS_NAMES)}/{name}", content, ignored=ignored)
+    # A folder inside a class folder, holding an image named like one beside the folder.
+    _, label, _ = tree.valid[int(rng.integers(len(tree.valid)))]
+    sub = f"{CLASS_NAMES[label]}/{next(numbers)}"
+    twin = next(p for p, lab, _ in tree.valid if lab == label)
+    planned.append((f"{sub}/{twin.name}", jpeg))
+    tree.ignored.add(str(root / sub))
 
     for name in CLASS_NAMES:  # created in order: a newest-first listing shows Dog first
         (root / name).mkdir(parents=True)
-    (root / "Cat/extra").mkdir()
+    (root / sub).mkdir()
     for index in rng.permutation(len(planned)):
         path, content = planned[int(index)]
         (root / path).write_bytes(content)
+    _age(root, rng)
+    tree.interrupt_target = jpegs[int(rng.integers(len(jpegs)))]
+    tree.missing = root.parent / str(next(numbers))
     # Each file's own pixels, as lossy JPEG and palette GIF encoding left them.
     tree.valid = sorted(
         (
@@ -150,6 +193,18 @@ def build_pet_tree(root: Path, rng: np.random.Generator) -> PetTree:
     return tree
 
 
+def _noise(rng: np.random.Generator) -> bytes:
+    return rng.bytes(int(rng.integers(256, 4096)))
+
+
+def _age(root: Path, rng: np.random.Generator) -> None:
+    """Give every file and folder of the tree a time years back, as a download has."""
+    paths = sorted(root.rglob("*"), key=lambda p: -len(p.parts))  # a folder after its files
+    for path in [*paths, root]:
+        when = float(rng.uniform(1.4e9, 1.6e9))  # 2014 to 2020
+        os.utime(path, (when, when))
+
+
 def lists_unsorted(root: Path) -> bool:
     """Whether the tree's folders list their entries out of sorted order."""
     return all(os.listdir(folder) != sorted(os.listdir(folder)) for folder in tree_folders(root))
@@ -159,24 +214,33 @@ def tree_folders(root: Path) -> list[Path]:
     return [root, *(root / name for name in CLASS_NAMES)]
 
 
-@pytest.fixture(scope="module")
-def pet_tree(seed: int) -> Iterator[PetTree]:
-    """The generated tree, shared by the module's checks, removed afterwards.
+@contextlib.contextmanager
+def generated_pet_tree(seed: int) -> Iterator[PetTree]:
+    """The tree of one grading, in a private temporary folder, removed afterwards.
 
-    A private temporary folder rather than pytest's numbered ``tmp_path``
-    folders, which concurrent grading kernels would share and prune: in the
-    judge, the folder its kernel can read (a tmpfs). Elsewhere, where the
-    temporary folder lists sorted, ``/dev/shm``.
+    The folder is named as any temporary folder (``tmp...``), the tree in it
+    ``PetImages`` as the real one. In the judge the temporary folder is the one
+    its kernel can read; elsewhere, where it lists sorted, ``/dev/shm``. A tree
+    that happens to list sorted is drawn again. Not pytest's numbered
+    ``tmp_path`` folders, which concurrent grading kernels would share and prune.
     """
     rng = np.random.default_rng([seed, 5])
     for base in dict.fromkeys([tempfile.gettempdir(), "/dev/shm"]):
-        with tempfile.TemporaryDirectory(prefix="petimages-check-", dir=base) as scratch:
-            os.chmod(scratch, 0o755)  # the student's kernel, another user, reads it
-            tree = build_pet_tree(Path(scratch) / "PetImages", rng)
-            if lists_unsorted(tree.root):
-                yield tree
-                return
+        for _ in range(3):
+            with tempfile.TemporaryDirectory(dir=base) as scratch:
+                os.chmod(scratch, 0o755)  # the student's kernel, another user, reads it
+                tree = build_pet_tree(Path(scratch) / "PetImages", rng)
+                if lists_unsorted(tree.root):
+                    yield tree
+                    return
     raise RuntimeError("no folder here lists files unsorted, which the order check needs")
+
+
+@pytest.fixture(scope="module")
+def pet_tree(seed: int) -> Iterator[PetTree]:
+    """The generated tree, shared by the module's checks."""
+    with generated_pet_tree(seed) as tree:
+        yield tree
 
 
 def watched_load(student: Any, tree: PetTree, **kwargs: Any) -> tuple[Any, list[Path]]:
@@ -386,7 +450,7 @@ def test_ignores_hidden_files_and_folders(loaded, pet_tree):
 @check(points=1, cell="robust_loading")
 def test_missing_folder_raises_file_not_found(student, pet_tree):
     """없는 폴더 → FileNotFoundError / a missing folder raises FileNotFoundError"""
-    missing = pet_tree.root.parent / "NoSuchFolder"
+    missing = pet_tree.missing
     call = f"load_pet_images({str(missing)!r})"
     try:
         result = student.load_pet_images(str(missing))
@@ -414,7 +478,7 @@ def test_missing_folder_raises_file_not_found(student, pet_tree):
 @check(points=1, cell="robust_loading")
 def test_keyboard_interrupt_reaches_the_caller(student, pet_tree):
     """Ctrl-C(KeyboardInterrupt)는 삼키지 않기 / KeyboardInterrupt is not swallowed"""
-    target = pet_tree.valid[0][0]  # Cat/1.jpg, which every loader reads
+    target = pet_tree.interrupt_target  # a colour .jpg, which every loader reads
     loader = dataclasses.replace(student.load_pet_images, report_interrupts=True)
     # Ctrl-C for real: a SIGINT to the student's process as the file is opened.
     with OpenedFiles(tree_folders(pet_tree.root), (target, loader.process_id)) as watch:

@@ -8,6 +8,7 @@ it takes seconds to load, and the NumPy assignments never need it.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -157,6 +158,23 @@ def expect_within_budget(student: Any, name: str) -> None:
     )
 
 
+def own_training_findings(sources: Mapping[str, str]) -> list[str]:
+    """Where the notebook's cells break :data:`source_rules.OWN_TRAINING`, cell by cell,
+    and its literal data over the budget, all cells together."""
+    from autograder.checks.source_rules import OWN_TRAINING, forbidden_uses, literal_characters
+
+    uses = [
+        f"`{cell}` {use}"
+        for cell, source in sources.items()
+        for use in forbidden_uses(source, OWN_TRAINING)
+    ]
+    literal = sum(literal_characters(source) for source in sources.values())
+    budget = OWN_TRAINING.literal_budget or 0
+    if literal > budget:
+        uses.append(f"{literal:,} characters of literal data in all (at most {budget:,})")
+    return uses
+
+
 def expect_own_model(
     student: Any, trained: str, builder: str, sample: tuple[np.ndarray, np.ndarray], floor: float
 ) -> None:
@@ -169,17 +187,7 @@ def expect_own_model(
     ``floor`` on ``sample`` (images and labels the kernel never saw): a model
     that knows the answers before it is trained did not learn them.
     """
-    from autograder.checks.source_rules import OWN_TRAINING, forbidden_uses, literal_characters
-
-    uses = [
-        f"`{cell}` {use}"
-        for cell, source in student.sources.items()
-        for use in forbidden_uses(source, OWN_TRAINING)
-    ]
-    literal = sum(literal_characters(source) for source in student.sources.values())
-    budget = OWN_TRAINING.literal_budget or 0
-    if literal > budget:
-        uses.append(f"{literal:,} characters of literal data in all (at most {budget:,})")
+    uses = own_training_findings(student.sources)
     expect(
         not uses,
         expected="weights learnt by fit in this notebook, with no weights or data loaded or "

@@ -19,9 +19,15 @@ apart by the folders' modes alone, so :func:`check` holds them to these:
 
 nbgrader's ``collect`` trusts the names in ``inbound/``: a student can submit
 in another's name (``nbgrader submit --student``), and nbgrader only warns.
-:func:`screen_inbound` sets such entries aside first, with anything else a
-student could put there to make ``collect`` follow a link, read a file it
-should not, or stop for everyone (see :func:`rejection`).
+It also copies each submission as it finds it at that moment, following
+links. :func:`collect` therefore never lets nbgrader read ``inbound/``: it
+copies each submission, without following links, into a private staging
+exchange, screens the copy there (:func:`screen_inbound`) and has nbgrader
+collect from the staging exchange, so that what is collected is what was
+screened. What the screen refuses (another's name, a link, a special or
+unreadable file, a name nbgrader cannot parse, a changed or backdated
+submission) is set aside in ``inbound/`` under a hidden name, and
+:func:`restore` puts it back.
 """
 
 from __future__ import annotations
@@ -31,14 +37,16 @@ import fnmatch
 import json
 import os
 import pwd
+import shutil
 import stat
 import subprocess
 import sys
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
-from pathlib import Path
+import tempfile
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
 
-from autograder.course import intake
+from autograder.course import intake, students
 from autograder.course.directory import Course, NbgraderFailed, tool_environment
 from autograder.course.grading import format_duration, text_table
 
@@ -252,6 +260,44 @@ def plural(count: int, noun: str) -> str:
     return f"{count} {noun}{'s' * (count != 1)}"
 
 
+class Refused(Exception):
+    """Why collect does not take a submission; ``owner`` names who owns it when that is why."""
+
+    def __init__(self, reason: str, owner: str | None = None) -> None:
+        super().__init__(reason)
+        self.reason, self.owner = reason, owner
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """A submission in ``inbound/`` that collect does not take, and why."""
+
+    name: str
+    student: str
+    reason: str
+    owner: str | None = None  # its owner, when it is refused for not being the student's
+
+
+@dataclass(frozen=True)
+class Screening:
+    """What one collect found in ``inbound/``: the copies it took, and what it refused."""
+
+    staged: list[str]  # names of the submissions copied into the staging folder
+    refused: list[Refusal]
+
+    @property
+    def shared_owner(self) -> str | None:
+        """The one Unix user that owns every submission, none of them named for it, when that
+        is how a hub whose students all share one user id looks (or root's): nothing was taken,
+        each was refused for its owner alone, and they are named for two students or more."""
+        owners = {r.owner for r in self.refused}
+        if self.staged or not self.refused or None in owners or len(owners) != 1:
+            return None
+        [owner] = owners
+        many = len({r.student for r in self.refused}) > 1
+        return owner if owner is not None and (many or owner == "root") else None
+
+
 @dataclass(frozen=True)
 class SetAside:
     """A submission in ``inbound/`` that collect leaves alone, and why."""
@@ -262,63 +308,96 @@ class SetAside:
 
 
 def screen_inbound(
-    exchange: Exchange, assignment: str, *, trust_names: bool = False
-) -> list[SetAside]:
-    """Set aside every submission of ``assignment`` that ``nbgrader collect`` must not take.
+    exchange: Exchange,
+    assignment: str,
+    staging: Path,
+    *,
+    trust_names: bool = False,
+    collected: Mapping[str, datetime.datetime | None] | None = None,
+) -> Screening:
+    """Copy each submission of ``assignment`` that collect could take into ``staging`` (the
+    ``inbound/`` of a private exchange), screened as copied; refuse the others.
 
-    ``trust_names`` skips the checks that a submission's owner and times
-    match its name, for exchanges where every student is the same Unix user
-    (containers on a hub) or whose clocks disagree.
+    A submission is copied without following links (:func:`snapshot`), and its
+    copy is what is screened (:func:`screened`) and then collected: nothing a
+    student does in ``inbound/`` meanwhile reaches it. Only submissions newer
+    than what is already collected of their student (``collected``, the time
+    of each student's collected submission) are read, as ``nbgrader collect
+    --update`` would take no other. ``trust_names`` skips the checks that a
+    submission's owner and times match its name, for exchanges where every
+    student is the same Unix user (notebooks on a hub) or whose clocks disagree.
     """
-    aside: list[SetAside] = []
-    if not exchange.inbound.is_dir():
-        return aside  # nbgrader's collect says the course is not there
+    staged: list[str] = []
+    refused: list[Refusal] = []
+    staging.mkdir(parents=True, exist_ok=True)
     for name in sorted(os.listdir(exchange.inbound)):
         if name.startswith(".") or not fnmatch.fnmatchcase(name, f"*+{assignment}+*"):
             continue  # nbgrader's glob skips hidden names, ours among them
-        reason = rejection(exchange.inbound / name, assignment, exchange.max_dir_bytes, trust_names)
-        if reason:
-            aside.append(SetAside(name, reason, _hide(exchange.inbound / name)))
-    return aside
+        try:
+            student, claimed = parsed_name(name, assignment)
+            earlier = (collected or {}).get(student)
+            if earlier is not None and claimed <= earlier:
+                continue  # not newer than what is collected: nbgrader would not take it
+            screened(exchange, name, staging / name, claimed, trust_names)
+            staged.append(name)
+        except Refused as refusal:
+            shutil.rmtree(staging / name, ignore_errors=True)
+            student = name.rsplit("+", 3)[0]
+            refused.append(Refusal(name, student, refusal.reason, refusal.owner))
+    return Screening(staged, refused)
 
 
-def rejection(entry: Path, assignment: str, max_bytes: int, trust_names: bool) -> str | None:
-    """Why ``nbgrader collect`` must not take this submission folder, or None.
-
-    Its name must read as ``student+assignment+time[+random]`` as nbgrader
-    parses it. It must be a real folder of regular files and folders, all
-    readable (nbgrader follows links, stops at a named pipe or an unreadable
-    file, and stops the whole collect at a name it cannot parse or a folder
-    over ``max_dir_size``). Unless ``trust_names``: it and everything in it
-    belong to the student it is named for, and its ``timestamp.txt`` says
-    the time of its name, within :data:`CLOCK_TOLERANCE` of when its files
-    were last changed (their ``ctime``, which no user can set), so nobody
-    submits in another's name, changes a submission later, or backdates it.
-    """
+def parsed_name(name: str, assignment: str) -> tuple[str, datetime.datetime]:
+    """The student and the time a submission's name claims, as nbgrader parses it
+    (``student+assignment+time[+random]``); :class:`Refused` if it cannot be read."""
     from nbgrader.utils import parse_utc
 
-    parts = entry.name.rsplit("+", 3)
-    if len(parts) < 3 or parts[1] != assignment or not parts[0]:
-        return "its name is not student+assignment+time"
-    student, claimed = parts[0], _time(parse_utc, parts[2])
+    parts = name.rsplit("+", 3)
+    if len(parts) < 3 or parts[1] != assignment or not parts[0] or not parts[0].isprintable():
+        raise Refused("its name is not student+assignment+time")
+    if not students.is_safe_student_id(parts[0]):
+        raise Refused(f"its student id {parts[0][:40]!r} is not {students.RULE}")
+    claimed = _time(parse_utc, parts[2])
     if claimed is None:
-        return f"its name's time {parts[2][:40]!r} cannot be read"
-    info = entry.lstat()
-    if not stat.S_ISDIR(info.st_mode):
-        return "it is not a folder (a link or a file)"
-    if not trust_names and _user(info.st_uid) != student:
-        return f"named for {student} but owned by {_user(info.st_uid)}"
-    problem, latest_change = _walk(entry, info, max_bytes, trust_names)
-    if problem or trust_names:
-        return problem
-    if _time(parse_utc, _head(entry / "timestamp.txt")) != claimed:
-        return "its timestamp.txt does not say the time in its name"
-    changed = datetime.datetime.fromtimestamp(latest_change, datetime.UTC).replace(tzinfo=None)
+        raise Refused(f"its name's time {parts[2][:40]!r} cannot be read")
+    return parts[0], claimed
+
+
+def screened(
+    exchange: Exchange, name: str, into: Path, claimed: datetime.datetime, trust_names: bool
+) -> None:
+    """Copy one submission into ``into`` and screen the copy; :class:`Refused` if collect must
+    not take it.
+
+    It must be a real folder of regular files and folders, all readable, at
+    most ``max_dir_size`` in all (nbgrader follows links, stops at a named pipe
+    or an unreadable file, and stops the whole collect at a folder over its
+    size), every file belonging to whoever owns the folder. Unless
+    ``trust_names``: the folder belongs to the student it is named for, and its
+    ``timestamp.txt`` says the time of its name, within :data:`CLOCK_TOLERANCE`
+    of when its files were last changed (their ``ctime``, which no user can
+    set), so nobody submits in another's name, changes a submission later, or
+    backdates it.
+    """
+    student = name.rsplit("+", 3)[0]
+    copy = snapshot(
+        exchange.inbound, name, into, exchange.max_dir_bytes, None if trust_names else student
+    )
+    if copy.strangers:
+        shown, uid = copy.strangers[0]
+        raise Refused(f"it holds `{shown}`, which belongs to {_user(uid)}")
+    if trust_names:
+        return
+    from nbgrader.utils import parse_utc
+
+    if _time(parse_utc, _head(into / "timestamp.txt")) != claimed:
+        raise Refused("its timestamp.txt does not say the time in its name")
+    changed = datetime.datetime.fromtimestamp(copy.latest_change, datetime.UTC).replace(tzinfo=None)
     if abs(changed - claimed) > CLOCK_TOLERANCE:
-        return f"it says it was submitted at {claimed:%Y-%m-%d %H:%M:%S} UTC, but its files " + (
-            f"were last changed at {changed:%Y-%m-%d %H:%M:%S} UTC"
+        raise Refused(
+            f"it says it was submitted at {claimed:%Y-%m-%d %H:%M:%S} UTC, but its files were "
+            f"last changed at {changed:%Y-%m-%d %H:%M:%S} UTC"
         )
-    return None
 
 
 def _time(parse_utc: Callable[[str], datetime.datetime], text: str) -> datetime.datetime | None:
@@ -329,40 +408,149 @@ def _time(parse_utc: Callable[[str], datetime.datetime], text: str) -> datetime.
 
 
 def _head(path: Path) -> str:
-    """The start of a file :func:`_walk` found regular and readable, or "" if there is none."""
-    if not path.is_file():
+    """The start of a file of a staged copy (regular, the grader's own), or "" if none."""
+    if not path.is_file() or path.is_symlink():
         return ""
     with open(path, "rb") as handle:
         return handle.read(100).decode(errors="replace")
 
 
-def _walk(
-    entry: Path, info: os.stat_result, max_bytes: int, trust: bool
-) -> tuple[str | None, float]:
-    """A problem with what the folder holds, if any, and the latest ``ctime`` in it."""
-    latest, size, count, folders = info.st_ctime, 0, 0, [(entry, info)]
-    while folders:
-        folder, _ = folders.pop()
-        shown = folder.relative_to(entry)
-        if not os.access(folder, os.R_OK | os.X_OK):
-            return f"`{shown}` cannot be read by the instructor", latest
-        with os.scandir(folder) as listing:
-            members = [(Path(m.path), m.stat(follow_symlinks=False)) for m in listing]
-        for path, member in members:
-            count += 1
-            latest, size = max(latest, member.st_ctime), size + member.st_size
-            shown = path.relative_to(entry)
-            if count > MAX_ENTRIES or size > max_bytes:
-                return f"it holds more than {MAX_ENTRIES} files or {max_bytes:,} bytes", latest
-            if stat.S_ISDIR(member.st_mode):
-                folders.append((path, member))
-            elif not stat.S_ISREG(member.st_mode):
-                return f"it holds `{shown}`, a link or special file", latest
-            elif not os.access(path, os.R_OK):
-                return f"`{shown}` cannot be read by the instructor", latest
-            if not trust and member.st_uid != info.st_uid:
-                return f"it holds `{shown}`, which belongs to {_user(member.st_uid)}", latest
-    return None, latest
+@dataclass
+class Snapshot:
+    """A submission as copied out of ``inbound/``, described by the very files copied."""
+
+    folder: Path
+    owner: int  # the submission folder's
+    latest_change: float = 0.0  # the latest ctime of the folder and of what it holds
+    strangers: list[tuple[str, int]] = field(default_factory=list)  # (path, owner) not the owner's
+    entries: int = 0
+    size: int = 0
+
+
+def snapshot(
+    inbound: Path, name: str, into: Path, max_bytes: int, student: str | None = None
+) -> Snapshot:
+    """Copy the submission ``inbound/name`` into ``into``, never following a link.
+
+    Every folder and file is opened without following links (``O_NOFOLLOW``,
+    relative to its opened parent), checked on the open descriptor (``fstat``)
+    and read from it, so what is copied is what was checked, whatever is
+    swapped in the exchange meanwhile; a file that changes while it is read is
+    refused. :class:`Refused` at the first thing collect must not take: a link,
+    a special or unreadable file, a file also linked elsewhere, too many files
+    or bytes, folders nested too deep; and, given ``student``, a folder that
+    is not theirs (before anything in it is read).
+    """
+    top = _opened(inbound, name, os.O_DIRECTORY, PurePosixPath("."))
+    try:
+        info = os.fstat(top)
+        owner = _user(info.st_uid)
+        if student is not None and owner != student:
+            raise Refused(f"named for {student} but owned by {owner}", owner)
+        copy = Snapshot(into, info.st_uid, info.st_ctime)
+        _copy_folder(top, into, PurePosixPath(), copy, max_bytes, 0)
+        return copy
+    finally:
+        os.close(top)
+
+
+MAX_DEPTH = 32  # folders inside one submission in the exchange
+NOT_FOLLOWED = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC
+
+
+def _opened(parent: Path | int, name: str, flags: int, shown: PurePosixPath) -> int:
+    """``name`` in ``parent`` (a path or an open folder) opened without following a link."""
+    try:
+        if isinstance(parent, int):
+            return os.open(name, NOT_FOLLOWED | flags, dir_fd=parent)
+        return os.open(parent / name, NOT_FOLLOWED | flags)
+    except FileNotFoundError:
+        raise Refused(f"`{shown}` was removed while it was collected") from None
+    except PermissionError:
+        raise Refused(f"`{shown}` cannot be read by the instructor") from None
+    except OSError:  # ELOOP: a link; ENOTDIR: a file where a folder was; ENXIO: a socket
+        if shown == PurePosixPath("."):
+            raise Refused("it is not a folder (a link or a file)") from None
+        raise Refused(f"it holds `{shown}`, a link or special file") from None
+
+
+def _copy_folder(
+    fd: int, into: Path, shown: PurePosixPath, copy: Snapshot, max_bytes: int, depth: int
+) -> None:
+    into.mkdir(mode=0o755)
+    with os.scandir(fd) as listing:
+        names = sorted(entry.name for entry in listing)
+    for name in names:
+        path = shown / name
+        copy.entries += 1
+        if copy.entries > MAX_ENTRIES:
+            raise Refused(f"it holds more than {MAX_ENTRIES} files or {max_bytes:,} bytes")
+        try:
+            kind = os.stat(name, dir_fd=fd, follow_symlinks=False).st_mode
+        except FileNotFoundError:
+            raise Refused(f"`{path}` was removed while it was collected") from None
+        if stat.S_ISDIR(kind) and depth < MAX_DEPTH:
+            sub = _opened(fd, name, os.O_DIRECTORY, path)
+            try:
+                _note(copy, path, os.fstat(sub))
+                _copy_folder(sub, into / name, path, copy, max_bytes, depth + 1)
+            finally:
+                os.close(sub)
+        elif stat.S_ISDIR(kind):
+            raise Refused(f"its folders are nested more than {MAX_DEPTH} deep")
+        elif stat.S_ISREG(kind):
+            _copy_file(fd, name, into / name, path, copy, max_bytes)
+        else:
+            raise Refused(f"it holds `{path}`, a link or special file")
+
+
+def _copy_file(
+    parent: int, name: str, into: Path, shown: PurePosixPath, copy: Snapshot, max_bytes: int
+) -> None:
+    fd = _opened(parent, name, 0, shown)
+    try:
+        before = os.fstat(fd)
+        if not stat.S_ISREG(before.st_mode):
+            raise Refused(f"it holds `{shown}`, a link or special file")
+        if before.st_nlink != 1:
+            raise Refused(f"it holds `{shown}`, a file linked from elsewhere (a hard link)")
+        copy.size += before.st_size
+        if copy.size > max_bytes:
+            raise Refused(f"it holds more than {MAX_ENTRIES} files or {max_bytes:,} bytes")
+        written = 0
+        with open(into, "xb") as out:
+            while chunk := os.read(fd, min(2**20, before.st_size + 1 - written)):
+                written += out.write(chunk)
+                if written > before.st_size:
+                    break
+        after = os.fstat(fd)
+        if written != before.st_size or _state(after) != _state(before):
+            raise Refused(f"`{shown}` changed while it was collected")
+        _note(copy, shown, after)
+    finally:
+        os.close(fd)
+
+
+def _state(info: os.stat_result) -> tuple[int, int, int, int]:
+    return info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns
+
+
+def _note(copy: Snapshot, shown: PurePosixPath, info: os.stat_result) -> None:
+    copy.latest_change = max(copy.latest_change, info.st_ctime)
+    if info.st_uid != copy.owner:
+        copy.strangers.append((str(shown), info.st_uid))
+
+
+def set_aside(exchange: Exchange, refused: list[Refusal]) -> list[SetAside]:
+    """Rename each refused submission to a hidden name beside it, which collect ignores."""
+    aside = []
+    for refusal in refused:
+        entry = exchange.inbound / refusal.name
+        try:
+            aside.append(SetAside(refusal.name, refusal.reason, _hide(entry)))
+        except FileNotFoundError:  # its student took it away: nothing to keep, but say why
+            aside.append(SetAside(refusal.name, f"{refusal.reason} (it is gone since)", entry))
+    return aside
 
 
 def _hide(entry: Path) -> Path:
@@ -373,6 +561,23 @@ def _hide(entry: Path) -> Path:
             os.rename(entry, hidden)
             return hidden
     raise OSError(f"no room to set {entry} aside")
+
+
+def restore(exchange: Exchange, assignment: str) -> list[str]:
+    """Put every submission of ``assignment`` that collect set aside back under its own name
+    in ``inbound/`` (where collect screens it again); return the names."""
+    restored: list[str] = []
+    if not exchange.inbound.is_dir():
+        return restored
+    for hidden in sorted(os.listdir(exchange.inbound)):
+        number, _, name = hidden.removeprefix(SET_ASIDE_PREFIX).partition("+")
+        ours = hidden.startswith(SET_ASIDE_PREFIX) and number.isdigit()
+        if not ours or not fnmatch.fnmatchcase(name, f"*+{assignment}+*"):
+            continue
+        if not os.path.lexists(exchange.inbound / name):
+            os.rename(exchange.inbound / hidden, exchange.inbound / name)
+            restored.append(name)
+    return restored
 
 
 STATUSES = ("new", "updated", "unchanged")  # a later submission updates an earlier one
@@ -391,11 +596,15 @@ class Collected:
 
 @dataclass(frozen=True)
 class Collection:
-    """What one collect of an assignment found: the students' submissions, and those set aside."""
+    """What one collect of an assignment found: the students' submissions, those set aside,
+    and the one Unix user owning every submission when it looks like a shared-user hub."""
 
     assignment: str
     students: list[Collected]
     set_aside: list[SetAside]
+    shared_owner: str | None = (
+        None  # its submissions are left in place, neither taken nor set aside
+    )
 
 
 def collect(
@@ -404,17 +613,47 @@ def collect(
     assignment: str,
     *,
     trust_names: bool = False,
+    restore_first: bool = False,
     out: Callable[[str], None] = print,
 ) -> Collection:
     """Each student's latest submission into ``submitted/`` (``nbgrader collect --update``),
-    after :func:`screen_inbound`, then made gradable by the intake, as autograde does."""
-    aside = screen_inbound(exchange, assignment, trust_names=trust_names)
-    for entry in aside:
-        out(f"{assignment}: set aside {entry.name}: {entry.reason}")
+    then made gradable by the intake, as autograde does.
+
+    Submissions are copied, without following links, into a private staging
+    exchange in the course folder and screened there (:func:`screen_inbound`);
+    nbgrader collects from that staging exchange, so what is collected is the
+    copy that was screened. What the screen refuses is set aside in ``inbound/``
+    under a hidden name (:func:`set_aside`), unless every submission belongs to
+    one Unix user that none is named for (a hub whose students share one user
+    id): those stay where they are, and :attr:`Collection.shared_owner` says so.
+    ``restore_first`` first puts back what earlier collects set aside (:func:`restore`).
+    """
+    if not exchange.inbound.is_dir():
+        raise FileNotFoundError(
+            f"the exchange {exchange.root} has no course {exchange.course_id!r} (no "
+            f"{exchange.inbound}): release an assignment first (cnn-grader release), or name "
+            "the exchange the students use (--exchange)"
+        )
+    if restore_first:
+        for name in restore(exchange, assignment):
+            out(f"{assignment}: restored {name}")
     before = {
         s: course.submission_time(s, assignment) for s in course.submitted_students(assignment)
     }
-    course.collect(assignment, exchange.root)
+    staging = Path(tempfile.mkdtemp(prefix=".collect-staging-", dir=course.root))
+    try:
+        inbound = staging / exchange.course_id / "inbound"
+        screening = screen_inbound(
+            exchange, assignment, inbound, trust_names=trust_names, collected=before
+        )
+        shared = screening.shared_owner
+        aside = [] if shared else set_aside(exchange, screening.refused)
+        for entry in aside:
+            out(f"{assignment}: set aside {entry.name}: {entry.reason}")
+        if screening.staged:
+            course.collect(assignment, staging)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
     due = course.duedate(assignment)
     students = course.submitted_students(assignment)
     collected = []
@@ -427,7 +666,7 @@ def collect(
         late = (submitted - due).total_seconds() if due and submitted and submitted > due else 0.0
         collected.append(Collected(student, status, submitted, late, note))
         out(f"[{i}/{len(students)}] {assignment} {student}: {describe(collected[-1])}")
-    return Collection(assignment, collected, aside)
+    return Collection(assignment, collected, aside, shared)
 
 
 def describe(entry: Collected) -> str:
@@ -443,9 +682,9 @@ def describe(entry: Collected) -> str:
 
 
 def collect_summary(collections: list[Collection]) -> str:
-    """Per assignment: students collected, new, updated, unchanged, late, set aside; then why."""
+    """Per assignment: students collected, new, updated, unchanged, late, set aside; then
+    where what was set aside is kept (each one's line was said as it was set aside)."""
     lines = [["assignment", "students", "new", "updated", "unchanged", "late", "set aside"]]
-    details = []
     for c in collections:
         counts = [
             len(c.students),
@@ -454,7 +693,28 @@ def collect_summary(collections: list[Collection]) -> str:
             len(c.set_aside),
         ]
         lines.append([c.assignment, *map(str, counts)])
-        details += [f"{c.assignment}: set aside {a.name}: {a.reason}" for a in c.set_aside]
-    if details:
-        details.insert(0, f"(kept in inbound/ as {SET_ASIDE_PREFIX}<n>+<name>)")
-    return "\n".join([text_table(lines), *details])
+    kept = [c.assignment for c in collections if c.set_aside]
+    if not kept:
+        return text_table(lines)
+    return (
+        f"{text_table(lines)}\n(set aside: kept in inbound/ as {SET_ASIDE_PREFIX}<n>+<name>; "
+        f"`cnn-grader collect {' '.join(kept)} --restore` puts them back to be screened again)"
+    )
+
+
+def shared_owner_note(collections: list[Collection], command: str) -> str | None:
+    """What to do when every submission of some assignments belongs to one Unix user, said
+    once for all of them: ``command`` is the collect to run again, ``--trust-names`` in it."""
+    shared = [c for c in collections if c.shared_owner]
+    if not shared:
+        return None
+    owners = ", ".join(sorted({str(c.shared_owner) for c in shared}))
+    return (
+        f"every submission of {', '.join(c.assignment for c in shared)} belongs to one Unix "
+        f"user ({owners}), whatever student it is named for, so nothing of theirs was collected, "
+        "and nothing was set aside. Where every student is that user (notebooks on a hub that "
+        "share one user id, or run as root), collect them with:\n"
+        f"  {command}\n"
+        "Where students are users of their own, someone submitted in the others' names: "
+        "see inbound/."
+    )

@@ -18,10 +18,12 @@ reads in the feedback:
 * an unreadable notebook (empty, not JSON, not a notebook, too large, too
   many cells, a folder) is kept beside it and the unanswered stub is graded
   in its place, so it scores zero with the reason; so does a missing one;
-* test and read-only cells the student deleted are put back, and cells
-  whose nbgrader metadata is unknown, repeated or not a mapping become
-  ordinary cells (:func:`repair_cells`), where nbgrader would reject the
-  whole notebook.
+* test and read-only cells the student deleted are put back; a cell of the
+  assignment gets the released cell's nbgrader metadata back (what is
+  locked or graded is the instructor's word), and cells whose nbgrader
+  metadata is unknown, repeated, without a ``grade_id`` or not a mapping
+  become ordinary cells (:func:`repair_cells`), where nbgrader would reject
+  the whole notebook.
 
 Whatever else goes wrong with one submission is that submission's problem
 only: it is set aside and graded as the stub, with the reason. Running
@@ -316,40 +318,50 @@ def _repair(course_root: Path, assignment: str, nb: NotebookNode, remark: str | 
 def repair_cells(nb: NotebookNode, release: NotebookNode) -> list[str]:
     """Undo what nbgrader cannot grade around: odd nbgrader metadata, deleted fixed cells.
 
-    A cell whose nbgrader metadata is not a mapping, or whose ``grade_id`` the
-    assignment does not have, or has already had, becomes an ordinary cell
-    (nbgrader rejects the notebook otherwise). A read-only or test cell the
-    student deleted is put back after the cell that precedes it in the
-    released notebook, so it runs and scores what the answers earn. Deleted
-    answer cells stay deleted.
+    What a cell is to nbgrader (locked, graded, an answer, its points) is the
+    instructor's: a cell with a ``grade_id`` of the assignment gets the released
+    cell's nbgrader metadata back. A cell whose nbgrader metadata is not a
+    mapping, names no ``grade_id`` (nbgrader stops on a locked or graded cell
+    without one), or a ``grade_id`` the assignment does not have, or has already
+    had, becomes an ordinary cell. A read-only or test cell the student deleted
+    is put back after the cell that precedes it in the released notebook, so it
+    runs and scores what the answers earn. Deleted answer cells stay deleted.
     """
     released = {notebooks.grade_id_of(c): c for c in release.cells if notebooks.grade_id_of(c)}
     repairs, seen = [], set()
     for index, cell in enumerate(nb.cells):
-        meta = cell.get("metadata", {}).get("nbgrader")
-        if meta is not None and not isinstance(meta, dict):
-            del cell.metadata["nbgrader"]
+        if "nbgrader" not in cell.get("metadata", {}):
+            continue
+        meta, grade_id = cell.metadata["nbgrader"], notebooks.grade_id_of(cell)
+        if isinstance(grade_id, str) and grade_id in released and grade_id not in seen:
+            cell.metadata["nbgrader"] = _copied(released[grade_id].metadata["nbgrader"])
+            seen.add(grade_id)
+            continue
+        del cell.metadata["nbgrader"]
+        if not isinstance(meta, dict):
             repairs.append(f"cell {index}'s nbgrader metadata was not a mapping")
-            continue
-        grade_id = notebooks.grade_id_of(cell)
-        if not grade_id:
-            continue
-        if not isinstance(grade_id, str) or grade_id not in released or grade_id in seen:
-            del cell.metadata["nbgrader"]
+        elif grade_id:
             repairs.append(f"`{_shown(Path(str(grade_id)))}` is not a cell of this assignment "
                            "(or came twice)")  # fmt: skip
-            continue
-        seen.add(grade_id)
+        elif any(meta.get(flag) for flag in ("grade", "solution", "locked", "task")):
+            repairs.append(
+                f"cell {index} was marked as a grading cell without a grading id and was graded "
+                "as an ordinary cell"
+            )
     previous = None
     for grade_id, cell in released.items():
         fixed = notebooks.nbgrader_meta(cell).get("locked") or notebooks.is_test_cell(cell)
         if grade_id not in seen and fixed:
             at = _index_of(nb, previous) + 1 if previous else 0
-            nb.cells.insert(at, nbformat.from_dict(json.loads(json.dumps(cell))))
+            nb.cells.insert(at, _copied(cell))
             repairs.append(f"`{grade_id}` was missing and was put back")
         if grade_id in seen or fixed:
             previous = grade_id
     return repairs
+
+
+def _copied(node: NotebookNode) -> NotebookNode:
+    return nbformat.from_dict(json.loads(json.dumps(node)))
 
 
 def _index_of(nb: NotebookNode, grade_id: str) -> int:

@@ -1,7 +1,8 @@
 """How alike the students' code is within an assignment: token fingerprints, winnowed as in MOSS.
 
 Each submission is reduced to the code the student wrote: its answer cells
-and any code cell it added (:func:`autograder.notebooks.student_sources`).
+and any code cell it added (:func:`student_code`); which cells are locked,
+and so the instructor's, only the released notebook says.
 Every cell is read with Python's own tokenizer and normalised so that what
 a copier changes cheaply does not count: every name the student chose
 becomes ``V`` (names after a dot, such as ``np.zeros``, keywords and
@@ -39,7 +40,7 @@ import io
 import keyword
 import tokenize
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -48,6 +49,7 @@ from nbformat import NotebookNode
 
 from autograder import notebooks
 from autograder.assignments import release_path
+from autograder.course import spreadsheet
 from autograder.course.directory import Course
 from autograder.course.intake import read_notebook
 
@@ -252,6 +254,7 @@ def read_class(course: Course, assignment: str) -> tuple[dict[str, dict[str, str
     intake would grade it (:mod:`autograder.course.intake`); links are not followed.
     """
     code, unreadable = {}, {}
+    locked = locked_cells(course.root, assignment)
     for student in course.submitted_students(assignment):
         folder = course.root / "submitted" / student / assignment
         path = folder / f"{assignment}.ipynb"
@@ -262,13 +265,41 @@ def read_class(course: Course, assignment: str) -> tuple[dict[str, dict[str, str
         if nb is None:
             unreadable[student] = problem or "unreadable"
         else:
-            code[student] = student_code(nb)
+            code[student] = student_code(nb, locked)
     return code, unreadable
 
 
-def student_code(nb: NotebookNode) -> dict[str, str]:
-    """The code cells a student could write, by name (answer cells by ``grade_id``)."""
-    return notebooks.student_sources(nb)
+def locked_cells(course_root: Path, assignment: str) -> frozenset[str]:
+    """The ``grade_id`` of every cell the instructor released locked (nbgrader grades the
+    released source of those, whatever a submission holds)."""
+    release = notebooks.read(release_path(assignment, course_root))
+    return frozenset(
+        str(notebooks.grade_id_of(cell))
+        for cell in release.cells
+        if notebooks.nbgrader_meta(cell).get("locked")
+    )
+
+
+def student_code(nb: NotebookNode, locked: Collection[str]) -> dict[str, str]:
+    """The code cells a student could write, by name (answer cells by ``grade_id``).
+
+    Only the instructor's notebook says what is locked: a cell is left out when
+    it is the first with the ``grade_id`` of a cell in ``locked`` (whose source
+    nbgrader replaces with the released one), never because the submission's own
+    metadata says so. Every other code cell counts, under a name of its own.
+    """
+    code: dict[str, str] = {}
+    instructors: set[str] = set()  # locked ids already met: their first cell is the release's
+    for index, cell in enumerate(nb.cells):
+        grade_id = notebooks.grade_id_of(cell)
+        named = grade_id if isinstance(grade_id, str) else ""
+        if named in locked and named not in instructors:
+            instructors.add(named)
+            continue
+        if cell.cell_type == "code":
+            own_name = named and named not in locked and named not in code
+            code[named if own_name else f"cell {index}"] = cell.source
+    return code
 
 
 @dataclass
@@ -306,16 +337,18 @@ def write_csv(comparison: Comparison, path: Path) -> Path:
         writer.writerow([*CSV_FIELDS, "tokens_first", "tokens_second"])
         for rank, p in enumerate(comparison.pairs, 1):
             writer.writerow(
-                [
-                    rank,
-                    p.first,
-                    p.second,
-                    f"{p.score:.3f}",
-                    f"{p.share_first:.3f}",
-                    f"{p.share_second:.3f}",
-                    p.tokens_first,
-                    p.tokens_second,
-                ]
+                spreadsheet.row(
+                    [
+                        rank,
+                        p.first,
+                        p.second,
+                        f"{p.score:.3f}",
+                        f"{p.share_first:.3f}",
+                        f"{p.share_second:.3f}",
+                        p.tokens_first,
+                        p.tokens_second,
+                    ]
+                )
             )
     return path
 

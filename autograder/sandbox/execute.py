@@ -1,9 +1,14 @@
 """The nbgrader preprocessor that runs a notebook in the sandbox and scores it from the judge.
 
 :class:`SandboxedExecute` is nbgrader's ``Execute``: per notebook it starts a
-judge and a sandboxed kernel (:mod:`autograder.sandbox.kernel`), runs the
-cells, and after each test cell replaces what the kernel showed with the
-judge's verdict (:func:`apply_verdict`).
+judge and a sandboxed kernel (:mod:`autograder.sandbox.kernel`) and runs the
+cells, waiting after each test cell for the judge's verdict on it. Only once
+the last cell has run and the kernel has been ended does it replace what
+each test cell showed with its verdict (:func:`apply_verdict`): no student
+code runs after that, so nothing can rewrite a score or a report. While the
+kernel runs, display updates reach only the cell that is running, and every
+output, update and error counts against a per-cell and a per-notebook
+limit (:mod:`autograder.sandbox.outputs`).
 
 Whatever the student's code does to its kernel, the notebook ends graded:
 a kernel that dies (a segfault, ``os._exit``, a limit reached), stops
@@ -27,6 +32,7 @@ from jupyter_core.utils import run_sync
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionComplete
 from nbformat import NotebookNode
+from nbformat.v4 import output_from_msg
 from nbgrader.preprocessors import Execute
 from traitlets import Bool, Enum, Integer
 
@@ -34,7 +40,7 @@ from autograder import assignments, notebooks
 from autograder.cgroups import group_unavailable
 from autograder.sandbox.command import SandboxUnavailable, missing_tools
 from autograder.sandbox.kernel import Judge, SandboxedKernelManager
-from autograder.sandbox.outputs import output_size
+from autograder.sandbox.outputs import OutputBudget, output_size
 
 # Where a graded cell's metadata keeps the judge's per-check verdict, for the item analysis.
 VERDICT_KEY = "cnn_grader"
@@ -86,23 +92,29 @@ class SandboxedExecute(Execute):
     ).tag(config=True)
     # nbclient waits iopub_timeout (4 s by default) after a cell's reply for the rest of
     # its output, and nbgrader makes running out of it an error that ends the notebook:
-    # on a busy grading machine a correct 04 lost its accuracy cells that way (the
-    # kernel's idle message came late), and a kernel flooding its output lost cells or
-    # kept them depending on how fast the grader read. Here a cell the kernel answered
-    # is done when its reply comes: a late rest of its output is only not kept, and the
-    # cells after it wait LAGGING_OUTPUT_WAIT until one's output ends in time again.
+    # on a busy grading machine the kernel's idle message can come late, and a correct
+    # notebook would lose its remaining cells; a kernel flooding its output would keep
+    # or lose cells depending on how fast the grader reads. Here a cell the kernel
+    # answered is done when its reply comes: a late rest of its output is only not kept,
+    # and the cells after it wait LAGGING_OUTPUT_WAIT until one's output ends in time.
     iopub_timeout = Integer(
         30,
         help="Seconds to wait, after a cell's reply, for the rest of its output; what comes "
         "later is not kept (nbclient's default is 4).",
     ).tag(config=True)
     # A graceful shutdown waits for the kernel's atexit hooks, which are the student's
-    # code: the sandbox is ended at once instead (about 0.6 s of every notebook).
+    # code: the sandbox is ended at once (a graceful end costs about 0.6 s a notebook).
     shutdown_kernel = Enum(["graceful", "immediate"], default_value="immediate").tag(config=True)
     max_output_characters = Integer(
         2_000_000,
         help="Characters of output kept while a cell runs; the rest is dropped as it arrives, "
         "so that a flood of output cannot fill the grader's memory.",
+    ).tag(config=True)
+    max_notebook_output_characters = Integer(
+        5_000_000,
+        help="Characters of output kept in the whole notebook, every kind of output and every "
+        "display update counted; what would go over is dropped as it arrives, so that the "
+        "graded notebook and its feedback page stay small.",
     ).tag(config=True)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -112,15 +124,24 @@ class SandboxedExecute(Execute):
         self.judge: Judge | None = None
         self.kernel_gone: str | None = None
         self._tokens = 0
-        self._kept = 0  # characters of output kept for the running cell
-        self._dropping = False  # whether the running cell's outputs are past the limit
+        self._budget_left = OutputBudget.start(0, 0)  # what the running cell and notebook may keep
+        self._dropping = False  # whether the running cell's outputs are past a limit
+        self._running = -1  # the index of the cell running now
         self._arrived: dict[int, float] = {}  # when each output of the running cell arrived
+        # Test cells run, with the judge's verdict and when their outputs arrived: the
+        # verdicts are applied once the kernel has been ended.
+        self._judged: list[tuple[NotebookNode, dict[str, Any] | None, dict[int, float]]] = []
         self._output_ended = False  # whether the running cell's output ended (its idle came)
         self._interrupted = False  # whether the running cell was interrupted at its time limit
         self._lagging = False  # whether the last cell's output was still coming after the wait
         self._stopped: list[str] = []  # cells stopped at their time limit, in order
 
     def preprocess(self, nb: NotebookNode, resources: Any = None, km: Any = None) -> Any:
+        for cell in nb.cells:
+            cell.get("metadata", {}).pop(VERDICT_KEY, None)  # only the grader writes it
+        self._budget_left = OutputBudget.start(
+            self.max_output_characters, self.max_notebook_output_characters
+        )
         if not self.sandbox:
             self.kernel_manager_class = AsyncKernelManager
             return super().preprocess(nb, resources, km)
@@ -144,8 +165,7 @@ class SandboxedExecute(Execute):
         self.kernel_gone = None
         self._stopped = []
         self._lagging = False
-        for cell in nb.cells:
-            cell.get("metadata", {}).pop(VERDICT_KEY, None)  # only the judge writes it
+        self._judged = []
         sources = notebooks.student_sources(nb)
         seconds = self._longest_timeout() + 60
         with Judge(self.assignment, connection_seconds=seconds, sources=sources) as judge:
@@ -162,6 +182,9 @@ class SandboxedExecute(Execute):
         for index, cell in enumerate(nb.cells):
             if index >= self._next and cell.cell_type == "code":
                 self._mark_not_run(cell)
+        # The kernel has been ended: no student code runs from here on.
+        for cell, verdict, arrived in self._judged:
+            apply_verdict(cell, verdict, arrived)
         self.set_widgets_metadata()
         return self.nb, self.resources
 
@@ -196,6 +219,8 @@ class SandboxedExecute(Execute):
             self._next = len(self.nb.cells)
 
     def preprocess_cell(self, cell: NotebookNode, resources: Any, index: int) -> Any:
+        self._arrived, self._dropping = {}, False
+        self._budget_left = self._budget_left.next_cell()
         if not self.sandbox:  # nbgrader's own Execute: the checks run in the kernel
             return super().preprocess_cell(cell, resources, index)
         call = grade_call(cell) if notebooks.is_graded_cell(cell) else None
@@ -204,7 +229,6 @@ class SandboxedExecute(Execute):
         output_wait = self.iopub_timeout
         self.iopub_timeout = LAGGING_OUTPUT_WAIT if self._lagging else output_wait
         try:
-            self._kept, self._arrived, self._dropping = 0, {}, False
             self._output_ended = self._interrupted = False
             super().preprocess_cell(cell, resources, index)
         except Exception as error:
@@ -216,9 +240,9 @@ class SandboxedExecute(Execute):
         finally:
             self.iopub_timeout, self.raise_on_iopub_timeout = output_wait, False
             self.judge.expect(None)
-        if call is not None:
+        if call is not None:  # the judge is done with the cell; its verdict is applied at the end
             verdict = self.judge.verdict(token, self._kernel_alive, self.verdict_wait)
-            apply_verdict(cell, verdict, self._arrived)
+            self._judged.append((cell, verdict, self._arrived))
         self._next = index + 1
         return cell, resources
 
@@ -254,6 +278,10 @@ class SandboxedExecute(Execute):
         return await super()._async_handle_timeout(timeout, cell)
 
     def process_message(self, msg: dict[str, Any], cell: NotebookNode, cell_index: int) -> Any:
+        self._running = cell_index
+        content = msg.get("content")
+        if isinstance(content, dict) and not _is_count(content.get("execution_count")):
+            msg = {**msg, "content": {**content, "execution_count": None}}
         try:
             return super().process_message(msg, cell, cell_index)
         except CellExecutionComplete:  # the cell's idle status: all its output has come
@@ -300,24 +328,70 @@ class SandboxedExecute(Execute):
     def output(
         self, outs: list[NotebookNode], msg: dict[str, Any], display_id: Any, cell_index: int
     ) -> Any:
-        """Keep outputs only up to ``max_output_characters`` per cell, as they arrive."""
-        self._kept += output_size(msg.get("content", {}))
-        if self._kept > self.max_output_characters:
-            if not self._dropping:
-                self._dropping = True
-                outs.append(
-                    NotebookNode(
-                        output_type="stream",
-                        name="stdout",
-                        text=f"\n... output over {self.max_output_characters:,} characters "
-                        "dropped by the grader (출력이 너무 많아 잘랐습니다) ...\n",
-                    )
-                )
+        """Keep outputs only within the cell's and the notebook's limits, as they arrive."""
+        if not self._keeps(outs, output_size(msg.get("content", {}))):
             return None
         out = super().output(outs, msg, display_id, cell_index)
-        if out is not None:  # when, to tell the self-check's lines from the judging's
-            self._arrived[id(out)] = time.time()
+        if out is not None:
+            out.get("metadata", {}).pop(VERDICT_KEY, None)
+            if not _is_count(out.get("execution_count", 0)):
+                out.execution_count = None
+            self._arrived[id(out)] = time.time()  # tells the self-check's lines from the judging's
         return out
+
+    def _update_display_id(self, display_id: str, msg: dict[str, Any]) -> None:
+        """Update the outputs that show ``display_id`` in the running cell only, within limits.
+
+        nbclient, as Jupyter's front ends, updates such outputs in every cell:
+        an update from a later cell would rewrite what a test cell shows.
+        """
+        cell = self.nb.cells[self._running]
+        showing = [
+            position
+            for position in self._display_id_map.get(display_id, {}).get(self._running, [])
+            if position < len(cell.outputs)
+            and cell.outputs[position].get("output_type") in ("display_data", "execute_result")
+        ]
+        if not showing:
+            return
+        update = {**msg, "header": {**msg["header"], "msg_type": "display_data"}}
+        try:
+            out = output_from_msg(update)
+        except ValueError:
+            return
+        if not self._keeps(cell.outputs, output_size(msg.get("content", {})) * len(showing)):
+            return
+        out.metadata.pop(VERDICT_KEY, None)
+        for position in showing:
+            cell.outputs[position]["data"] = out["data"]
+            cell.outputs[position]["metadata"] = out["metadata"]
+
+    def _keeps(self, outs: list[NotebookNode], size: int) -> bool:
+        """Whether output of ``size`` characters may be kept in the running cell (counting it),
+        or, once either limit is reached, the rest of the cell's output is dropped with a note."""
+        if not self._dropping:
+            left = self._budget_left.take(size)
+            if left is not None:
+                self._budget_left = left
+                return True
+            self._dropping = True
+            outs.append(dropped_output_note(self._budget_left.limit_reached()))
+        return False
+
+    def on_cell_executed(self, **kwargs: Any) -> None:
+        """nbgrader adds the error of the kernel's reply when no output showed it: within limits."""
+        cell = kwargs["cell"]
+        before = len(cell.outputs)
+        super().on_cell_executed(**kwargs)
+        for position in range(before, len(cell.outputs)):
+            added = cell.outputs[position]
+            size = output_size(added)
+            if added.get("output_type") == "error" and not self._keeps([], size):
+                cell.outputs[position] = error_output(
+                    str(added.get("ename", "Error"))[:200],
+                    f"{str(added.get('evalue', ''))[:1000]} (the rest of this error was over the "
+                    "grader's output limit / 출력 한도를 넘은 오류 내용은 생략했습니다)",
+                )
 
     def _stops_within(self, seconds: float) -> bool:
         """Whether the kernel answers a request within ``seconds`` (it finished the cell)."""
@@ -358,6 +432,11 @@ class SandboxedExecute(Execute):
         cell.outputs = (
             [kernel_gone_output(self.kernel_gone or "the kernel stopped")] if graded else []
         )
+
+
+def _is_count(value: Any) -> bool:
+    """Whether ``value`` may stand as an execution count (an integer, or none)."""
+    return value is None or (isinstance(value, int) and not isinstance(value, bool))
 
 
 def _timed_out(cell: NotebookNode) -> bool:
@@ -424,6 +503,7 @@ def apply_verdict(
         "cell": verdict["cell"],
         "earned": float(verdict["earned"]),
         "checks": verdict["checks"],
+        "report": str(verdict["report"]),
     }
     printed = "".join(
         o.text for o in cell.outputs if o.output_type == "stream" and o.name == "stdout"
@@ -462,11 +542,11 @@ REPORT_PRE_STYLE = "white-space:pre-wrap;overflow-wrap:anywhere"
 
 
 def report_output(report: str) -> NotebookNode:
-    """The judge's report as an output only the grader makes: a framed box, and plain text.
+    """The judge's report as a framed box, and plain text.
 
-    Outputs of test cells are rebuilt here from the verdict, so no student
-    output can take this form there (the feedback keeps such HTML only in
-    test cells, :mod:`autograder.course.feedback`).
+    It is built from a verdict only: here, into a test cell whose kernel has
+    ended, and by the feedback page from the verdict in the cell's metadata
+    (:mod:`autograder.course.feedback`), never recognised in an output.
     """
     box = (
         f'<div class="cnn-report"><b>{html.escape(REPORT_HEADING)}</b>'
@@ -475,7 +555,16 @@ def report_output(report: str) -> NotebookNode:
     return NotebookNode(
         output_type="display_data",
         data={"text/html": box, "text/plain": f"{REPORT_HEADING}\n{report}"},
-        metadata={VERDICT_KEY: "report"},
+        metadata={},
+    )
+
+
+def dropped_output_note(limit: str) -> NotebookNode:
+    """What a cell shows where the rest of its output was dropped at a limit."""
+    return NotebookNode(
+        output_type="stream",
+        name="stdout",
+        text=f"\n... output over {limit} dropped by the grader (출력이 너무 많아 잘랐습니다) ...\n",
     )
 
 

@@ -87,7 +87,11 @@ class Judge:
         self.sources = self.folder / "sources.json"  # the answer cells, as nbgrader read them
         self.sources.write_text(json.dumps(sources or {}))
         self.process: subprocess.Popen[str] | None = None
-        self._start()
+        try:
+            self._start()
+        except BaseException:
+            shutil.rmtree(self.folder, ignore_errors=True)
+            raise
 
     def __enter__(self) -> Judge:
         return self
@@ -208,8 +212,9 @@ def launched_by_the_course(kernel_cmd: list[str]) -> list[str]:
 
 
 # The largest message the grader reads from a kernel. Output past 2,000,000 characters
-# per cell is dropped anyway (SandboxedExecute); a thread printing without end had the
-# kernel send single messages of gigabytes, each read and decoded in full before.
+# per cell is dropped anyway (SandboxedExecute), but a kernel whose thread prints without
+# end can send single messages of gigabytes, each read and decoded in full unless ZeroMQ
+# refuses it first.
 MAX_MESSAGE_BYTES = 64 * 1024 * 1024
 
 
@@ -328,7 +333,7 @@ class SandboxedKernelManager(AsyncKernelManager):
 
         With a user id of its own (grading as root) the kernel then has no host
         folder it can write in. Without one it keeps this folder: see the
-        README's security note.
+        security model (docs/security.md).
         """
         if self.uid is not None:
             os.chown(self.runtime_dir, os.getuid(), os.getgid())
@@ -386,3 +391,8 @@ class SandboxedKernelManager(AsyncKernelManager):
             self.remove_group()
             if not restart:
                 self.remove_folders()
+
+    async def cleanup_resources(self, restart: bool = False) -> None:  # type: ignore[override]
+        """What nbclient calls after a kernel that never started: jupyter_client binds this
+        name to its own method, which would pass over the folders' removal above."""
+        await self._async_cleanup_resources(restart=restart)

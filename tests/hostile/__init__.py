@@ -12,11 +12,14 @@ from tests.hostile import (
     broken_files,
     cells,
     cheats,
+    collect_and_holes,
     crashes,
     escape,
     feedback_pages,
     honest_scores,
     judge_attacks,
+    late_rewrites,
+    own_work,
     spending,
     unresponsive,
 )
@@ -29,9 +32,12 @@ CATALOGUE: list[Hostile] = [
     *cheats.ENTRIES,
     *escape.ENTRIES,
     *judge_attacks.ENTRIES,
+    *late_rewrites.ENTRIES,
     *feedback_pages.ENTRIES,
     *honest_scores.ENTRIES,
+    *own_work.ENTRIES,
     *unresponsive.ENTRIES,
+    *collect_and_holes.ENTRIES,
     *spending.ENTRIES,
 ]
 
