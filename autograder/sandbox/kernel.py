@@ -303,6 +303,7 @@ class SandboxedKernelManager(AsyncKernelManager):
                     f"no control group for the sandbox ({error}); "
                     "SandboxedExecute.require_cgroup is set"
                 ) from error
+            self.log.warning("the sandbox's spending is counted from /proc: %s", error)
             return None
 
     @staticmethod
