@@ -301,7 +301,7 @@ def test_each_budgeted_assignments_accuracy_tiers_refuse_training_over_its_budge
 LECTURE_BUDGET = 30  # CPU seconds: 5 to 10 go to starting the kernel and loading MNIST
 
 # The reference's models trained on part of the data: the near-budget student's spend
-# sets the budget (it is about 80 % of it), so the test holds on a fast machine and a
+# sets the budget (it is about two thirds of it), so the test holds on a fast machine and a
 # slow one alike.
 NEAR_BUDGET = {
     "train_mlp": QUICK_MLP.replace("X_train[:256], Y_train[:256], epochs=1", "X_train, Y_train")
@@ -378,15 +378,18 @@ def test_the_lectures_cnn_as_written_is_stopped_at_the_budget_and_earns_no_tier(
 @pytest.mark.usefixtures("limits_course_grading")
 def test_the_same_submission_gets_the_same_grade_on_a_quiet_and_a_busy_machine(tmp_path):
     # Graded first on a quiet machine within the course's own budget; the student's spend
-    # then sets a budget it fills to 80 %: its quiet grade stands under that budget too (a
-    # grade depends on the budget only through spend <= budget). The busy machine must
-    # give the same grades, which it does only if CPU seconds stay put.
+    # then sets a budget it fills to two thirds: its quiet grade stands under that budget
+    # too (a grade depends on the budget only through spend <= budget). The busy machine
+    # must give the same grades, which it does only if CPU seconds stay put. They do not
+    # stay exactly put: on a virtual machine shared with other work the kernel's CPU time
+    # grew by up to a fifth, and the judge reads the whole sandbox a little later than the
+    # kernel prints its own; a third of room keeps a grade from turning on that.
     course = budget_course(tmp_path / "course")
     course.submit("near", A04, samples.submission(A04, NEAR_BUDGET))
     assert all(o.ok for o in autograde(course, (A04,), workers=1, out=print))
     quiet = course.cell_scores(A04)
     quiet_spent = cpu_time_printed(autograded(course, "near"))
-    budget = math.ceil(quiet_spent / 0.8)
+    budget = math.ceil(quiet_spent * 3 / 2)
     set_budget(course, budget)
     with busy_machine():
         assert all(o.ok for o in autograde(course, (A04,), workers=1, out=print))
