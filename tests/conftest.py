@@ -14,7 +14,10 @@ with ``cnn-grader autograde --workers 2``:
 * ``limits_course``, with a 20 s cell limit, as nbgrader's own tests
   shorten theirs: the hostile entries that wait out a time limit, beside
   correct submissions, graded three at a time as they mostly wait, in a
-  thread beside the budget tests (which compute on one core).
+  thread beside the budget tests (which compute on one core);
+* ``spending_course``, with a training budget of a few CPU seconds
+  (``SPENDING_BUDGET``): the hostile entries whose spending decides a tier,
+  beside their honest twins.
 
 Everything else about the checks is proven in-process, through the same
 judge and wire format (``test_checks.py``).
@@ -36,9 +39,10 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+import psutil
 import pytest
 
-from autograder import assignments, mistakes
+from autograder import assignments, cgroups, mistakes
 from autograder.assignments import IDS, REPO_ROOT, grade_id_for
 from autograder.course import samples
 from autograder.course.cli import main
@@ -50,7 +54,7 @@ from source_data import course_data
 from tests.helpers import changes_a_trained_model, checks_of, expected_cell_scores
 from tests.hostile import CATALOGUE as HOSTILE
 from tests.hostile import Hostile
-from tests.hostile.base import QUICK_TRAINING
+from tests.hostile.base import QUICK_TRAINING, SPENDING_BUDGET
 
 DEMO_COMMAND = ("demo", "--workers", "2")  # `make demo` runs `cnn-grader` with these
 STUB = "untouched-stub"  # the demo's student who hands the notebook in untouched
@@ -248,8 +252,15 @@ def grade_course(
 
 
 def scratch_folders() -> set[Path]:
-    """Grading's scratch folders in the temporary directory now."""
-    return {p for p in Path(tempfile.gettempdir()).glob("cnn-*") if p.is_dir()}
+    """Grading's scratch folders in the temporary directory now, and the control groups
+    below this process's own that a grader which has ended left there."""
+    groups = {
+        folder
+        for hierarchy in cgroups.mounted_hierarchies().values()
+        for folder in hierarchy.own.glob(f"{cgroups.PREFIX}*")
+        if not psutil.pid_exists(int(folder.name.removeprefix(cgroups.PREFIX).split("-")[0]))
+    }
+    return {p for p in Path(tempfile.gettempdir()).glob("cnn-*") if p.is_dir()} | groups
 
 
 def scratch_left(graded: GradedCourse) -> GradedCourse:
@@ -293,7 +304,9 @@ def graded_course(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GradedCo
         for mistake in graded_mistakes(assignment):
             answers = samples.submission(assignment, graded_answers(mistake))
             course.submit(student_id(mistake), assignment, answers)
-    entries = [e for e in HOSTILE if not e.times_out and e.assignment in chosen]
+    entries = [
+        e for e in HOSTILE if not e.times_out and not e.small_budget and e.assignment in chosen
+    ]
     graded = scratch_left(grade_course(course, chosen, entries, printed))
     yield graded
     graded.server.close()
@@ -333,11 +346,36 @@ def limits_course(limits_course_grading: Future[GradedCourse]) -> GradedCourse:
     return scratch_left(limits_course_grading.result())
 
 
+@pytest.fixture(scope="session")
+def spending_course(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GradedCourse]:
+    """The attacks on the training budget's count, beside their honest twins, graded with a
+    budget of SPENDING_BUDGET CPU seconds."""
+    entries = [e for e in HOSTILE if e.small_budget]
+    graded = tuple(a for a in IDS if any(e.assignment == a for e in entries))
+    needs_data(graded)
+    wait_for_background()
+    course = Course.create(tmp_path_factory.mktemp("spending") / "course", graded)
+    with (course.root / "nbgrader_config.py").open("a") as config:
+        config.write(f"\nc.SandboxedExecute.cpu_budget = {SPENDING_BUDGET}\n")
+    for assignment in graded:
+        course.generate(assignment)
+    result = scratch_left(grade_course(course, graded, entries))
+    yield result
+    result.server.close()
+
+
+def course_fixture(entry: Hostile) -> str:
+    """The name of the graded course an entry of the hostile catalogue is graded in."""
+    if entry.times_out:
+        return "limits_course"
+    return "spending_course" if entry.small_budget else "graded_course"
+
+
 @pytest.fixture
 def course_of(request: pytest.FixtureRequest):
     """The graded course an entry of the hostile catalogue was graded in."""
 
     def course(entry: Hostile) -> GradedCourse:
-        return request.getfixturevalue("limits_course" if entry.times_out else "graded_course")
+        return request.getfixturevalue(course_fixture(entry))
 
     return course

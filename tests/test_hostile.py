@@ -33,7 +33,7 @@ from tests.hostile.feedback_pages import TAG
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture(params=["graded_course", "limits_course"])
+@pytest.fixture(params=["graded_course", "limits_course", "spending_course"])
 def each_course(request: pytest.FixtureRequest) -> GradedCourse:
     return request.getfixturevalue(request.param)
 

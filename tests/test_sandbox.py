@@ -1,7 +1,9 @@
-"""The sandbox's limits, enforced by the real bubblewrap and prlimit on small scripts.
+"""The sandbox's limits, enforced by the real bubblewrap, prlimit and control groups.
 
 Each test runs a short Python script under :func:`sandbox_command`, as a
 student kernel would be, and checks what the operating system let it do.
+The control-group tests make real groups below this process's own (they
+need root or a delegated group, and say so when skipped).
 """
 
 from __future__ import annotations
@@ -13,10 +15,12 @@ import json
 import os
 import queue
 import shutil
+import signal
 import socket
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -24,7 +28,9 @@ import pytest
 import zmq
 from jupyter_client.session import Session
 
+from autograder import cgroups
 from autograder.assignments import REPO_ROOT
+from autograder.cgroups import Group, GroupLimits, GroupV2, ProcessTree, make_group
 from autograder.sandbox import command as sandbox
 from autograder.sandbox.command import Limits
 from autograder.sandbox.kernel import MAX_MESSAGE_BYTES, GraderKernelClient
@@ -36,12 +42,13 @@ def run_sandboxed(
     limits: Limits = sandbox.LIMITS,
     data: Path | None = None,
     handed: Path | None = None,
+    group: Group | None = None,
 ) -> subprocess.CompletedProcess[str]:
     """Run ``code`` with this interpreter inside the sandbox, graded in ``tmp_path/course``.
 
     The notebook's folder is ``course/autograded/s/a``, with ``notebook.ipynb`` in
     it; the kernel is handed one file, ``course_data.py`` (``handed``, or one
-    that holds ``ANSWER = 42``).
+    that holds ``ANSWER = 42``); with a ``group``, the sandbox starts in it.
     """
     course, workdir = tmp_path / "course", tmp_path / "course" / "autograded" / "s" / "a"
     workdir.mkdir(parents=True, exist_ok=True)
@@ -58,6 +65,7 @@ def run_sandboxed(
         readable=sandbox.readable_paths(data),
         uid=sandbox.kernel_uid(),
         limits=limits,
+        group=group,
     )
     environment = sandbox.kernel_environment(dict(os.environ), data)
     return subprocess.run(command, capture_output=True, text=True, env=environment, timeout=120)
@@ -426,3 +434,243 @@ async def texts_around_a_huge_message(
         with contextlib.suppress(queue.Empty):
             texts.append((await client.get_iopub_msg(timeout=0.1))["content"]["text"])
     return texts
+
+
+# --- The sandbox as one control group ----------------------------------------------------
+
+needs_groups = pytest.mark.skipif(
+    cgroups.group_unavailable() is not None,
+    reason=f"no control group can be made here: {cgroups.group_unavailable()}",
+)
+
+
+@pytest.fixture
+def group() -> Iterator[Group]:
+    """A sandbox's group with the course's limits, removed afterwards whatever happened."""
+    made = make_group(sandbox.group_limits(sandbox.LIMITS))
+    try:
+        yield made
+    finally:
+        made.remove()
+    assert not any(folder.exists() for folder in made.folders.values())
+
+
+def started_in(group: Group, code: str) -> subprocess.Popen[str]:
+    """This interpreter running ``code``, started in ``group`` as the sandbox is."""
+    command = [*group.join_command(), sys.executable, "-c", code]
+    return subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+
+
+# A parent that ignores SIGCHLD, so that nobody reaps its child, which computes 1.5 CPU
+# seconds and ends; the parent then waits (not computing) until told to stop.
+UNREAPED = """
+import os, signal, time
+signal.signal(signal.SIGCHLD, signal.SIG_IGN)
+if os.fork() == 0:
+    end = time.process_time() + 1.5
+    while time.process_time() < end:
+        pass
+    os._exit(0)
+while True:
+    try:
+        os.waitpid(-1, 0)  # fails at once with ECHILD when the child has gone, unreaped
+    except ChildProcessError:
+        break
+print("child gone", flush=True)
+time.sleep(60)
+"""
+
+
+@needs_groups
+def test_the_group_counts_a_child_that_nobody_reaps(group):
+    parent = started_in(group, UNREAPED)
+    try:
+        assert parent.stdout is not None and parent.stdout.readline() == "child gone\n"
+        weaker = ProcessTree(parent.pid).cpu_seconds()  # what /proc still shows
+        counted = group.cpu_seconds()
+        assert weaker is not None and counted is not None
+        assert counted >= 1.5 > weaker + 0.5, (counted, weaker)
+    finally:
+        parent.kill()
+        parent.wait()
+
+
+BURN_FOREVER = "while True: pass"
+
+
+@needs_groups
+def test_a_frozen_group_computes_nothing_until_thawed(group):
+    burner = started_in(group, BURN_FOREVER)
+    try:
+        while (group.cpu_seconds() or 0) < 0.2:
+            time.sleep(0.02)
+        with group.frozen():
+            before = group.cpu_seconds()
+            time.sleep(0.5)
+            assert group.cpu_seconds() == before
+        deadline = time.monotonic() + 30
+        while group.cpu_seconds() == before and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert group.cpu_seconds() != before
+    finally:
+        burner.kill()
+        burner.wait()
+
+
+@needs_groups
+def test_killing_the_group_ends_every_process_in_it_frozen_or_not(group):
+    shell = started_in(group, "import os; os.system('sleep 300 & sleep 300 & wait')")
+    while len(group.processes()) < 4:  # python, its shell and the two sleeps
+        time.sleep(0.02)
+    group.freeze()
+    group.kill_all()
+    assert group.processes() == set()
+    assert shell.wait(timeout=10) == -signal.SIGKILL
+
+
+@needs_groups
+def test_the_groups_limits_are_the_sandboxs(group):
+    assert group.to_data()["cgroup"] in (1, 2)
+    if isinstance(group, cgroups.GroupV1):
+        memory = group.folders["memory"] / "memory.limit_in_bytes"
+        pids = group.folders["pids"] / "pids.max"
+    else:
+        folder = group.folders["unified"]
+        memory, pids = folder / "memory.max", folder / "pids.max"
+    assert int(memory.read_text()) == sandbox.LIMITS.memory
+    assert int(pids.read_text()) == sandbox.LIMITS.processes
+    own = cgroups.mounted_hierarchies()
+    for folder in group.folders.values():  # below the grader's own group: its limits apply
+        assert any(folder.parent == hierarchy.own for hierarchy in own.values())
+
+
+# A child that makes itself the first the kernel kills (oom_score_adj), then fills the
+# sandbox's tmpfs with either data or empty files; the parent reports how it ended.
+FILL_TMP = """
+import os, signal
+child = os.fork()
+if child == 0:
+    with open("/proc/self/oom_score_adj", "w") as adj:
+        adj.write("1000")
+    os.mkdir("/tmp/fill")
+    for i in range(10_000_000):
+        with open(f"/tmp/fill/{{i}}", "wb") as f:
+            f.write(b"x" * {size})
+    os._exit(0)
+_, status = os.waitpid(child, 0)
+print("killed" if os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGKILL else status)
+"""
+
+
+@needs_groups
+@needs_tools
+@pytest.mark.parametrize(
+    ("size", "what"), [(65536, "tmpfs pages"), (0, "the kernel memory of empty files")]
+)
+def test_the_groups_memory_limit_covers_the_sandboxs_files(tmp_path, size, what):
+    # 160 MiB for the whole sandbox: the tmpfs alone would take 1 GiB of data, or
+    # millions of empty files (a kilobyte of the host's kernel memory each).
+    limits = Limits(memory=160 * 2**20)
+    made = make_group(sandbox.group_limits(limits))
+    try:
+        result = run_sandboxed(tmp_path, FILL_TMP.format(size=size), limits, group=made)
+        assert result.stdout.strip() == "killed", (what, result.stdout, result.stderr[-2000:])
+        assert made.out_of_memory_kills() >= 1
+        peak = made.memory_peak()
+        assert peak is None or peak <= limits.memory
+    finally:
+        made.remove()
+
+
+def test_a_hierarchys_group_is_found_below_its_mount_and_root():
+    mountinfo = (
+        "30 25 0:26 / /sys/fs/cgroup/cpu,cpuacct rw - cgroup cgroup rw,cpu,cpuacct\n"
+        "31 25 0:27 /docker/abc /sys/fs/cgroup/memory rw - cgroup cgroup rw,memory\n"
+        "32 25 0:28 / /sys/fs/cgroup/unified rw - cgroup2 cgroup2 rw\n"
+        "33 25 0:29 / /proc rw - proc proc rw\n"
+    )
+    own = "4:memory:/docker/abc/grader\n2:cpu,cpuacct:/grader\n0::/user.slice\n"
+    found = cgroups.mounted_hierarchies(mountinfo, own)
+    assert found["cpuacct"].own == found["cpu"].own == Path("/sys/fs/cgroup/cpu,cpuacct/grader")
+    assert found["memory"].own == Path("/sys/fs/cgroup/memory/grader")
+    assert found["unified"].own == Path("/sys/fs/cgroup/unified/user.slice")
+    assert "freezer" not in found
+
+
+def unified_parent() -> Path | None:
+    """This process's own group in the unified (v2) hierarchy, where groups can be made."""
+    unified = cgroups.mounted_hierarchies().get("unified")
+    if unified is None or not os.access(unified.own, os.W_OK):
+        return None
+    return unified.own
+
+
+@pytest.mark.skipif(unified_parent() is None, reason="no writable cgroup v2 hierarchy here")
+def test_a_v2_group_counts_freezes_and_kills(tmp_path):
+    # Where v2 has no memory or pids controller (v1 holds them), its limits are not
+    # tried: what v2 always has (CPU time, freezing, killing) is.
+    parent = unified_parent()
+    assert parent is not None
+    group = GroupV2({"unified": parent / f"{cgroups.PREFIX}{os.getpid()}-test"})
+    group.folder.mkdir()
+    try:
+        parent_of_unreaped = started_in(group, UNREAPED)
+        assert parent_of_unreaped.stdout is not None
+        assert parent_of_unreaped.stdout.readline() == "child gone\n"
+        assert (group.cpu_seconds() or 0) >= 1.5
+        with group.frozen():
+            assert (group.folder / "cgroup.freeze").read_text().strip() == "1"
+        group.kill_all()
+        assert group.processes() == set() and parent_of_unreaped.wait(timeout=10) < 0
+    finally:
+        group.remove()
+    assert not group.folder.exists()
+
+
+@needs_groups
+def test_groups_of_graders_that_ended_are_removed(group):
+    name = f"{cgroups.PREFIX}999999999-1-abcdef"  # made by a grader no longer running
+    parents = dict.fromkeys(folder.parent for folder in group.folders.values())
+    abandoned = [parent / name for parent in parents]
+    for folder in abandoned:
+        folder.mkdir()
+    make_group(GroupLimits(2**30, 64)).remove()
+    assert not any(folder.exists() for folder in abandoned)
+
+
+# What a grader that cannot make groups says and does: run as an unprivileged user.
+AS_NOBODY = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--"]
+REFUSE = """
+import nbformat
+from autograder.course.grading import spending_note
+from autograder.sandbox.command import SandboxUnavailable
+from autograder.sandbox.execute import SandboxedExecute
+
+print(spending_note())
+try:
+    SandboxedExecute(require_cgroup=True).preprocess(
+        nbformat.v4.new_notebook(), {"nbgrader": {"assignment": "01_output_size"}}
+    )
+except SandboxUnavailable as error:
+    print("refused:", error)
+"""
+
+
+@needs_groups
+@needs_tools
+@pytest.mark.skipif(os.geteuid() != 0, reason="runs a grader as another user: needs root")
+def test_without_a_group_the_summary_says_so_and_the_course_setting_refuses(tmp_path):
+    from autograder.course.grading import spending_note
+
+    assert spending_note() is None  # here groups can be made
+    result = subprocess.run(
+        [*AS_NOBODY, sys.executable, "-c", REFUSE],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env={**os.environ, "HOME": str(tmp_path)},
+        timeout=120,
+    )
+    note, refusal = result.stdout.strip().split("\n")[-2:]
+    assert note.startswith("Spending was counted the weaker way") and "require_cgroup" in note
+    assert refusal.startswith("refused: cannot give the sandbox a control group"), result.stderr

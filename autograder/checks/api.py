@@ -326,18 +326,21 @@ def _copied(value: Any) -> Any:
     return value.copy() if isinstance(value, np.ndarray) else value
 
 
-@dataclass(frozen=True)
+@dataclass
 class Spend:
     """What a notebook's training cost, as the grader measured it outside the kernel.
 
-    ``cpu_seconds`` is every process of the student's sandbox, up to the
-    test cell being judged (None when the kernel had already ended);
-    ``stopped`` are the cells stopped at their wall-clock limit.
+    ``taken`` holds, for each object the judge took from the kernel, the CPU
+    seconds of the whole sandbox when it took it: read by the judge once the
+    object had arrived, with the sandbox frozen where it has a control group,
+    so every computation that could have shaped the object is counted; None
+    where no reading could be made (the kernel had ended). ``stopped`` are
+    the cells stopped at their wall-clock limit.
     """
 
     budget: int
-    cpu_seconds: float | None
     stopped: tuple[str, ...] = ()
+    taken: dict[str, float | None] = field(default_factory=dict)
 
 
 @dataclass

@@ -126,11 +126,13 @@ BUDGET_HINT = (
 )
 
 
-def expect_within_budget(student: Any) -> None:
-    """Expect the notebook's training to have finished, within its budget of CPU seconds.
+def expect_within_budget(student: Any, name: str) -> None:
+    """Expect the training of the model ``name`` to have finished within the budget.
 
-    The grader measured both outside the student's kernel (``Submission.spend``);
-    without a measurement (a notebook run in-process) there is nothing to check.
+    Taking the model from the kernel is when the judge reads the sandbox's
+    CPU time (``Submission.spend``): whatever computed the model, in any
+    process of the sandbox and in any cell or hook before, is counted.
+    Without a measurement (a notebook run in-process) there is nothing to check.
     """
     spend = student.spend
     if spend is None:
@@ -142,11 +144,14 @@ def expect_within_budget(student: Any) -> None:
         "as untrained",
         hint=BUDGET_HINT,
     )
-    spent = spend.cpu_seconds
+    student.raw(name)  # the reading is taken as the model arrives
+    spent = spend.taken.get(name)
     expect(
         spent is not None and spent <= spend.budget,
-        expected=f"at most {spend.budget} CPU seconds spent before this cell (the budget)",
-        found="no measurement: the kernel had ended"
+        expected=f"at most {spend.budget} CPU seconds spent up to the moment the grader took "
+        f"{name} (the budget)",
+        found="no measurement: the kernel had ended, or its sandbox could not be stopped to "
+        "be measured"
         if spent is None
         else f"{spent:.0f} CPU seconds",
         hint=BUDGET_HINT,

@@ -43,6 +43,7 @@ from pathlib import Path
 from typing import Any
 
 from autograder import assignments as registry
+from autograder.cgroups import group_unavailable
 from autograder.course import cluster, forkserver, intake, spreadsheet
 from autograder.course.directory import Course, tool_environment
 
@@ -359,10 +360,26 @@ def summary_table(course: Course, outcomes: list[Outcome]) -> str:
             ]
         )
     table = text_table(lines)
+    note = spending_note()
+    if note and outcomes:
+        table += f"\n\n{note}"
     for o in outcomes:
         if not o.ok:
             table += f"\n\nnbgrader could not grade {o.assignment} for {o.student}:\n{o.log}"
     return table
+
+
+def spending_note() -> str | None:
+    """What the summary says when sandboxes get no control group here (None when they do)."""
+    why = group_unavailable()
+    if why is None:
+        return None
+    return (
+        f"Spending was counted the weaker way: the sandboxes had no control group ({why}). "
+        "CPU time was read from /proc, where a process nobody reaps is not counted, and "
+        "memory was limited per process, not per sandbox. To refuse to grade instead, set "
+        "c.SandboxedExecute.require_cgroup = True (grade as root, or delegate a cgroup)."
+    )
 
 
 def text_table(lines: list[list[str]]) -> str:

@@ -40,6 +40,7 @@ from pathlib import Path
 from typing import Any
 
 from autograder import assignments
+from autograder.cgroups import GroupError, Meter, open_meter
 from autograder.checks.api import Spend, Submission
 from autograder.checks.plugin import fresh_seed
 from autograder.judge import runner
@@ -55,7 +56,8 @@ class Expectation:
     assignment: str
     cell: str
     token: int
-    spend: Spend | None = None  # the training's cost, which nbgrader measured (04, 06)
+    spend: Spend | None = None  # the training's budget and cost (04, 06)
+    meter: Meter | None = None  # where the sandbox's CPU time is read, when a budget applies
 
 
 class Kernel:
@@ -64,14 +66,30 @@ class Kernel:
     ``process_id`` is the kernel's process as the operating system says (the
     socket's peer credentials, in this process's view), not as the kernel says:
     checks may signal it, as Ctrl-C would.
+
+    Where a budget applies (``spend``), each object taken from the kernel
+    comes with a reading of the sandbox's CPU time (``meter``), made after
+    it arrived with the sandbox frozen; the sandbox stays frozen until the
+    judge next asks the kernel something (:meth:`ask`), or is done with it
+    (:meth:`release`), so no student code runs in between but what the
+    judge calls.
     """
 
-    def __init__(self, sock: socket.socket, scratch: Path, deadline: float | None) -> None:
+    def __init__(
+        self,
+        sock: socket.socket,
+        scratch: Path,
+        deadline: float | None,
+        spend: Spend | None = None,
+        meter: Meter | None = None,
+    ) -> None:
         self.sock = sock
         self.deadline = deadline
         self.codec = wire.Codec(scratch, resolve=self._resolve)
         self.lost = False  # the kernel hung up (interrupted, died) or broke the wire's rules
         self.process_id = peer_process(sock)
+        self.spend, self.meter = spend, meter
+        self.held = False  # the sandbox is frozen for a reading
 
     def _resolve(self, ref: dict[str, Any]) -> Any:
         if ref.get("kind") == "function" and isinstance(ref.get("id"), int):
@@ -82,6 +100,7 @@ class Kernel:
         self, request: dict[str, Any], blobs: list[bytes] | None = None
     ) -> tuple[dict[str, Any], list[bytes]]:
         """Send a request, wait for the reply (within the connection's deadline)."""
+        self.release()  # a frozen kernel answers nothing
         try:
             wire.send(self.sock, request, blobs or [])
             reply, reply_blobs = wire.receive(self.sock, self.deadline)
@@ -118,7 +137,29 @@ class Kernel:
         objects = reply.get("objects")
         if not isinstance(objects, dict) or name not in objects:
             raise wire.WireError(f"the kernel did not send {name!r}")
+        if self.spend is not None:
+            self.spend.taken[name] = self._read_spend()
         return self.codec.decode(objects[name], blobs)
+
+    def _read_spend(self) -> float | None:
+        """The sandbox's CPU seconds now, with it frozen (None without a reading)."""
+        if self.meter is None:
+            return None
+        try:
+            self.meter.freeze()
+        except (GroupError, OSError):
+            return None  # it would not stop: no reading it could not run past
+        self.held = True
+        try:
+            return self.meter.cpu_seconds()
+        except OSError:
+            return None
+
+    def release(self) -> None:
+        """Let the sandbox run again, if a reading froze it."""
+        if self.held and self.meter is not None:
+            self.held = False
+            self.meter.thaw()
 
 
 class RemoteObjects(Mapping[str, Any]):
@@ -226,14 +267,17 @@ def judge_connection(
     if expected is None or asked != (expected.assignment, expected.cell):
         wire.send(sock, {"op": "done", "report": "no test cell of this notebook is running now"})
         return None
-    kernel = Kernel(sock, scratch, deadline)
+    kernel = Kernel(sock, scratch, deadline, expected.spend, expected.meter)
     names = assignments.get(expected.assignment).student_names
     try:
-        submission = Submission(kernel.collect(names), sources or {}, expected.spend)
-    except (wire.WireError, OSError) as error:
-        lost = _lost(expected, f"the kernel's answer broke the grader's rules: {error}")
-        return {**lost, "accepted_at": accepted_at}
-    verdict = runner.judge_cell(expected.assignment, expected.cell, submission, seed)
+        try:
+            submission = Submission(kernel.collect(names), sources or {}, expected.spend)
+        except (wire.WireError, OSError) as error:
+            lost = _lost(expected, f"the kernel's answer broke the grader's rules: {error}")
+            return {**lost, "accepted_at": accepted_at}
+        verdict = runner.judge_cell(expected.assignment, expected.cell, submission, seed)
+    finally:
+        kernel.release()
     try:
         wire.send(sock, {"op": "done", "report": verdict.report})
     except OSError:
@@ -331,12 +375,16 @@ def _show_figure(png: bytes) -> None:
 
 
 def expectation(assignment: str, said: dict[str, Any]) -> Expectation:
-    """An :class:`Expectation` from nbgrader's JSON line (a spend only where a budget applies)."""
+    """An :class:`Expectation` from nbgrader's JSON line (a spend only where a budget applies).
+
+    A fresh :class:`Spend` per expectation: its readings are this cell's.
+    """
     budget = said.get("cpu_budget")
-    spend = None
-    if budget is not None:
-        spend = Spend(budget, said.get("cpu_seconds"), tuple(said.get("stopped", ())))
-    return Expectation(assignment, said["cell"], said["token"], spend)
+    if budget is None:
+        return Expectation(assignment, said["cell"], said["token"])
+    spend = Spend(int(budget), tuple(said.get("stopped", ())))
+    meter = open_meter(said["meter"]) if said.get("meter") else None
+    return Expectation(assignment, said["cell"], said["token"], spend, meter)
 
 
 class Expectations:

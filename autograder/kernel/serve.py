@@ -21,7 +21,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from autograder.kernel import probes, wire
+from autograder.kernel import budget, probes, wire
 
 JUDGE_SOCKET = "CNN_GRADER_JUDGE"  # the judge's Unix socket
 
@@ -42,16 +42,21 @@ def serve(assignment: str, cell: str, namespace: dict[str, Any]) -> None:
 def serve_on(
     sock: socket.socket, assignment: str, cell: str, namespace: dict[str, Any], codec: wire.Codec
 ) -> None:
-    """Ask the judge at the other end of ``sock`` to judge one cell; answer it until it is done."""
+    """Ask the judge at the other end of ``sock`` to judge one cell; answer it until it is done.
+
+    The training budget stops nothing meanwhile (:func:`budget.serving`): the
+    judge, not a stop, decides what a model trained past it earns.
+    """
     ctrl_c_raises_keyboard_interrupt()
-    wire.send(sock, {"op": "grade", "assignment": assignment, "cell": cell})
-    while True:
-        request, blobs = wire.receive(sock)
-        if request.get("op") == "done":
-            return  # nbgrader shows the judge's report and score, not this kernel's
-        reply_blobs: list[bytes] = []
-        reply = answer(request, blobs, namespace, codec, reply_blobs)
-        wire.send(sock, reply, reply_blobs)
+    with budget.serving():
+        wire.send(sock, {"op": "grade", "assignment": assignment, "cell": cell})
+        while True:
+            request, blobs = wire.receive(sock)
+            if request.get("op") == "done":
+                return  # nbgrader shows the judge's report and score, not this kernel's
+            reply_blobs: list[bytes] = []
+            reply = answer(request, blobs, namespace, codec, reply_blobs)
+            wire.send(sock, reply, reply_blobs)
 
 
 def ctrl_c_raises_keyboard_interrupt() -> None:

@@ -1,9 +1,14 @@
-"""The sandbox a student's kernel runs in: bubblewrap, setpriv, prlimit and timeout.
+"""The sandbox a student's kernel runs in: a control group, bubblewrap, setpriv, prlimit, timeout.
 
 A kernel starts under a command of the form::
 
-    bwrap <namespaces, mounts> -- [setpriv <own uid>] prlimit <limits> -- \\
-        timeout <wall> python -m ipykernel_launcher -f <connection file>
+    [sh -c <join the group>] bwrap <namespaces, mounts> -- [setpriv <own uid>] \\
+        prlimit <limits> -- timeout <wall> python -m ipykernel_launcher -f <connection file>
+
+* **a control group** (:mod:`autograder.cgroups`), where one can be made:
+  the sandbox's first process joins it before bubblewrap starts, so every
+  process of the sandbox is counted (CPU time, reaped or not) and limited
+  (memory, with its tmpfs and kernel memory; processes) as a whole.
 
 * **bubblewrap** (``bwrap``, Flatpak's sandbox, a Debian package) gives the
   kernel a network namespace of its own (a loopback with nothing listening,
@@ -39,6 +44,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from autograder.cgroups import Group, GroupLimits
 from source_data.course_data import MIRROR_VARIABLE
 
 GiB = 1024**3
@@ -49,7 +55,11 @@ class Limits:
     """What one student kernel may use; each is enforced by the operating system."""
 
     address_space: int = 8 * GiB  # per process; beyond it allocations raise MemoryError
-    processes: int = 256  # tasks (threads included) of the kernel's own user id
+    # The whole sandbox, where it has a control group: its processes' memory, its tmpfs
+    # pages and the kernel memory it makes (files' inodes); the kernel kills a process
+    # of the sandbox when it is reached.
+    memory: int = 4 * GiB
+    processes: int = 256  # tasks (threads included) of the group, and of the kernel's user id
     cpu_seconds: int = 1800  # per process, summed over its threads
     # A notebook that trains models: its budget of CPU seconds (the soft limit, whose
     # SIGXCPU stops the running cell) and the grace after it, to be graded, before the
@@ -65,6 +75,12 @@ class Limits:
 
 
 LIMITS = Limits()
+
+
+def group_limits(limits: Limits) -> GroupLimits:
+    """What the sandbox's control group holds it to, as a whole."""
+    return GroupLimits(memory_bytes=limits.memory, processes=limits.processes)
+
 
 # Inside the sandbox the kernel's folder is /tmp/work, under the one tmpfs it may
 # write; the path nbgrader gives the kernel (autograded/<student>/<id>) is a link
@@ -244,6 +260,7 @@ def sandbox_command(
     readable: Iterable[Path],
     uid: int | None,
     limits: Limits = LIMITS,
+    group: Group | None = None,
 ) -> list[str]:
     """Wrap a kernel's command line in bubblewrap, setpriv, prlimit and timeout.
 
@@ -251,7 +268,8 @@ def sandbox_command(
     in :data:`WORK`, where ``workdir`` (the notebook's folder on the host)
     leads, with the ``handed`` files (name: the grader's copy) read-only in
     it; the real folder is never bound. ``writable`` folders (the kernel's
-    sockets) are the only host paths it may write.
+    sockets) are the only host paths it may write. With a ``group``, the
+    sandbox starts inside it.
     """
     bwrap = [
         "bwrap",
@@ -319,7 +337,8 @@ def sandbox_command(
         "--",
     ]
     timeout = ["timeout", "--signal=KILL", str(limits.wall_seconds)]
-    return [*bwrap, "--", *user, *prlimit, *timeout, *command]
+    joined = group.join_command() if group is not None else []
+    return [*joined, *bwrap, "--", *user, *prlimit, *timeout, *command]
 
 
 def cpu_limit(limits: Limits) -> str:

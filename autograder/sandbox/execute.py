@@ -42,6 +42,7 @@ from nbgrader.preprocessors import Execute
 from traitlets import Bool, Enum, Integer
 
 from autograder import assignments, notebooks
+from autograder.cgroups import group_unavailable
 from autograder.sandbox.command import SandboxUnavailable, missing_tools
 from autograder.sandbox.kernel import Judge, SandboxedKernelManager
 from autograder.sandbox.outputs import OutputBudget, output_size
@@ -91,6 +92,12 @@ class SandboxedExecute(Execute):
         allow_none=True,
         help="CPU seconds a notebook that trains models may spend up to its accuracy cells; "
         "None: the registry's cpu_budget for its assignment.",
+    ).tag(config=True)
+    require_cgroup = Bool(
+        False,
+        help="Refuse to grade where the sandbox cannot have a control group of its own (not "
+        "root, no delegation), rather than count its CPU time from /proc, where a process "
+        "nobody reaps is not counted, and leave its memory unlimited as a whole.",
     ).tag(config=True)
     interrupt_grace = Integer(
         10,
@@ -161,6 +168,11 @@ class SandboxedExecute(Execute):
                 f"cannot sandbox student kernels: {', '.join(missing)} not found. "
                 "Install them (Debian: apt-get install bubblewrap util-linux coreutils)."
             )
+        if self.require_cgroup and (why := group_unavailable()):
+            raise SandboxUnavailable(
+                f"cannot give the sandbox a control group ({why}), and "
+                "SandboxedExecute.require_cgroup is set: grade as root, or delegate a cgroup"
+            )
         NotebookClient.__init__(self, nb, km)
         self.raise_on_iopub_timeout = False  # see iopub_timeout; a timed-out cell sets it
         self.reset_execution_trackers()
@@ -177,6 +189,8 @@ class SandboxedExecute(Execute):
             self.judge = judge
             try:
                 self._run_all(resources)
+            except SandboxUnavailable:
+                raise  # the grader's machine, not the student: no grade rather than a zero
             except Exception as error:  # nbclient could not go on: the kernel did something
                 self._give_up(f"the kernel stopped answering the grader ({_said(error)})")
             finally:
@@ -196,6 +210,7 @@ class SandboxedExecute(Execute):
         if isinstance(km, SandboxedKernelManager):
             km.judge = self.judge
             km.cpu_budget = self._budget()
+            km.require_group = self.require_cgroup
         return km
 
     def _budget(self) -> int | None:
@@ -298,6 +313,8 @@ class SandboxedExecute(Execute):
         (not nbclient's ``iopub_timeout``), or its kernel is ended."""
         self._interrupted = True
         self.iopub_timeout, self.raise_on_iopub_timeout = self.interrupt_grace, True
+        if isinstance(self.km, SandboxedKernelManager):
+            self.km.thaw_sandbox()  # frozen by a judge that died while reading it
         return await super()._async_handle_timeout(timeout, cell)
 
     def process_message(self, msg: dict[str, Any], cell: NotebookNode, cell_index: int) -> Any:
@@ -333,13 +350,13 @@ class SandboxedExecute(Execute):
         return self._tokens
 
     def _spend(self) -> dict[str, Any]:
-        """What the training has cost so far, measured here, outside the student's process:
-        the judge's facts for a budget check (none for a notebook that trains nothing)."""
+        """The judge's facts for a budget check (none for a notebook that trains nothing): the
+        budget, the cells stopped at their time limit, and where to read the sandbox's CPU
+        time, which the judge does when it takes a model."""
         budget = self._budget()
         if budget is None or not isinstance(self.km, SandboxedKernelManager):
             return {}
-        spent = self.km.cpu_seconds()
-        return {"cpu_budget": budget, "cpu_seconds": spent, "stopped": self._stopped}
+        return {"cpu_budget": budget, "stopped": self._stopped, "meter": self.km.meter()}
 
     def _timeout_of(self, cell: NotebookNode) -> int | None:
         training = assignments.get(self.assignment).training_cells

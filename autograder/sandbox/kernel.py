@@ -24,7 +24,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import psutil
 import zmq
 import zmq.asyncio
 from jupyter_client.asynchronous import AsyncKernelClient
@@ -32,11 +31,14 @@ from jupyter_client.manager import AsyncKernelManager
 from traitlets import Type
 
 from autograder import assignments
+from autograder.cgroups import Group, GroupUnavailable, ProcessTree, make_group
 from autograder.kernel import launch, serve
 from autograder.sandbox.command import (
     LIMITS,
     GiB,
     Limits,
+    SandboxUnavailable,
+    group_limits,
     kernel_environment,
     kernel_uid,
     readable_paths,
@@ -243,6 +245,8 @@ class SandboxedKernelManager(AsyncKernelManager):
     client_factory = Type(GraderKernelClient)
     judge: Judge | None = None  # set by SandboxedExecute before the kernel starts
     cpu_budget: int | None = None  # likewise: the notebook's training budget, if it has one
+    require_group: bool = False  # likewise: refuse to start a kernel without a control group
+    group: Group | None = None  # the sandbox's control group, while it exists
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -273,6 +277,8 @@ class SandboxedKernelManager(AsyncKernelManager):
         if self.cpu_budget is not None:
             environment[launch.BUDGET_VARIABLE] = str(self.cpu_budget)
         self._hand_over(self.runtime_dir)
+        limits = dataclasses.replace(LIMITS, cpu_budget=self.cpu_budget)
+        self.group = self._make_group(limits)
         command = sandbox_command(
             launched_by_the_course(kernel_cmd),
             workdir=workdir,
@@ -280,10 +286,25 @@ class SandboxedKernelManager(AsyncKernelManager):
             writable=[self.runtime_dir],
             readable=[*readable_paths(data), *shared],
             uid=self.uid,
-            limits=dataclasses.replace(LIMITS, cpu_budget=self.cpu_budget),
+            limits=limits,
+            group=self.group,
         )
         kw["env"] = environment
         return command, kw
+
+    def _make_group(self, limits: Limits) -> Group | None:
+        """The sandbox's control group; None where none can be made (unless one is required)."""
+        self.remove_group()  # a kernel started again gets a group of its own
+        try:
+            return make_group(group_limits(limits))
+        except GroupUnavailable as error:
+            if self.require_group:
+                raise SandboxUnavailable(
+                    f"no control group for the sandbox ({error}); "
+                    "SandboxedExecute.require_cgroup is set"
+                ) from error
+            self.log.warning("the sandbox's spending is counted from /proc: %s", error)
+            return None
 
     @staticmethod
     def _data_view(assignment: str) -> Path | None:
@@ -319,21 +340,45 @@ class SandboxedKernelManager(AsyncKernelManager):
             os.chown(self.runtime_dir, os.getuid(), os.getgid())
             self.runtime_dir.chmod(0o755)
 
-    def cpu_seconds(self) -> float | None:
-        """CPU seconds the kernel's whole sandbox has used so far, as the operating system
-        counts them (every process in it, ended ones included); None once it has ended."""
+    def meter(self) -> dict[str, Any] | None:
+        """How the judge reads the sandbox's CPU time (``autograder.cgroups.open_meter``): its
+        control group, else its first process's tree in /proc; None once it has ended."""
+        if self.group is not None:
+            return self.group.to_data()
         process = getattr(self.provisioner, "process", None)
         if process is None or process.poll() is not None:
             return None
-        return tree_cpu_seconds(process.pid)
+        return ProcessTree(process.pid).to_data()
+
+    def thaw_sandbox(self) -> None:
+        """Let the sandbox run again if it was left frozen (a judge that died while reading)."""
+        if self.group is not None:
+            with contextlib.suppress(OSError):
+                self.group.thaw()
 
     def kill_sandbox(self) -> None:
-        """End the kernel's sandbox at once: everything in its process namespace dies with it."""
+        """End the kernel's sandbox at once: everything in its process namespace and its
+        control group dies with it, and the group is removed."""
         process = getattr(self.provisioner, "process", None)
         if process is not None and process.poll() is None:
             process.kill()
             with contextlib.suppress(subprocess.TimeoutExpired):
                 process.wait(timeout=10)
+        self.remove_group()
+
+    def remove_group(self) -> None:
+        """Kill whatever is left in the sandbox's control group and remove the group."""
+        group, self.group = self.group, None
+        if group is None:
+            return
+        peak, spent = group.memory_peak(), group.cpu_seconds()
+        self.log.info(
+            "the sandbox used %s CPU seconds and at most %s MiB",
+            "?" if spent is None else f"{spent:.1f}",
+            "?" if peak is None else f"{peak / 2**20:.0f}",
+        )
+        with contextlib.suppress(OSError):  # left behind, make_group removes it later
+            group.remove()
 
     def remove_folders(self) -> None:
         """Remove the kernel's runtime and handout folders (once it has ended)."""
@@ -344,6 +389,7 @@ class SandboxedKernelManager(AsyncKernelManager):
         try:
             await super()._async_cleanup_resources(restart=restart)
         finally:
+            self.remove_group()
             if not restart:
                 self.remove_folders()
 
@@ -351,22 +397,3 @@ class SandboxedKernelManager(AsyncKernelManager):
         """What nbclient calls after a kernel that never started: jupyter_client binds this
         name to its own method, which would pass over the folders' removal above."""
         await self._async_cleanup_resources(restart=restart)
-
-
-def tree_cpu_seconds(pid: int) -> float | None:
-    """CPU seconds of a process and all its descendants, the ended and waited-for included.
-
-    Read from /proc by the grader, outside the sandbox: the student's code
-    cannot change what it says. None if the process has gone.
-    """
-    try:
-        root = psutil.Process(pid)
-        tree = [root, *root.children(recursive=True)]
-    except psutil.Error:
-        return None
-    total = 0.0
-    for process in tree:
-        with contextlib.suppress(psutil.Error):  # a process that ended as we looked
-            t = process.cpu_times()
-            total += t.user + t.system + t.children_user + t.children_system
-    return total

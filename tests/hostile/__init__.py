@@ -20,6 +20,7 @@ from tests.hostile import (
     judge_attacks,
     late_rewrites,
     own_work,
+    spending,
     unresponsive,
 )
 from tests.hostile.base import ALL, Hostile
@@ -37,6 +38,7 @@ CATALOGUE: list[Hostile] = [
     *own_work.ENTRIES,
     *unresponsive.ENTRIES,
     *collect_and_holes.ENTRIES,
+    *spending.ENTRIES,
 ]
 
 __all__ = ["ALL", "CATALOGUE", "Hostile"]

@@ -10,7 +10,9 @@ feedback must contain so the student can tell why.
 ``fails`` names hidden checks it must fail where the honest score of a cell
 is partial: an attack that hides a real mistake must earn exactly what the
 mistake earns (``autograder.mistakes``). ``absent`` is a text its feedback
-must not show (what the attack tried to leak or to fake).
+must not show (what the attack tried to leak or to fake). ``small_budget``
+entries are graded in a course whose training budget is a few CPU seconds
+(``SPENDING_BUDGET``), where seconds of work decide a tier.
 """
 
 from __future__ import annotations
@@ -47,7 +49,13 @@ class Hostile:
     # Waits out a time limit: graded in the course with short limits (tests/conftest.py).
     times_out: bool = False
     absent: str = ""  # a text its feedback must not contain (a leaked case, a fake report)
+    # Graded in the course with a training budget of SPENDING_BUDGET CPU seconds.
+    small_budget: bool = False
 
+
+# The training budget of the course the small_budget entries are graded in (CPU seconds):
+# a 04 notebook that trains its MLP for one epoch spends about two thirds of it.
+SPENDING_BUDGET = 30
 
 # Training cells trained for a moment instead of for real, where an entry (or a
 # graded mistake, tests/conftest.py) leaves that model alone or loses its

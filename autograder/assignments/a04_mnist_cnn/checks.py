@@ -144,7 +144,7 @@ def measure_accuracy(student: Any, model_name: str) -> float:
 
 def own_model_accuracy(student: Any, model_name: str, builder: str, floor: float) -> float:
     """A trained model's test accuracy, once it is shown to be learnt in the graded run."""
-    expect_within_budget(student)
+    expect_within_budget(student, model_name)
     x_test, y_test = mnist_test()
     sample = replayed_preprocess(student)(x_test[:1000]), y_test[:1000]
     expect_own_model(student, model_name, builder, sample, floor)

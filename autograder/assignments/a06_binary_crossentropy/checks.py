@@ -440,7 +440,7 @@ def test_predict_labels_of_a_categorical_model(student):
 def holdout_accuracy(student) -> float:
     """The trained binary model's accuracy on the hold-out split, measured once, after
     it is shown to be learnt in the graded run."""
-    expect_within_budget(student)
+    expect_within_budget(student, "binary_model")
     x, y = pet_holdout()
     expect_own_model(student, "binary_model", "build_binary_model", (x[:500], y[:500]), TIERS[0])
     output = predict(

@@ -359,7 +359,7 @@ def predictions_on_test_images(student: Any) -> np.ndarray:
 @pytest.fixture(scope="module")
 def digits_accuracy(student) -> float:
     """The trained model's accuracy on the 540 test images, measured once per grading run."""
-    expect_within_budget(student)
+    expect_within_budget(student, "model")
     x_test, y_test = digits_split("test")
     sample = replayed_preprocess(student)(x_test[:200]), y_test[:200]
     expect_own_model(student, "model", "build_model", sample, TIERS[0])

@@ -578,7 +578,7 @@ def holdout_predictions(model: Any, name: str) -> np.ndarray:
 @pytest.fixture(scope="module")
 def holdout_accuracy(student: Any) -> float:
     """The trained model's hold-out accuracy, once it is shown to be learnt in the graded run."""
-    expect_within_budget(student)
+    expect_within_budget(student, "model")
     x, y = pet_holdout()
     expect_own_model(student, "model", "build_model", (x[:500], y[:500]), UNTRAINED_FLOOR)
     return float(np.mean(holdout_predictions(student.model, "model") == y))

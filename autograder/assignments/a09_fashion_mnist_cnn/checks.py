@@ -267,7 +267,7 @@ def predictions_on_test_images(student: Any) -> np.ndarray:
 @pytest.fixture(scope="module")
 def fashion_accuracy(student) -> float:
     """The trained CNN's accuracy on the 10,000 test images, measured once per grading run."""
-    expect_within_budget(student)
+    expect_within_budget(student, "model")
     x_test, y_test = fashion_test()
     sample = replayed_preprocess(student)(x_test[:1000]), y_test[:1000]
     expect_own_model(student, "model", "build_cnn", sample, TIERS[0])
