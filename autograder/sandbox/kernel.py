@@ -16,6 +16,7 @@ import dataclasses
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -68,6 +69,16 @@ class Judge:
     ) -> None:
         self.assignment, self.connection_seconds = assignment, connection_seconds
         self.folder = Path(tempfile.mkdtemp(prefix="cnn-judge-"))
+        self.process: subprocess.Popen[str] | None = None
+        try:
+            self._lay_out(sources)
+            self._start()
+        except BaseException:  # Ctrl-C included: nothing of it is left behind
+            shutil.rmtree(self.folder, ignore_errors=True)
+            raise
+
+    def _lay_out(self, sources: dict[str, str] | None) -> None:
+        """Make the judge's folders and files, each with its mode."""
         self.folder.chmod(0o755)  # the kernel's own user reaches the socket and the handout
         self.socket_dir, self.handout, self.scratch = (
             self.folder / name for name in ("socket", "handout", "scratch")
@@ -86,12 +97,6 @@ class Judge:
         self.results.touch()
         self.sources = self.folder / "sources.json"  # the answer cells, as nbgrader read them
         self.sources.write_text(json.dumps(sources or {}))
-        self.process: subprocess.Popen[str] | None = None
-        try:
-            self._start()
-        except BaseException:
-            shutil.rmtree(self.folder, ignore_errors=True)
-            raise
 
     def __enter__(self) -> Judge:
         return self
@@ -181,17 +186,31 @@ class Judge:
         return found
 
     def close(self) -> None:
-        """Stop the judge and remove its folders."""
-        if self.process is not None:
-            if self.process.stdin is not None:
-                with contextlib.suppress(OSError):
-                    self.process.stdin.close()  # the judge ends when nbgrader stops talking
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, 9)
-                self.process.wait()
-        shutil.rmtree(self.folder, ignore_errors=True)
+        """Stop the judge and remove its folders, even when Ctrl-C comes while it stops."""
+        try:
+            self._stop()
+        finally:
+            shutil.rmtree(self.folder, ignore_errors=True)
+
+    def _stop(self) -> None:
+        if self.process is None:
+            return
+        if self.process.stdin is not None:
+            with contextlib.suppress(OSError):
+                self.process.stdin.close()  # the judge ends when nbgrader stops talking
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self._kill()
+        except BaseException:  # Ctrl-C while waiting: the judge ends all the same
+            self._kill()
+            raise
+
+    def _kill(self) -> None:
+        assert self.process is not None
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait()
 
 
 def handed_files(release: Path) -> dict[str, Path]:
