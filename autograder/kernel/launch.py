@@ -19,6 +19,8 @@ import os
 import signal
 from types import FrameType
 
+from autograder.kernel import recipes
+
 BUDGET_VARIABLE = "CNN_CPU_BUDGET"  # the notebook's budget in CPU seconds, for the message
 
 
@@ -46,6 +48,7 @@ def main() -> None:
     """Install the budget's handler, then run ipykernel as ``ipykernel_launcher`` would."""
     if os.environ.get(BUDGET_VARIABLE):
         signal.signal(signal.SIGXCPU, stop_at_budget)
+    recipes.install()  # the judge trains each graded model's fit recipe again
     from ipykernel import iostream, kernelapp
 
     # At a cell's end the kernel waits for its output to be sent before it replies, 10 s
