@@ -35,6 +35,7 @@ from autograder import assignments
 from autograder.kernel import launch, serve
 from autograder.sandbox.command import (
     LIMITS,
+    ONE_THREAD,
     GiB,
     Limits,
     kernel_environment,
@@ -123,6 +124,7 @@ class Judge:
                 stderr=subprocess.STDOUT,
                 text=True,
                 start_new_session=True,  # its end, or a signal to its group, is its alone
+                env={**os.environ, **ONE_THREAD},  # it trains recipes as the kernel does
             )
 
     def _wait_ready(self, seconds: float = 60.0) -> None:
