@@ -20,6 +20,7 @@ from tests.hostile import (
     judge_attacks,
     late_rewrites,
     own_work,
+    replay,
     unresponsive,
 )
 from tests.hostile.base import ALL, Hostile
@@ -35,6 +36,7 @@ CATALOGUE: list[Hostile] = [
     *feedback_pages.ENTRIES,
     *honest_scores.ENTRIES,
     *own_work.ENTRIES,
+    *replay.ENTRIES,
     *unresponsive.ENTRIES,
     *collect_and_holes.ENTRIES,
 ]
