@@ -485,3 +485,19 @@ def test_a_claim_of_more_training_earns_what_the_claimed_recipe_earns():
     assert claimed["earned"] == honest["earned"] == 1.0
     replayed = claimed["report"].split("found    결과: ")[1].split(" as the grader")[0]
     assert replayed in honest["report"]  # the very same training, to the last digit
+
+
+def test_the_accuracy_cells_have_the_training_cells_time_limit_as_the_judge_trains_in_them():
+    from autograder import notebooks
+    from autograder.assignments import release_path
+    from autograder.sandbox.execute import SandboxedExecute
+
+    execute = SandboxedExecute(timeout=180, training_timeout=900)
+    execute.assignment = A04
+    limits = {
+        notebooks.grade_id_of(cell): execute._timeout_of(cell)
+        for cell in notebooks.read(release_path(A04)).cells
+        if notebooks.grade_id_of(cell)
+    }
+    assert limits["test_mlp_accuracy"] == limits["test_cnn_accuracy"] == 900
+    assert limits["train_mlp"] == 900 and limits["test_preprocess"] == 180
