@@ -283,8 +283,9 @@ def _screen_object(value: dict[str, Any], found: Screening, compile_settings: bo
     if name.startswith("__"):
         found.findings.append(f"data written into the configuration ({name.strip('_')})")
         return False
-    if value.get("registered_name") is not None:
-        found.findings.append(f"a class of your own ({str(value['registered_name'])[:60]})")
+    registered = value.get("registered_name")
+    if registered is not None and registered != name:  # Keras's own: none, or the class name
+        found.findings.append(f"a class of your own ({str(registered)[:60]})")
         return True
     if module == "keras.layers":
         found.layers += 1
