@@ -76,6 +76,8 @@ class Scaling:
     b: float = 0.0
 
     def __call__(self, images: np.ndarray) -> np.ndarray:
+        if self == SCALED:  # to the bit as the notebook divides: the grader trains on it too
+            return (images.astype(np.float32) / 255.0).reshape(-1, 28, 28, 1)
         scaled = self.a * images.astype(np.float64) + self.b
         return scaled.astype(np.float32).reshape(-1, 28, 28, 1)
 
@@ -104,6 +106,8 @@ def replayed_preprocess(student: Any) -> Scaling:
     a, b = np.polyfit(pixels, y, 1)
     if not np.allclose(a * pixels + b, y, rtol=1e-5, atol=1e-5 * max(1.0, np.abs(y).max())):
         return SCALED
+    if np.allclose(SCALED(x).ravel(), y, rtol=1e-6, atol=1e-7):
+        return SCALED  # /255 itself, to the bit
     return Scaling(float(a), float(b))
 
 
