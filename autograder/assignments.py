@@ -15,7 +15,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+
+def _course_checkout() -> Path:
+    """The course's own folder: the checkout this package lies in (``make`` installs it
+    editable), or, for a regular ``pip install`` into site-packages, the folder the
+    command runs in, where the instructor keeps the course."""
+    here = Path(__file__).resolve().parents[1]
+    return here if (here / "nbgrader_config.py").is_file() else Path.cwd()
+
+
+REPO_ROOT = _course_checkout()
 COURSE_ID = "cnn-course"  # CourseDirectory.course_id in nbgrader_config.py
 
 
@@ -45,6 +54,21 @@ class Assignment:
 # 175 and 150 (benchmarks/budget.md): the budget leaves room for a student's
 # heavier model, and stops the lecture's CNN as written (about 3,500).
 CPU_BUDGET = 360
+# 07's budget: its reference (the post's 100 epochs) spends 21-27 CPU seconds in all
+# (benchmarks/digits.md); about five times that leaves room for more epochs or filters.
+DIGITS_CPU_BUDGET = 120
+# 08's reference spends 36-42 CPU seconds in its two trainings, 39-47 up to its accuracy
+# cell (benchmarks/augmentation.md): room for more epochs; one epoch of the lecture's
+# model as written spends 75.
+AUGMENTATION_CPU_BUDGET = 120
+
+# Fashion-MNIST's four files (course_data.MANIFEST): the kernel reads the training pair.
+FASHION_MNIST = (
+    "fashion_mnist_train_images",
+    "fashion_mnist_train_labels",
+    "fashion_mnist_test_images",
+    "fashion_mnist_test_labels",
+)
 
 REGISTRY: dict[str, Assignment] = {
     a.id: a
@@ -110,6 +134,61 @@ REGISTRY: dict[str, Assignment] = {
             data=("petimages",),
             training_cells=("train_categorical", "train_binary"),
             accuracy_cells=("binary_accuracy",),
+            cpu_budget=CPU_BUDGET,
+        ),
+        Assignment(
+            "07_digits_cnn",
+            "the Keras digits post in today's Keras: 8x8 digits, the post's split and CNN, "
+            "test-accuracy tiers",
+            12,
+            (
+                "preprocess",
+                "encode_labels",
+                "split_digits",
+                "build_model",
+                "accuracy_curves",
+                "model",
+                "history",
+            ),
+            data=("digits",),
+            training_cells=("train",),
+            accuracy_cells=("digits_accuracy",),
+            cpu_budget=DIGITS_CPU_BUDGET,
+        ),
+        Assignment(
+            "08_petimages_augmentation",
+            "data augmentation and dropout on PetImages, judged by behaviour; hold-out accuracy",
+            13,
+            (
+                "build_augmentation",
+                "build_model",
+                "plain_model",
+                "plain_history",
+                "model",
+                "history",
+            ),
+            data=("petimages",),
+            training_cells=("train_plain", "train_augmented"),
+            accuracy_cells=("accuracy",),
+            cpu_budget=AUGMENTATION_CPU_BUDGET,
+        ),
+        Assignment(
+            "09_fashion_mnist_cnn",
+            "the CNN slides' exercise: Fashion-MNIST's 10 clothing classes, a CNN, "
+            "test-accuracy tiers",
+            11,
+            (
+                "LABEL_NAMES",
+                "label_names",
+                "preprocess",
+                "encode_labels",
+                "build_cnn",
+                "model",
+                "history",
+            ),
+            data=FASHION_MNIST,
+            training_cells=("train_cnn",),
+            accuracy_cells=("fashion_accuracy",),
             cpu_budget=CPU_BUDGET,
         ),
     )

@@ -1,14 +1,19 @@
 """The grading view: the course's data as a student's kernel may read it while graded.
 
 Accuracy is measured on images the kernel must not read: MNIST's test set
-(04) and the PetImages hold-out photos (06). The kernel therefore never sees
-the data sets themselves, only a view built from them once, beside the
-cache, and bound read-only into the sandbox in their place:
+(04), the PetImages hold-out photos (06), the 540 test images of the digits
+post's split (07) and Fashion-MNIST's test set (09). The kernel therefore
+never sees the data sets themselves, only a view built from them once,
+beside the cache, and bound read-only into the sandbox in their place:
 
 * ``mnist.npz`` with ``x_train`` and ``y_train`` only;
 * ``PetImages/``: the course's listed files (:func:`course_data.pet_listed_files`)
   but the hold-out photos (:func:`course_data.is_pet_holdout`), damaged files and
   all, as hard links where the file system allows, else copies;
+* ``digits-train.npz``: the 1,257 training images of the post's split
+  (scikit-learn's own copy of all the digits is hidden by the sandbox,
+  ``sandbox.command.LIBRARY_EVALUATION_DATA``);
+* ``fashion-mnist/``: Fashion-MNIST's two training files, linked or copied;
 * ``view.json``: the view's own file hashes (``course_data.dataset_path``
   verifies against them) and what it holds back.
 
@@ -36,12 +41,17 @@ from source_data.course_data import VIEW_FILE
 HELD_BACK = {
     "mnist": "x_test and y_test: the 10,000 test images of 04's accuracy",
     "petimages": "the hold-out photos (number a multiple of 5) of 06's accuracy",
+    "digits": "the 540 test images of the post's split, 07's accuracy",
+    "fashion_mnist_test_images": "Fashion-MNIST's 10,000 test images, 09's accuracy",
+    "fashion_mnist_test_labels": "the labels of Fashion-MNIST's test images",
 }
+# Data sets a view holds as they are, file for file (linked where possible).
+AS_THEY_ARE = ("fashion_mnist_train_images", "fashion_mnist_train_labels")
 
 
 # Raised whenever views are built differently, so that no older view is used again
-# (2: readable by the kernel's own user id).
-VIEW_VERSION = 2
+# (2: readable by the kernel's own user id; 3: the digits and Fashion-MNIST).
+VIEW_VERSION = 3
 
 
 def views_dir() -> Path:
@@ -104,9 +114,19 @@ def _build(folder: Path, sources: dict[str, Path]) -> None:
         files["mnist.npz"] = course_data.sha256_of(folder / "mnist.npz")
     if "petimages" in sources:
         _copy_training_photos(sources["petimages"], folder / "PetImages")
-    (folder / VIEW_FILE).write_text(
-        json.dumps({"files": files, "held_back": {n: HELD_BACK[n] for n in sources}}, indent=1)
-    )
+    if "digits" in sources:
+        images, labels = course_data.load_digits_split("train")
+        np.savez(folder / course_data.DIGITS_TRAINING_FILE, images=images, labels=labels)
+        files[course_data.DIGITS_TRAINING_FILE] = course_data.sha256_of(
+            folder / course_data.DIGITS_TRAINING_FILE
+        )
+    for name in AS_THEY_ARE:
+        if name in sources:
+            relative = course_data.MANIFEST[name].relative
+            _link_or_copy(sources[name], folder / relative)
+            files[relative] = course_data.sha256_of(folder / relative)
+    held_back = {n: HELD_BACK[n] for n in sources if n in HELD_BACK}
+    (folder / VIEW_FILE).write_text(json.dumps({"files": files, "held_back": held_back}, indent=1))
 
 
 def _copy_training_photos(source: Path, target: Path) -> None:
@@ -121,13 +141,18 @@ def _copy_training_photos(source: Path, target: Path) -> None:
         path = source / relative
         if path.is_symlink() or not path.is_file() or course_data.is_pet_holdout(path):
             continue
-        destination = target / relative
-        try:
-            if not path.stat().st_mode & stat.S_IROTH:
-                raise PermissionError("a link would keep the source's mode")
-            os.link(path, destination)
-        except OSError:  # another file system, no links allowed, or not readable by all
-            shutil.copyfile(path, destination)
+        _link_or_copy(path, target / relative)
+
+
+def _link_or_copy(path: Path, destination: Path) -> None:
+    """A hard link to ``path`` where the file system allows and all may read it, else a copy."""
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        if not path.stat().st_mode & stat.S_IROTH:
+            raise PermissionError("a link would keep the source's mode")
+        os.link(path, destination)
+    except OSError:  # another file system, no links allowed, or not readable by all
+        shutil.copyfile(path, destination)
 
 
 def _make_readable_by_all(folder: Path) -> None:

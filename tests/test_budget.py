@@ -23,11 +23,14 @@ import nbformat
 import psutil
 import pytest
 
+from autograder import assignments
+from autograder.assignments import IDS
 from autograder.checks.api import CheckFailed, Spend, Submission
 from autograder.checks.models import expect_within_budget
 from autograder.course import samples
 from autograder.course.directory import Course
 from autograder.course.grading import autograde
+from autograder.judge.runner import run_checks
 from autograder.judge.service import expectation
 from autograder.kernel import launch
 from autograder.sandbox.command import Limits, cpu_limit
@@ -129,6 +132,17 @@ def test_training_over_the_budget_or_stopped_earns_no_tier(spend, found):
 @pytest.mark.parametrize("spend", [Spend(360, 359.9), None])
 def test_training_within_the_budget_or_unmeasured_passes(spend):
     expect_within_budget(Submission(spend=spend))
+
+
+def test_each_budgeted_assignments_accuracy_tiers_refuse_training_over_its_budget():
+    """Every accuracy cell of every budgeted assignment (08's 120 s as 04's 360) asks first."""
+    for assignment in IDS:
+        budget = assignments.get(assignment).cpu_budget
+        for cell in assignments.get(assignment).accuracy_cells if budget else ():
+            over = Submission(spend=Spend(budget, budget + 0.5))
+            results = run_checks(assignment, cell, over)
+            assert results and all(not r.passed for r in results), (assignment, cell)
+            assert all(f"{budget} CPU seconds" in r.expected for r in results), (assignment, cell)
 
 
 # --- Through nbgrader, with budgets small enough to test in minutes --------------------

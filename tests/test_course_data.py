@@ -9,12 +9,14 @@ more photos than the course lists, its damaged files, a licence and a readme.
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import http.server
 import io
 import os
 import re
 import stat
+import struct
 import threading
 import zipfile
 from collections.abc import Iterator
@@ -27,6 +29,7 @@ import pytest
 
 from source_data import course_data, grading_view
 from source_data.course_data import ChecksumMismatch, Dataset, DataUnavailable, UnsafeArchive
+from tests.helpers import write_fashion_mnist, write_idx
 
 PAYLOAD = b"not really mnist, but bytes with a known hash\n" * 1000
 
@@ -205,6 +208,24 @@ def test_petimages_is_pinned_to_microsofts_archive():
     assert pets.url.endswith("/kagglecatsanddogs_5340.zip") and pets.archive_member == "PetImages"
     assert pets.size == 824_887_076
     assert pets.sha256 == "b7974bd00a84a99921f36ee4403f089853777b5ae8d151c76a86e64900334af9"
+
+
+@pytest.mark.parametrize("name", ["petimages", "mnist"])
+def test_a_data_sets_url_is_replaced_by_its_environment_variable(
+    server, monkeypatch, tmp_path, name
+):
+    """A university's own copy of the download: the URL changes, never the hash."""
+    closed = "http://127.0.0.1:9/sample.bin"  # the manifest's URL, unreachable here
+    monkeypatch.setitem(course_data.MANIFEST, name, entry(closed, PAYLOAD, name=name))
+    monkeypatch.delenv(course_data.MIRROR_VARIABLE, raising=False)
+    monkeypatch.setenv(course_data.CACHE_VARIABLE, str(tmp_path / "cache"))
+    variable = f"CNN_COURSE_{name.upper()}_URL"
+    _Handler.files = {"/copy/sample.bin": PAYLOAD, "/other/sample.bin": PAYLOAD[::-1]}
+    monkeypatch.setenv(variable, f"{server}/other/sample.bin")
+    with pytest.raises(ChecksumMismatch):
+        course_data.dataset_path(name)
+    monkeypatch.setenv(variable, f"{server}/copy/sample.bin")
+    assert course_data.dataset_path(name).read_bytes() == PAYLOAD
 
 
 # --- PetImages as the download has it ---------------------------------------------------
@@ -463,6 +484,37 @@ def test_pet_arrays_split_every_readable_image_once(small_pet_mirror):
     assert np.array_equal(again, x_holdout)
 
 
+def test_pet_photos_are_rgb_pixels_of_the_same_photos_in_the_same_order(small_pet_mirror):
+    """08's loader: the split, drops and order of load_pet_arrays, colour pixels 0-255."""
+    import cv2
+
+    red = np.zeros((30, 40, 3), np.uint8)
+    red[..., 2] = 200  # BGR, as OpenCV writes it
+    cv2.imwrite(str(small_pet_mirror / "PetImages" / "Dog" / "3.jpg"), red)
+    photos, labels = course_data.load_pet_photos("train", img_size=8)
+    greys, same_labels = course_data.load_pet_arrays("train", img_size=8)
+    assert photos.shape == (16, 8, 8, 3) and photos.dtype == np.float32
+    assert np.array_equal(labels, same_labels)
+    means = photos.mean(axis=(1, 2))  # (N, 3): R, G, B
+    assert photos.min() >= 0 and photos.max() > 100  # pixels, not scaled to [0, 1]
+    is_red = (means[:, 0] > 150) & (means[:, 2] < 50)
+    assert is_red.sum() == 1 and labels[is_red] == [1]  # RGB order, the Dog photo
+    assert np.allclose(means[~is_red] / 255, greys[~is_red].mean(axis=(1, 2)), atol=2 / 255)
+    with pytest.raises(ValueError, match="holdout"):
+        course_data.load_pet_photos("test")
+
+
+def test_pet_photos_of_the_holdout_are_the_graders_in_a_grading_view(
+    small_pet_mirror, monkeypatch, tmp_path
+):
+    monkeypatch.setenv(course_data.CACHE_VARIABLE, str(tmp_path / "cache"))
+    assert len(course_data.load_pet_photos("holdout", img_size=8)[0]) == 4
+    monkeypatch.setenv(course_data.MIRROR_VARIABLE, str(grading_view.grading_view(("petimages",))))
+    assert len(course_data.load_pet_photos("train", img_size=8)[0]) == 16
+    with pytest.raises(DataUnavailable, match="grader's"):
+        course_data.load_pet_photos("holdout", img_size=8)
+
+
 def test_pet_arrays_reject_an_unknown_split(small_pet_mirror):
     with pytest.raises(ValueError, match="holdout"):
         course_data.load_pet_arrays("test")
@@ -515,3 +567,141 @@ def test_a_changed_view_file_is_refused(mirror_with_mnist, monkeypatch, tmp_path
     monkeypatch.setenv(course_data.MIRROR_VARIABLE, str(view))
     with pytest.raises(ChecksumMismatch):
         course_data.load_mnist_training()
+
+
+# --- 07: scikit-learn's digits, split as the Keras post splits them ---------------------
+
+
+def test_the_digits_are_scikit_learns_copy_split_as_the_post_splits_them():
+    from sklearn.datasets import load_digits
+    from sklearn.model_selection import train_test_split
+
+    path = course_data.dataset_path("digits")
+    assert path.parts[-4:] == ("sklearn", "datasets", "data", "digits.csv.gz")
+    digits = load_digits()
+    post = train_test_split(digits.images, digits.target, test_size=0.3, random_state=777)
+    (x_train, y_train), (x_test, y_test) = map(course_data.load_digits_split, ("train", "test"))
+    assert x_train.shape == (1257, 8, 8) and x_test.shape == (540, 8, 8)
+    ours = (x_train, x_test, y_train, y_test)
+    assert all(np.array_equal(a, b) for a, b in zip(post, ours, strict=True))
+    with pytest.raises(ValueError, match="train"):
+        course_data.load_digits_split("validation")
+
+
+def test_a_changed_copy_of_the_digits_is_refused(monkeypatch):
+    changed = replace(course_data.MANIFEST["digits"], sha256="0" * 64)
+    monkeypatch.setitem(course_data.MANIFEST, "digits", changed)
+    with pytest.raises(ChecksumMismatch):
+        course_data.load_digits_split("train")
+
+
+def test_the_grading_view_holds_only_the_training_digits(monkeypatch, tmp_path):
+    x_train, y_train = course_data.load_digits_split("train")
+    monkeypatch.setenv(course_data.CACHE_VARIABLE, str(tmp_path / "cache"))
+    view = grading_view.grading_view(("digits",))
+    monkeypatch.setenv(course_data.MIRROR_VARIABLE, str(view))
+    x_view, y_view = course_data.load_digits_split("train")
+    assert np.array_equal(x_view, x_train) and np.array_equal(y_view, y_train)
+    with pytest.raises(DataUnavailable, match="grader's"):
+        course_data.load_digits_split("test")
+    np.savez(view / course_data.DIGITS_TRAINING_FILE, images=x_train[:1], labels=y_train[:1])
+    with pytest.raises(ChecksumMismatch):
+        course_data.load_digits_split("train")
+
+
+# --- 09: Fashion-MNIST's IDX files, written here -----------------------------------------
+
+
+def test_fashion_mnist_is_pinned_to_the_four_files_keras_downloads():
+    import inspect
+
+    from keras.src.datasets import fashion_mnist
+
+    keras_source = inspect.getsource(fashion_mnist.load_data)
+    names = [n for n in course_data.MANIFEST if n.startswith("fashion_mnist_")]
+    assert len(names) == 4 and course_data.FASHION_MNIST_URL in keras_source
+    for name in names:
+        entry = course_data.MANIFEST[name]
+        assert entry.filename in keras_source and entry.url.endswith(entry.filename)
+        assert len(entry.sha256 or "") == 64 and entry.size and entry.folder == "fashion-mnist"
+
+
+def test_an_idx_file_is_read_with_its_shape(tmp_path):
+    images = np.random.default_rng(0).integers(0, 256, (3, 28, 28), dtype=np.uint8)
+    path = write_idx(tmp_path / "images.gz", images)
+    assert np.array_equal(course_data.read_idx(path, (3, 28, 28)), images)
+
+
+@pytest.mark.parametrize(
+    ("magic", "shape", "message"),
+    [
+        (bytes([0, 0, 0x0D, 3]), (2, 28, 28), "not an IDX file of unsigned bytes"),  # floats
+        (bytes([0, 0, 0x08, 3]), (2,), "not an IDX file of unsigned bytes in 1"),  # labels?
+        (b"\x1f\x8b\x08\x00", (2, 28, 28), "magic number"),
+    ],
+)
+def test_an_idx_file_with_a_wrong_magic_number_is_refused(tmp_path, magic, shape, message):
+    path = write_idx(tmp_path / "images.gz", np.zeros((2, 28, 28), np.uint8), magic=magic)
+    with pytest.raises(course_data.BadIdxFile, match=message):
+        course_data.read_idx(path, shape)
+
+
+def test_an_idx_header_claiming_more_than_expected_is_refused_before_reading(tmp_path):
+    path = tmp_path / "huge.gz"
+    path.write_bytes(gzip.compress(bytes([0, 0, 8, 3]) + struct.pack(">3I", 4_000_000_000, 28, 28)))
+    with pytest.raises(course_data.BadIdxFile, match=r"shape \(4000000000, 28, 28\)"):
+        course_data.read_idx(path, (60_000, 28, 28))
+
+
+@pytest.mark.parametrize("cut", ["gzip stream", "data", "trailing bytes"])
+def test_a_truncated_or_overlong_idx_file_is_refused(tmp_path, cut):
+    path = write_idx(tmp_path / "labels.gz", np.arange(100, dtype=np.uint8))
+    unpacked = gzip.decompress(path.read_bytes())
+    if cut == "gzip stream":
+        path.write_bytes(path.read_bytes()[:-20])
+    else:
+        changed = unpacked[:-10] if cut == "data" else unpacked + b"\x00"
+        path.write_bytes(gzip.compress(changed))
+    message = {"gzip stream": "not a complete gzip", "data": "ends early"}.get(cut, "goes on")
+    with pytest.raises(course_data.BadIdxFile, match=message):
+        course_data.read_idx(path, (100,))
+
+
+@pytest.fixture
+def fashion_mirror(monkeypatch, tmp_path) -> Path:
+    """A mirror holding Fashion-MNIST's four files, written here, the manifest pinned to them."""
+    mirror = tmp_path / "mirror"
+    for name, sha256 in write_fashion_mnist(mirror).items():
+        written = (mirror / course_data.MANIFEST[name].relative).stat().st_size
+        entry = replace(course_data.MANIFEST[name], sha256=sha256, size=written)
+        monkeypatch.setitem(course_data.MANIFEST, name, entry)
+    monkeypatch.setenv(course_data.MIRROR_VARIABLE, str(mirror))
+    monkeypatch.setenv(course_data.CACHE_VARIABLE, str(tmp_path / "cache"))
+    return mirror
+
+
+def test_fashion_mnist_from_a_mirror_has_keras_layout(fashion_mirror):
+    (x_train, y_train), (x_test, y_test) = course_data.load_fashion_mnist()
+    assert x_train.shape == (60_000, 28, 28) and x_test.shape == (10_000, 28, 28)
+    assert x_train.dtype == y_train.dtype == np.uint8 and y_test.shape == (10_000,)
+    assert np.array_equal(x_test[:, 0, 0], y_test * 25)  # each image the grey of its label
+
+
+def test_a_fashion_mnist_file_with_a_wrong_hash_is_refused(fashion_mirror):
+    path = fashion_mirror / course_data.MANIFEST["fashion_mnist_train_labels"].relative
+    write_idx(path, np.ones(60_000, np.uint8))  # the same shape, other labels
+    with pytest.raises(ChecksumMismatch):
+        course_data.load_fashion_mnist_training()
+
+
+def test_the_grading_view_holds_back_fashion_mnists_test_set(fashion_mirror, monkeypatch):
+    training = course_data.load_fashion_mnist_training()
+    names = tuple(n for n in course_data.MANIFEST if n.startswith("fashion_mnist_"))
+    view = grading_view.grading_view(names)
+    monkeypatch.setenv(course_data.MIRROR_VARIABLE, str(view))
+    in_view = course_data.load_fashion_mnist_training()
+    assert all(np.array_equal(a, b) for a, b in zip(in_view, training, strict=True))
+    with pytest.raises(DataUnavailable, match="kept by the grader"):
+        course_data.load_fashion_mnist()
+    held = sorted(p.name for p in (view / "fashion-mnist").iterdir())
+    assert held == ["train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"]

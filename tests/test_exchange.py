@@ -37,7 +37,7 @@ import pytest
 
 from autograder import mistakes
 from autograder.assignments import REPO_ROOT, release_path
-from autograder.course import samples
+from autograder.course import samples, students
 from autograder.course.cli import main
 from autograder.course.directory import Course
 from autograder.course.exchange import (
@@ -145,6 +145,7 @@ def test_the_screen_takes_copies_and_refuses_what_collect_must_not_take(exchange
     os.link(tmp_path / "solution.txt", hard / "notes.txt")
     unparsable = exchange.inbound / f"{ME}+{ASSIGNMENT}+yesterday+x"
     unparsable.mkdir()
+    formula = submission(exchange, student='=HYPERLINK("x")')
     other = submission(exchange)
     other.rename(exchange.inbound / other.name.replace(ASSIGNMENT, "02_manual_convolution"))
 
@@ -158,6 +159,7 @@ def test_the_screen_takes_copies_and_refuses_what_collect_must_not_take(exchange
         piped.name: "it holds `pipe`, a link or special file",
         hard.name: "it holds `notes.txt`, a file linked from elsewhere (a hard link)",
         unparsable.name: "its name's time 'yesterday' cannot be read",
+        formula.name: f"its student id '=HYPERLINK(\"x\")' is not {students.RULE}",
     }
     assert "says it was submitted at" in refused[backdated.name]
     assert screening.staged == [honest.name] and screening.shared_owner is None

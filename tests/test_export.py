@@ -92,6 +92,7 @@ def built_gradebook(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def course(built_gradebook: Path, tmp_path: Path) -> Course:
     """A course directory holding a copy of the gradebook and the roster."""
     shutil.copy(built_gradebook, tmp_path / "gradebook.db")
+    shutil.copy(REPO_ROOT / "nbgrader_config.py", tmp_path / "nbgrader_config.py")
     write_roster(tmp_path / "roster.csv", ROSTER)
     return Course(tmp_path)
 
@@ -186,6 +187,44 @@ def test_each_platform_needs_its_identifier(course):
         export_for(course, "moodle", user_field="idnumber")
     with pytest.raises(RosterError, match="no roster"):
         export_for(course, "canvas", roster=course.root / "nowhere.csv")
+
+
+NEVER_GRADED = {
+    "student_id": "newcomer",
+    "name": "New, Comer",
+    "canvas_id": "105",
+    "email": "n@x.edu",
+}
+
+
+@pytest.mark.parametrize("platform", ["canvas", "moodle"])
+def test_a_roster_student_never_graded_is_exported_without_a_grade_and_named(course, platform):
+    """Who is in the roster but not the gradebook (never submitted anything) still has a
+    row, with the platform's mark for no grade, and a warning names them."""
+    write_roster(course.root / "roster.csv", [*ROSTER, NEVER_GRADED])
+    warned: list[str] = []
+    rows = read_rows(export_for(course, platform, warn=warned.append))
+    theirs = [r for r in rows if "105" in r or "n@x.edu" in r]
+    assert len(theirs) == 1 and theirs[0][-len(ASSIGNMENTS) :] == [""] * len(ASSIGNMENTS)
+    assert len(rows) == len(STUDENTS) + 1 + (2 if platform == "canvas" else 1)
+    assert len(warned) == 1 and "newcomer" in warned[0]
+
+
+def test_cnn_grader_export_prints_every_warning(course, capsys):
+    write_roster(course.root / "roster.csv", [*ROSTER, NEVER_GRADED])
+    assert main(["export", "--course", str(course.root), "--format", "moodle"]) == 0
+    captured = capsys.readouterr()
+    assert captured.out.strip() == str(course.root / "grades_moodle.csv")
+    assert "cnn-grader export: warning:" in captured.err and "newcomer" in captured.err
+
+
+@pytest.mark.parametrize("unsafe", ["<script>", "ana bell", "../up", "-dash", "x" * 65, "김"])
+def test_a_roster_student_with_an_unsafe_id_is_set_aside_with_a_line(course, unsafe):
+    write_roster(course.root / "roster.csv", [*ROSTER, {**NEVER_GRADED, "student_id": unsafe}])
+    warned: list[str] = []
+    rows = read_rows(export_for(course, "moodle", warn=warned.append))
+    assert len(rows) == 1 + len(STUDENTS) and not any("n@x.edu" in row for row in rows)
+    assert len(warned) == 1 and repr(unsafe) in warned[0] and "set aside" in warned[0]
 
 
 def test_a_roster_with_canvas_own_headers_and_narrowed_exports(course):
@@ -329,8 +368,10 @@ def test_grading_times_and_similarity_show_a_formula_as_text(formula_course):
     course = Course.create(formula_course.root / "similar", ("03_one_hot",))
     release = Path("assignments") / "03_one_hot"
     shutil.copytree(REPO_ROOT / release, course.root / release)
-    for student in students:
+    for student in [*students, "ana", "ben"]:
         course.submit(student, "03_one_hot", samples.submission("03_one_hot"))
     _, pairs = write_similarity(course, "03_one_hot")
     assert formula_cells(pairs) == []
-    assert len(read_rows(pairs)) == 1 + 3
+    # A folder named like a formula is no student id (autograder/course/students.py): it
+    # is set aside, never compared; ana and ben are the one pair.
+    assert [row[1:3] for row in read_rows(pairs)[1:]] == [["ana", "ben"]]

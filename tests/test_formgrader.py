@@ -43,6 +43,7 @@ from autograder.course import formgrader, samples
 from autograder.course.cli import main
 from autograder.course.directory import Course, tool_environment
 from autograder.sandbox.execute import VERDICT_KEY, apply_verdict
+from tests.browser import CHROMIUM, CHROMIUM_FLAGS
 from tests.conftest import LoopbackServer, needs_data
 from tests.formgrader_pages import MARK, hand_in_files, hostile_submission
 from tests.hostile.base import A03, cell_index
@@ -221,11 +222,6 @@ def test_a_web_link_opens_in_a_new_tab_without_the_formgraders_window():
 
 # ---- slow tier: a real Jupyter server, a real browser -------------------------------------
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-# The machine's notes: Debian's Chromium as root, with nothing fetched from outside.
-CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--no-first-run", "--disable-sync",
-                  "--disable-quic"]  # fmt: skip
 COMMENT = "좋은 풀이입니다. 경계 조건도 확인하세요 / good work, check the edge cases too"
 MANUAL_SCORE = 4  # of test_one_hot's 5 points: the TA takes one off the judge's score
 

@@ -24,10 +24,18 @@ def test_make_demo_runs_the_demo_the_slow_tier_grades():
     assert f"cnn-grader {' '.join(DEMO_COMMAND)}" in make_recipe("demo")
 
 
+def first_code_block(markdown: str) -> str:
+    return markdown.split("```", 2)[1]
+
+
 def test_ci_runs_the_readmes_test_command():
     ci = (REPO_ROOT / ".ci" / "run").read_text().splitlines()
     assert "make test" in ci
-    assert "make test" in (REPO_ROOT / "README.md").read_text().split("\n\n")[1]
+    assert "make test" in first_code_block((REPO_ROOT / "README.md").read_text())
+
+
+def test_make_check_builds_the_docs_strictly():
+    assert any("mkdocs build --strict" in line for line in make_recipe("check"))
 
 
 def test_ci_tests_a_clone_other_users_cannot_enter():

@@ -1,10 +1,12 @@
 """The rules that keep points for the student's own work, on small real inputs.
 
 ``allowlist`` reads 02's code for anything off the list a manual convolution
-may use; ``models.expect_graded_model`` ties 04's and 06's graded models to
-their build functions (the grader then trains their recipes itself:
-``tests/test_replay.py``). Each rule is shown to pass honest work and to
-catch the way around it.
+may use; ``source_rules`` reads 07's, 08's and 09's for weights written in;
+``models.expect_own_model`` decides whether such a trained Keras model was
+learnt in the graded run. 04's and 06's graded models are tied to their
+build functions alone (``models.expect_graded_model``): the grader trains
+their recipes itself (``tests/test_replay.py``). Each rule is shown to pass
+honest work and to catch the way around it.
 """
 
 from __future__ import annotations
@@ -18,7 +20,8 @@ from autograder.checks import allowlist
 from autograder.checks.a02_manual_convolution import released_names
 from autograder.checks.allowlist import unlisted_uses
 from autograder.checks.api import CheckFailed, Submission
-from autograder.checks.models import MAX_PARAMETERS, expect_graded_model
+from autograder.checks.models import MAX_PARAMETERS, expect_own_model, own_training_findings
+from autograder.checks.source_rules import OWN_TRAINING, forbidden_uses, literal_characters
 from autograder.course import samples
 from tests.helpers import failed_checks, judge_notebook
 from tests.hostile import own_work
@@ -114,6 +117,42 @@ def test_no_chain_of_listed_names_reaches_a_convolution_a_lookup_or_a_thread():
     assert not [home for home in homes if home.startswith(FORBIDDEN_MODULES)]
 
 
+@pytest.mark.parametrize(
+    "source",
+    [
+        "model.set_weights(table)",
+        "model.load_weights('w.h5')",
+        "weights = np.load('w.npy')",
+        "import base64",
+        "data = open('x').read()",
+        "layer.kernel.assign(values)",
+        "model = keras.models.load_model('m.keras')",
+        "w = getattr(model, 'set_' + 'weights')",
+        "import operator\noperator.methodcaller('set_' + 'weights', table)(model)",
+    ],
+)
+def test_the_training_rule_sees_weights_and_data_written_in(source):
+    assert forbidden_uses(source, OWN_TRAINING)
+
+
+def test_honest_notebook_code_keeps_both_rules():
+    source = (
+        '''
+def build_cnn():
+    """A docstring is prose, however long: '''
+        + "x" * 3000
+        + '''"""
+    model = keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Conv2D(32, 3)])
+    model.compile(optimizer="adam", loss="categorical_crossentropy")
+    return model
+
+history = model.fit(X_train, Y_train, validation_split=0.1, epochs=3, batch_size=128)
+print(f"trained in {time.perf_counter() - started:.0f} s")
+'''
+    )
+    assert forbidden_uses(source, OWN_TRAINING) == []
+
+
 def small_model(units: int = 8):
     import keras
 
@@ -124,26 +163,69 @@ def small_model(units: int = 8):
     return model
 
 
-def student(model, build=small_model) -> Submission:
-    return Submission({"model": model, "build_model": build})
+def student(model, build=small_model, sources=None) -> Submission:
+    return Submission({"model": model, "build_model": build}, sources or {"train": "model.fit()"})
 
 
-def test_a_model_built_by_its_build_function_is_the_graded_one():
-    expect_graded_model(student(small_model()), "model", "build_model")
+@pytest.fixture(scope="module")
+def sample() -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(0)
+    return rng.normal(size=(300, 4)).astype(np.float32), rng.integers(0, 3, size=300)
 
 
-def test_a_graded_model_other_than_the_built_one_is_caught():
+def test_a_model_built_and_trained_in_the_notebook_is_its_own(sample):
+    expect_own_model(student(small_model()), "model", "build_model", sample, floor=0.9)
+
+
+@pytest.mark.parametrize(
+    "sources",
+    [
+        {"train": "table = [" + ", ".join(["0.125"] * 1000) + "]"},
+        {"train": "blob = '" + "A" * 3000 + "'"},
+        # The same table split over cells, each within the budget: the notebook's total counts.
+        {f"cell {i}": "part = [" + ", ".join(["0.125"] * 100) + "]" for i in range(5)},
+    ],
+)
+def test_literal_data_is_counted_over_the_whole_notebook(sample, sources):
+    with pytest.raises(CheckFailed, match="literal data"):
+        expect_own_model(
+            student(small_model(), sources=sources), "model", "build_model", sample, 0.9
+        )
+
+
+def test_weights_written_in_are_caught_in_the_source(sample):
+    honest = student(small_model(), sources={"train": "model.set_weights(TABLE)"})
+    with pytest.raises(CheckFailed, match="set_weights"):
+        expect_own_model(honest, "model", "build_model", sample, floor=0.9)
+
+
+def test_a_graded_model_other_than_the_built_one_is_caught(sample):
     with pytest.raises(CheckFailed, match="other layers"):
-        expect_graded_model(student(small_model(16)), "model", "build_model")
+        expect_own_model(student(small_model(16)), "model", "build_model", sample, floor=0.9)
 
 
-def test_a_model_over_the_parameter_budget_is_caught():
+def test_a_model_over_the_parameter_budget_is_caught(sample):
     big = small_model(MAX_PARAMETERS // 4)
     with pytest.raises(CheckFailed, match="parameters"):
-        expect_graded_model(student(big, lambda: big), "model", "build_model")
+        expect_own_model(student(big, lambda: big), "model", "build_model", sample, floor=0.9)
+
+
+def test_a_model_that_knows_the_answers_before_training_is_caught(sample):
+    x, _ = sample
+    model = small_model()
+    knows = (x, np.asarray(model.predict(x, verbose=0)).argmax(axis=1))  # its own guesses
+    with pytest.raises(CheckFailed, match="before any training"):
+        expect_own_model(student(model, lambda: model), "model", "build_model", knows, 0.9)
 
 
 # --- 04: weights trained elsewhere ------------------------------------------------------
+
+A04 = "04_mnist_cnn"
+
+
+def weights_cell_sources(weights) -> dict[str, str]:
+    """The student's cells of 04 with the small build_mlp given these weights."""
+    return notebooks.student_sources(own_work.tiny_mlp_with(weights)(None, 0))
 
 
 def accuracy_with(weights) -> float:
@@ -168,6 +250,44 @@ def test_the_written_in_weights_reach_the_first_mlp_tier_and_no_further(weights)
     assert 0.96 <= accuracy_with(weights) < 0.975
 
 
-def test_the_smallest_model_is_368_characters_of_a_string():
-    """Below any budget of text honest notebooks keep (docs/security-notes/own-work.md)."""
+def test_weights_in_a_docstring_read_with_fromhex_a_buffer_and_assign_add_are_caught():
+    found = " ".join(own_training_findings(weights_cell_sources(own_work.docstring_weights)))
+    assert all(words in found for words in ("fromhex", "buffer=", "assign_add", "literal data"))
+
+
+def test_the_smallest_model_built_keeps_the_source_rule():
+    """Why 04 and 06 are replayed (docs/security-notes/own-work.md): 368 characters of
+    weights and a step of an optimizer break none of the rule's names nor its literal
+    budget. The rule, kept for 07, 08 and 09, does not hold them off there either."""
+    sources = weights_cell_sources(own_work.packed_weights)
+    assert own_training_findings(sources) == []
     assert len(own_work.packed_in_characters(own_work.MLP_CODES)) == 368
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "# w = [0.1, 0.2]\nw = [float(x) for x in In[-1].split('[')[1].split(']')[0].split(',')]",
+        "table = get_ipython().history_manager.input_hist_raw",
+        "%history -n 1-3\nx = _ih[2]",
+        "import codecs\nw = codecs.decode(s, 'hex')",
+        "import struct\nw = struct.unpack('f' * n, blob)",
+        "import pkgutil\nload = pkgutil.resolve_name('numpy:load')",
+        "import posix\nposix.system('true')",
+    ],
+)
+def test_the_training_rule_sees_the_reviews_named_routes(source):
+    assert forbidden_uses(source, OWN_TRAINING)
+
+
+def test_docstrings_count_as_literal_data_and_comments_do_not():
+    docstring = 'def f():\n    """' + "x" * 100 + '"""\n'
+    assert literal_characters(docstring) == 100
+    assert literal_characters("# " + "x" * 100 + "\nx = 1\n") == 1
+
+
+def test_honest_07_08_and_09_notebooks_keep_the_training_rule_with_room_to_spare():
+    for assignment in ("07_digits_cnn", "08_petimages_augmentation", "09_fashion_mnist_cnn"):
+        sources = notebooks.student_sources(samples.submission(assignment))
+        assert own_training_findings(sources) == []
+        assert sum(map(literal_characters, sources.values())) < OWN_TRAINING.literal_budget / 2

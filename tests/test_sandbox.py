@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import json
 import os
 import queue
@@ -30,19 +31,25 @@ from autograder.sandbox.kernel import MAX_MESSAGE_BYTES, GraderKernelClient
 
 
 def run_sandboxed(
-    tmp_path: Path, code: str, limits: Limits = sandbox.LIMITS, data: Path | None = None
+    tmp_path: Path,
+    code: str,
+    limits: Limits = sandbox.LIMITS,
+    data: Path | None = None,
+    handed: Path | None = None,
 ) -> subprocess.CompletedProcess[str]:
     """Run ``code`` with this interpreter inside the sandbox, graded in ``tmp_path/course``.
 
     The notebook's folder is ``course/autograded/s/a``, with ``notebook.ipynb`` in
-    it; the kernel is handed one file, ``course_data.py``.
+    it; the kernel is handed one file, ``course_data.py`` (``handed``, or one
+    that holds ``ANSWER = 42``).
     """
     course, workdir = tmp_path / "course", tmp_path / "course" / "autograded" / "s" / "a"
     workdir.mkdir(parents=True, exist_ok=True)
     (course / "gradebook.db").write_text("grades")
     (workdir / "notebook.ipynb").write_text("{}")
-    handed = tmp_path / "handed.py"
-    handed.write_text("ANSWER = 42\n")
+    if handed is None:
+        handed = tmp_path / "handed.py"
+        handed.write_text("ANSWER = 42\n")
     command = sandbox.sandbox_command(
         [sys.executable, "-c", code],
         workdir=workdir,
@@ -120,6 +127,24 @@ def test_the_kernel_imports_the_package_the_grader_bound_not_the_installed_one(t
     assert Path(where).parent == sandbox.KERNEL_IMPORT_ROOT / "autograder"
 
 
+def test_grader_packages_are_found_wherever_installed_inside_a_bound_path(tmp_path):
+    """A system-wide install (under /usr, bound for the system's programs), a virtual
+    environment's, a user's: each inside a bound path is found; a checkout or a course
+    folder holding a copy is not bound, so not touched."""
+    system = tmp_path / "usr" / "local" / "lib" / "python3.11" / "dist-packages"
+    venv = tmp_path / "venv" / "lib" / "python3.11" / "site-packages"
+    checkout = tmp_path / "checkout"
+    for folder in (system / "autograder", venv / "source_data", checkout / "autograder"):
+        folder.mkdir(parents=True)
+    (venv / "autograder").write_text("a file, not a package folder")
+    bound = [tmp_path / "usr", tmp_path / "venv"]
+    search = [str(system), str(venv), str(checkout), str(tmp_path / "nowhere")]
+    assert sandbox.grader_package_folders(bound, search) == [
+        system / "autograder",
+        venv / "source_data",
+    ]
+
+
 @needs_tools
 def test_the_kernel_reads_its_data_view_and_not_the_data_sets(tmp_path, monkeypatch):
     real, view = tmp_path / "datasets", tmp_path / "cache" / "view"
@@ -140,6 +165,82 @@ def test_the_kernel_reads_its_data_view_and_not_the_data_sets(tmp_path, monkeypa
     )
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout) == [str(view), "training only", False, False]
+
+
+# Every route a graded kernel of 07 could take to the post's 540 test images; then every
+# file in the sandbox, searched for a copy of scikit-learn's digits file, packed or not.
+DIGITS_ROUTES = """
+import gzip, hashlib, json, os, sys
+import course_data
+
+REAL, SIZES, HASHES = sys.argv[1], {int(n) for n in sys.argv[2:4]}, set(sys.argv[4:6])
+DATA_SUFFIXES = (".csv", ".gz", ".npz", ".npy", ".tes", ".tra", ".pkl", ".joblib", ".json")
+found = {}
+def attempt(name, read):
+    try:
+        read()
+        found[name] = "read"
+    except Exception as error:
+        found[name] = type(error).__name__
+def scikit_learn():
+    from sklearn.datasets import load_digits
+    load_digits()
+attempt("load_digits", scikit_learn)
+attempt("by_path", lambda: open(REAL, "rb").read())
+attempt("test_split", lambda: course_data.load_digits_split("test"))
+x, y = course_data.load_digits_split("train")
+found["train"] = hashlib.sha256(x.tobytes() + y.tobytes()).hexdigest()
+found["beside"] = sorted(os.listdir(os.path.dirname(REAL)))
+copies, named = [], []
+for folder, subfolders, files in os.walk("/"):
+    if folder == "/":
+        subfolders[:] = [s for s in subfolders if s not in ("proc", "sys", "dev")]
+    for name in files:
+        path = os.path.join(folder, name)
+        if "digits" in name.lower() and name.endswith(DATA_SUFFIXES):
+            named.append(path)
+        try:
+            if os.path.getsize(path) in SIZES and hashlib.sha256(
+                open(path, "rb").read()
+            ).hexdigest() in HASHES:
+                copies.append(path)
+        except OSError:
+            pass
+found["copies"], found["named"] = copies, named
+print(json.dumps(found))
+"""
+
+
+@needs_tools
+def test_no_graded_kernel_reads_the_digits_test_images_by_any_route(tmp_path, monkeypatch):
+    """07's 540 test images: not through scikit-learn, its file, the data folder, nor a copy."""
+    import gzip
+
+    from source_data import course_data, grading_view
+
+    real = course_data.dataset_path("digits")  # scikit-learn's own copy, outside the sandbox
+    unpacked = gzip.decompress(real.read_bytes())
+    monkeypatch.setenv("CNN_COURSE_CACHE", str(tmp_path / "cache"))
+    view = grading_view.grading_view(("digits",))
+    x, y = course_data.load_digits_split("train")
+    code = DIGITS_ROUTES + "\n"
+    arguments = [str(real), str(real.stat().st_size), str(len(unpacked))]
+    arguments += [course_data.sha256_of(real), hashlib.sha256(unpacked).hexdigest()]
+    result = run_sandboxed(
+        tmp_path,
+        f"import sys; sys.argv[1:] = {arguments!r}\n" + code,
+        data=view,
+        handed=Path(course_data.__file__),
+    )
+    assert result.returncode == 0, result.stderr
+    found = json.loads(result.stdout)
+    assert found["load_digits"] == found["by_path"] == "FileNotFoundError"
+    assert found["test_split"] == "DataUnavailable"
+    assert found["train"] == hashlib.sha256(x.tobytes() + y.tobytes()).hexdigest()
+    assert "iris.csv" in found["beside"] and "digits.csv.gz" not in found["beside"]
+    assert found["copies"] == []
+    assert found["named"] == [str(view / course_data.DIGITS_TRAINING_FILE)]
+    assert sorted(p.name for p in view.iterdir()) == [course_data.DIGITS_TRAINING_FILE, "view.json"]
 
 
 @pytest.fixture

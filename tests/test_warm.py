@@ -15,7 +15,7 @@ import pytest
 from autograder.course import samples
 from autograder.course.directory import Course
 from autograder.course.grading import autograde
-from autograder.course.warm import run_nbgrader
+from autograder.course.warm import STOPPED, interrupt_run, run_nbgrader
 
 A01 = "01_output_size"
 
@@ -79,3 +79,13 @@ def test_a_forked_nbgrader_command_reports_its_status_and_log(tmp_path):
     args = ["autograde", "no-such-assignment", "--student", "nobody"]
     status, log = run_nbgrader(tmp_path, args, {"PATH": "/usr/bin:/bin"})
     assert status == 1 and "No notebooks were matched" in log
+
+
+def test_no_command_of_an_interrupted_grading_run_starts(tmp_path):
+    assert interrupt_run("interrupted-run") == 0  # nothing of it was running
+    status, log = run_nbgrader(
+        tmp_path, ["--version"], {"PATH": "/usr/bin:/bin"}, "interrupted-run"
+    )
+    assert status == STOPPED and "stopped before it started" in log
+    status, log = run_nbgrader(tmp_path, ["--version"], {"PATH": "/usr/bin:/bin"}, "another-run")
+    assert status == 0 and log.strip()

@@ -15,7 +15,7 @@ done
 [ -z "$missing" ] && exit 0
 if ! command -v apt-get >/dev/null 2>&1; then
     echo "this needs the Debian/Ubuntu packages$missing, and a Linux kernel with user" >&2
-    echo "namespaces; elsewhere (macOS, Windows) use the container route in the README." >&2
+    echo "namespaces; elsewhere (macOS, Windows) use the container route in docs/security.md." >&2
     exit 1
 fi
 if [ "$(id -u)" != 0 ]; then

@@ -7,16 +7,21 @@ grader's checks use the very same file.
 
 Where a data set comes from, in order:
 
-1. a mirror folder named by ``$CNN_COURSE_DATA`` (holding ``mnist.npz`` and
-   ``PetImages/``), for classrooms and CI without internet;
+1. a mirror folder named by ``$CNN_COURSE_DATA`` (holding ``mnist.npz``,
+   ``PetImages/`` and ``fashion-mnist/``), for classrooms and CI without internet;
 2. the cache, ``$CNN_COURSE_CACHE`` or ``~/.cache/cnn-course``, once filled;
-3. the official URL, downloaded into a hidden ``.<name>.partial`` file in the
+3. the official URL (or the one ``$CNN_COURSE_<NAME>_URL`` names, e.g.
+   ``CNN_COURSE_PETIMAGES_URL``: a copy of the same file, checked against the
+   same hash), downloaded into a hidden ``.<name>.partial`` file in the
    cache folder with a progress bar, resumed where it stopped (HTTP Range
    requests, where the server allows them) after a cut connection or on the
    next call, checked against the manifest's size and sha256, and only then
    unpacked (a zip: only its data folder, refusing any member that would land
    outside it) or renamed into place. A download that fails its check is
    deleted; the data set's own name only ever holds verified data.
+
+Scikit-learn's 8x8 digits come with scikit-learn itself: they are found in
+the installed package, checked against the manifest, and never downloaded.
 
 ``MANIFEST`` records each data set's source, size, sha256 and licence.
 ``PET_PHOTO_IDS`` pins the PetImages photos the course uses: the full
@@ -25,19 +30,24 @@ download holds more, which every loader here ignores.
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import http.client
+import importlib.util
 import json
+import math
 import os
 import re
 import shutil
 import stat
+import struct
 import sys
 import tempfile
 import urllib.error
 import urllib.parse
 import urllib.request
 import zipfile
+import zlib
 from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -62,6 +72,15 @@ class Dataset:
     archive_member: str | None = None  # folder to take out of a zip download
     # Copies that differ from the download but are known good (a mirror's rebuild).
     also_accepted: dict[str, str] = field(default_factory=dict)
+    folder: str = ""  # the sub-folder holding the file, in the mirror and in the cache
+    # Data an installed package ships ("<package>/<path inside it>"): found there, checked,
+    # never downloaded nor looked for in a mirror.
+    bundled: str | None = None
+
+    @property
+    def relative(self) -> str:
+        """Where the file lies in a mirror, a cache or a grading view."""
+        return f"{self.folder}/{self.filename}" if self.folder else self.filename
 
 
 MANIFEST: dict[str, Dataset] = {
@@ -99,7 +118,76 @@ MANIFEST: dict[str, Dataset] = {
         ),
         archive_member="PetImages",
     ),
+    "digits": Dataset(
+        name="digits",
+        filename="digits.csv.gz",
+        url="https://archive.ics.uci.edu/dataset/80/optical+recognition+of+handwritten+digits",
+        # scikit-learn's copy of the test set of UCI's optdigits: 1,797 images of 8x8 pixels,
+        # values 0-16, one row of 64 pixels and the label each (scikit-learn 1.9.1's file).
+        size=57_523,
+        sha256="09f66e6debdee2cd2b5ae59e0d6abbb73fc2b0e0185d2e1957e9ebb51e23aa22",
+        licence=(
+            "Optical Recognition of Handwritten Digits, E. Alpaydin and C. Kaynak, UCI "
+            "Machine Learning Repository, CC BY 4.0; the copy scikit-learn ships"
+        ),
+        bundled="sklearn/datasets/data/digits.csv.gz",
+    ),
 }
+
+
+# Fashion-MNIST (09), the four files keras.datasets.fashion_mnist downloads, from where it
+# downloads them. Keras checks no hash. The sha256 values and sizes are TensorFlow
+# Datasets' records of the same four files (tensorflow/datasets,
+# tensorflow_datasets/url_checksums/fashion_mnist.txt, for Zalando's own copies at
+# http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/); the MD5 in each comment
+# is the one Zalando's README (zalandoresearch/fashion-mnist) lists. A copy whose bytes
+# differ is refused, wherever it comes from.
+FASHION_MNIST_URL = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/"
+FASHION_MNIST_FOLDER = "fashion-mnist"  # in the mirror and the cache, as Keras's cache names it
+FASHION_MNIST_LICENCE = (
+    "Fashion-MNIST, Zalando SE (Xiao, Rasul and Vollgraf, arXiv:1708.07747), MIT licence"
+)
+# name: (file, bytes, sha256)
+FASHION_MNIST_FILES = {
+    # MD5 8d4fb7e6c68d591d4c3dfef9ec88bf0d
+    "fashion_mnist_train_images": (
+        "train-images-idx3-ubyte.gz",
+        26_421_880,
+        "3aede38d61863908ad78613f6a32ed271626dd12800ba2636569512369268a84",
+    ),
+    # MD5 25c81989df183df01b3e8a0aad5dffbe
+    "fashion_mnist_train_labels": (
+        "train-labels-idx1-ubyte.gz",
+        29_515,
+        "a04f17134ac03560a47e3764e11b92fc97de4d1bfaf8ba1a3aa29af54cc90845",
+    ),
+    # MD5 bef4ecab320f06d8554ea6380940ec79
+    "fashion_mnist_test_images": (
+        "t10k-images-idx3-ubyte.gz",
+        4_422_102,
+        "346e55b948d973a97e58d2351dde16a484bd415d4595297633bb08f03db6a073",
+    ),
+    # MD5 bb300cfdad3c16e7a12a480ee83cd310
+    "fashion_mnist_test_labels": (
+        "t10k-labels-idx1-ubyte.gz",
+        5_148,
+        "67da17c76eaffca5446c3361aaab5c3cd6d1c2608764d35dfb1850b086bf8dd5",
+    ),
+}
+MANIFEST.update(
+    {
+        name: Dataset(
+            name=name,
+            filename=filename,
+            url=FASHION_MNIST_URL + filename,
+            size=size,
+            sha256=sha256,
+            licence=FASHION_MNIST_LICENCE,
+            folder=FASHION_MNIST_FOLDER,
+        )
+        for name, (filename, size, sha256) in FASHION_MNIST_FILES.items()
+    }
+)
 
 
 class DataUnavailable(RuntimeError):
@@ -127,18 +215,71 @@ def cache_dir() -> Path:
 def dataset_path(name: str) -> Path:
     """The local path of a data set, from the mirror, the cache, or a fresh download."""
     entry = MANIFEST[name]
+    if entry.bundled:
+        return bundled_path(entry)
     mirror = os.environ.get(MIRROR_VARIABLE)
     if mirror:
-        path = Path(mirror) / entry.filename
+        path = Path(mirror) / entry.relative
         if not path.exists():
-            raise DataUnavailable(f"${MIRROR_VARIABLE}={mirror} has no {entry.filename}")
+            raise DataUnavailable(_missing_from(Path(mirror), entry))
         if path.is_file():
             verify(path, _as_in_view(Path(mirror), entry))
         return path
-    cached = cache_dir() / entry.filename
+    cached = cache_dir() / entry.relative
     if cached.exists():
         return cached
-    return download(entry, cache_dir())
+    return download(replace(entry, url=source_url(entry)), cache_dir() / entry.folder)
+
+
+def url_variable(entry: Dataset) -> str:
+    """The environment variable that names another place to download a data set from."""
+    return f"CNN_COURSE_{entry.name.upper()}_URL"
+
+
+def source_url(entry: Dataset) -> str:
+    """Where a data set is downloaded from: its :func:`url_variable`, if set (a copy of the
+    same file nearer the class; the manifest's size and sha256 still decide), else the
+    manifest's URL."""
+    return os.environ.get(url_variable(entry)) or entry.url
+
+
+def _missing_from(mirror: Path, entry: Dataset) -> str:
+    if (mirror / VIEW_FILE).is_file():
+        return (
+            f"{entry.relative} is kept by the grader while notebooks are graded "
+            "(채점 중에는 채점기만 쓰는 데이터입니다)"
+        )
+    return f"${MIRROR_VARIABLE}={mirror} has no {entry.relative}"
+
+
+def bundled_path(entry: Dataset) -> Path:
+    """The file of a data set an installed package ships, checked against the manifest.
+
+    The package is found without importing it. While a notebook is graded,
+    the sandbox hides such a file when accuracy is measured on it.
+    """
+    assert entry.bundled is not None
+    package, _, inside = entry.bundled.partition("/")
+    spec = importlib.util.find_spec(package)
+    if spec is None or not spec.submodule_search_locations:
+        raise DataUnavailable(
+            f"{entry.name} comes with the {package} package, which is not installed: "
+            "pip install -r requirements.txt"
+        )
+    path = Path(next(iter(spec.submodule_search_locations))) / inside
+    if not path.is_file():
+        raise DataUnavailable(
+            f"{path} is not there: while notebooks are graded, {entry.name} is the grader's "
+            "(채점 중에는 채점기만 쓰는 데이터입니다)"
+        )
+    verify(path, entry)
+    return path
+
+
+def grading_view_in_use() -> Path | None:
+    """The grading view this process reads its data from, if it is a graded kernel."""
+    mirror = os.environ.get(MIRROR_VARIABLE)
+    return Path(mirror) if mirror and (Path(mirror) / VIEW_FILE).is_file() else None
 
 
 def _as_in_view(mirror: Path, entry: Dataset) -> Dataset:
@@ -148,7 +289,7 @@ def _as_in_view(mirror: Path, entry: Dataset) -> Dataset:
     if not view.is_file():
         return entry
     hashes = json.loads(view.read_text()).get("files", {})
-    return replace(entry, sha256=hashes.get(entry.filename), also_accepted={})
+    return replace(entry, sha256=hashes.get(entry.relative), also_accepted={})
 
 
 def verify(path: Path, entry: Dataset) -> None:
@@ -253,7 +394,8 @@ def _fetch(entry: Dataset, target: Path, timeout: float, attempts: int, progress
 def _unavailable(entry: Dataset, error: BaseException | None) -> DataUnavailable:
     return DataUnavailable(
         f"could not download {entry.url} ({error}). Offline? Set ${MIRROR_VARIABLE} to a "
-        "folder holding the course's data sets."
+        f"folder holding the course's data sets, or ${url_variable(entry)} to another copy "
+        "of the download."
     )
 
 
@@ -495,6 +637,34 @@ def pet_files(split: str) -> list[tuple[Path, int]]:
     return [] if missing else listed
 
 
+def load_pet_photos(split: str, img_size: int = 32) -> tuple[np.ndarray, np.ndarray]:
+    """One split of PetImages as colour photos, for a model that rescales its own input.
+
+    Returns ``(N, img_size, img_size, 3)`` float32 RGB pixels in [0, 255] (as
+    Keras's ``image_dataset_from_directory`` gives them) and ``(N,)`` int64
+    labels (Cat 0, Dog 1). The split, the photos dropped and the shuffled
+    order are those of :func:`load_pet_arrays`; only the pixels differ (colour,
+    not scaled). OpenCV is imported here only.
+    """
+    import cv2
+
+    images, labels = [], []
+    for path, label in pet_files(split):
+        image = cv2.imread(str(path), cv2.IMREAD_COLOR)
+        if image is None:
+            continue
+        small = cv2.resize(image, (img_size, img_size), interpolation=cv2.INTER_AREA)
+        images.append(cv2.cvtColor(small, cv2.COLOR_BGR2RGB))  # OpenCV decodes to BGR
+        labels.append(label)
+    if not images:
+        raise DataUnavailable(
+            f"no readable {split} photos in {pet_images_dir()} (while notebooks are graded, "
+            "the hold-out photos are the grader's: 채점 중에는 hold-out 사진을 읽을 수 없습니다)"
+        )
+    order = np.random.default_rng(PET_SHUFFLE_SEED).permutation(len(images))
+    return np.stack(images)[order].astype(np.float32), np.array(labels, dtype=np.int64)[order]
+
+
 def load_pet_arrays(split: str, img_size: int = 50) -> tuple[np.ndarray, np.ndarray]:
     """One split of PetImages, ready for a model, in a fixed shuffled order.
 
@@ -524,3 +694,122 @@ def load_pet_arrays(split: str, img_size: int = 50) -> tuple[np.ndarray, np.ndar
     order = np.random.default_rng(PET_SHUFFLE_SEED).permutation(len(images))
     x = np.stack(images)[order, :, :, np.newaxis].astype(np.float32) / 255.0
     return x, np.array(labels, dtype=np.int64)[order]
+
+
+DIGITS_SPLITS = ("train", "test")
+# The Keras post's split: train_test_split(X, y, test_size=0.3, random_state=777).
+DIGITS_TEST_SIZE = 0.3
+DIGITS_SPLIT_SEED = 777
+DIGITS_TRAINING_FILE = "digits-train.npz"  # a grading view's digits: the training side only
+
+
+def load_digits_split(split: str) -> tuple[np.ndarray, np.ndarray]:
+    """One side of the Keras post's split of scikit-learn's 8x8 digits.
+
+    Returns ``(N, 8, 8)`` float64 images with pixel values 0-16, as
+    ``sklearn.datasets.load_digits`` gives them, and ``(N,)`` int64 labels:
+    ``"train"`` the 1,257 and ``"test"`` the 540 that
+    ``train_test_split(images, labels, test_size=0.3, random_state=777)``
+    returns, in its order. While a notebook is graded, the test side is the
+    grader's: the kernel reads the training side from its grading view, and
+    scikit-learn's own copy of the digits is hidden from it.
+    """
+    if split not in DIGITS_SPLITS:
+        raise ValueError(f"split must be one of {DIGITS_SPLITS}, not {split!r}")
+    view = grading_view_in_use()
+    if view is not None:
+        return _digits_from_view(view, split)
+    from sklearn.datasets import load_digits
+    from sklearn.model_selection import train_test_split
+
+    dataset_path("digits")  # scikit-learn's copy, checked against the manifest
+    digits = load_digits()
+    x_train, x_test, y_train, y_test = train_test_split(
+        digits.images,
+        digits.target.astype(np.int64),
+        test_size=DIGITS_TEST_SIZE,
+        random_state=DIGITS_SPLIT_SEED,
+    )
+    return (x_train, y_train) if split == "train" else (x_test, y_test)
+
+
+def _digits_from_view(view: Path, split: str) -> tuple[np.ndarray, np.ndarray]:
+    if split != "train":
+        raise DataUnavailable(
+            "the 540 test images are the grader's while notebooks are graded; use "
+            "load_digits_split('train') (채점 중에는 테스트 이미지를 읽을 수 없습니다)"
+        )
+    path = view / DIGITS_TRAINING_FILE
+    if not path.is_file():
+        raise DataUnavailable(f"the grading view {view} holds no digits")
+    hashes = json.loads((view / VIEW_FILE).read_text()).get("files", {})
+    verify(path, replace(MANIFEST["digits"], sha256=hashes.get(DIGITS_TRAINING_FILE)))
+    with np.load(path) as data:
+        return data["images"], data["labels"]
+
+
+class BadIdxFile(ValueError):
+    """A file that is not the IDX file it should be (LeCun's format for MNIST-like data)."""
+
+
+IDX_UNSIGNED_BYTE = 0x08  # the type code of uint8 data, the third byte of the magic number
+FASHION_MNIST_SHAPES = {
+    "train": ((60_000, 28, 28), (60_000,)),
+    "test": ((10_000, 28, 28), (10_000,)),
+}
+
+
+def read_idx(path: Path, shape: tuple[int, ...]) -> np.ndarray:
+    """A gzipped IDX file of unsigned bytes that must hold exactly ``shape``.
+
+    The header is checked before anything is allocated: the magic number
+    (two zero bytes, 0x08 for unsigned bytes, then the number of dimensions)
+    and every dimension, against ``shape``; a size the file merely claims is
+    never allocated. Then exactly that many bytes are read: a file that ends
+    early, or goes on after them, is refused with :class:`BadIdxFile`.
+    """
+    count = math.prod(shape)
+    try:
+        with gzip.open(path, "rb") as handle:
+            magic = handle.read(4)
+            expected_magic = bytes([0, 0, IDX_UNSIGNED_BYTE, len(shape)])
+            if magic != expected_magic:
+                raise BadIdxFile(
+                    f"{path} is not an IDX file of unsigned bytes in {len(shape)} dimensions "
+                    f"(its magic number is {magic.hex() or 'missing'}, not {expected_magic.hex()})"
+                )
+            header = handle.read(4 * len(shape))
+            if len(header) != 4 * len(shape):
+                raise BadIdxFile(f"{path} ends inside its header")
+            dimensions = struct.unpack(f">{len(shape)}I", header)
+            if dimensions != shape:
+                raise BadIdxFile(f"{path} holds an array of shape {dimensions}, not {shape}")
+            data = handle.read(count + 1)
+    except (EOFError, OSError, zlib.error) as error:  # a cut or damaged gzip stream
+        raise BadIdxFile(f"{path} is not a complete gzip file ({error})") from error
+    if len(data) != count:
+        ends = "ends early" if len(data) < count else "goes on past its data"
+        raise BadIdxFile(f"{path} {ends}: {len(data):,} bytes where {count:,} were expected")
+    return np.frombuffer(data, dtype=np.uint8).reshape(shape)
+
+
+def _fashion_mnist_split(split: str) -> tuple[np.ndarray, np.ndarray]:
+    images_shape, labels_shape = FASHION_MNIST_SHAPES[split]
+    images = read_idx(dataset_path(f"fashion_mnist_{split}_images"), images_shape)
+    labels = read_idx(dataset_path(f"fashion_mnist_{split}_labels"), labels_shape)
+    return images, labels
+
+
+def load_fashion_mnist() -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
+    """Fashion-MNIST as ``keras.datasets.fashion_mnist.load_data()`` returns it.
+
+    ``(x_train, y_train), (x_test, y_test)``: uint8 images of 28x28 and uint8
+    labels 0-9. While a notebook is graded, the test set is the grader's:
+    use :func:`load_fashion_mnist_training` in graded notebooks.
+    """
+    return _fashion_mnist_split("train"), _fashion_mnist_split("test")
+
+
+def load_fashion_mnist_training() -> tuple[np.ndarray, np.ndarray]:
+    """Fashion-MNIST's 60,000 training images (uint8, (N, 28, 28)) and labels."""
+    return _fashion_mnist_split("train")

@@ -1,18 +1,20 @@
-"""What the checks of the model-training assignments (04, 06) share: judging Keras models.
+"""What the checks of the model-training assignments (04, 06-09) share: judging Keras models.
 
 Models are judged through Keras 3's public API only: ``isinstance`` of
 ``keras.Model``, predictions, output shapes, ``model.layers`` and their
 classes, ``model.loss`` and ``count_params``. Keras is imported on first use:
 it takes seconds to load, and the NumPy assignments never need it.
 
-A trained model's accuracy tiers are measured on its recipe as the grader
+04's and 06's accuracy tiers are measured on the recipe as the grader
 trains it (:func:`graded_accuracy`, :mod:`.replay`), never on weights from
-the student's kernel.
+the student's kernel. 07's, 08's and 09's are measured on the model the
+kernel trained, once it is shown to keep the own-training rule
+(:func:`expect_own_model`, :data:`.source_rules.OWN_TRAINING`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -108,8 +110,12 @@ class Accuracy:
     ignored: tuple[str, ...] = ()  # what the notebook's fits used that the grader did not replay
 
 
-def expect_tier(accuracy: Accuracy, tier: float, what: str, hint: str) -> None:
-    """Expect the accuracy of the recipe as the grader trained it at or above one tier."""
+def expect_tier(accuracy: Accuracy | float, tier: float, what: str, hint: str) -> None:
+    """Expect a graded accuracy at or above one tier: of the recipe as the grader trained it
+    (an :class:`Accuracy`), or of the model the kernel trained (a number)."""
+    if not isinstance(accuracy, Accuracy):
+        expect(accuracy >= tier, expected=f"{what} >= {tier:g}", found=f"{accuracy:.4f}", hint=hint)
+        return
     ignored = f"; not replayed: {', '.join(accuracy.ignored)}" if accuracy.ignored else ""
     expect(
         accuracy.replayed >= tier,
@@ -171,8 +177,9 @@ def expect_within_budget(student: Any) -> None:
     )
 
 
-def expect_graded_model(student: Any, trained: str, builder: str) -> None:
-    """Expect the graded model to be the one ``builder()`` builds, compiled, of a bounded size.
+def expect_graded_model(student: Any, trained: str, builder: str) -> Any:
+    """Expect the graded model to be the one ``builder()`` builds, compiled, of a bounded size;
+    the fresh ``builder()`` model it was compared with.
 
     The grader trains it again (:func:`graded_accuracy`), so what ties it to
     the notebook is its architecture: the layers and weight shapes of a fresh
@@ -191,6 +198,65 @@ def expect_graded_model(student: Any, trained: str, builder: str) -> None:
         expected=f"at most {MAX_PARAMETERS:,} parameters",
         found=f"{model.count_params():,} parameters",
         hint="더 작은 모델로도 충분합니다 / a smaller model does the job",
+    )
+    return fresh
+
+
+OWN_TRAINING_HINT = (
+    "모델은 build 함수가 만들고, 이 노트북의 fit으로 학습합니다: 가중치를 불러오거나 "
+    "정해 두지 마세요 (노트북의 규칙 참고) / the model is what the build function builds, "
+    "trained by fit in this notebook: do not load or write in weights (see the notebook's rule)"
+)
+
+
+def own_training_findings(sources: Mapping[str, str]) -> list[str]:
+    """Where the notebook's cells break :data:`source_rules.OWN_TRAINING`, cell by cell,
+    and its literal data over the budget, all cells together."""
+    from autograder.checks.source_rules import OWN_TRAINING, forbidden_uses, literal_characters
+
+    uses = [
+        f"`{cell}` {use}"
+        for cell, source in sources.items()
+        for use in forbidden_uses(source, OWN_TRAINING)
+    ]
+    literal = sum(literal_characters(source) for source in sources.values())
+    budget = OWN_TRAINING.literal_budget or 0
+    if literal > budget:
+        uses.append(f"{literal:,} characters of literal data in all (at most {budget:,})")
+    return uses
+
+
+def expect_own_model(
+    student: Any, trained: str, builder: str, sample: tuple[np.ndarray, np.ndarray], floor: float
+) -> None:
+    """Expect the graded model to be learnt in the graded run, by a rule on the source (07-09).
+
+    The notebook's code keeps :data:`source_rules.OWN_TRAINING` (read from the
+    submitted source, not observed in the kernel); the trained model is
+    ``builder()``'s (:func:`expect_graded_model`); and a fresh ``builder()``
+    model, before any training, does not already reach ``floor`` on
+    ``sample`` (images and labels the kernel never saw). The rule is a list
+    and cannot prove own work (``docs/security.md``); 04 and 06 are replayed
+    instead (:func:`graded_accuracy`).
+    """
+    uses = own_training_findings(student.sources)
+    expect(
+        not uses,
+        expected="weights learnt by fit in this notebook, with no weights or data loaded or "
+        "written in",
+        found="; ".join(uses[:3]) + (f" and {len(uses) - 3} more" if len(uses) > 3 else ""),
+        hint=OWN_TRAINING_HINT,
+    )
+    fresh = expect_graded_model(student, trained, builder)
+    x, y = sample
+    scores = predict(fresh, x, f"{builder}()", OWN_TRAINING_HINT)
+    guessed = scores.argmax(axis=1) if scores.shape[-1] > 1 else (scores[:, 0] > 0.5)
+    untrained = float(np.mean(guessed == y))
+    expect(
+        untrained < floor,
+        expected=f"an untrained {builder}() model to guess (below {floor:g})",
+        found=f"it scored {untrained:.3f} before any training",
+        hint=OWN_TRAINING_HINT,
     )
 
 

@@ -24,6 +24,8 @@ from autograder.course.grading import (
 from autograder.course.report import write_report
 from source_data import course_data
 
+MARKER = ".cnn-grader-demo"  # marks a folder the demo made, which it may delete and make again
+
 SAMPLE_STUDENTS: dict[str, Callable[[str], NotebookNode]] = {
     "reference": samples.submission,
     "untouched-stub": samples.stub,
@@ -50,17 +52,21 @@ def run_demo(
     *,
     workers: int = 1,
     scheduler: str | None = None,
+    plain_tcp: bool = False,
 ) -> Demo:
     """Generate, submit, autograde, release feedback, export grades and write the report."""
     assignments = tuple(a for a in assignments if data_is_available(a))
     course = Course.create(directory, assignments)
+    (course.root / MARKER).write_text("a scratch course of cnn-grader demo, made afresh each run\n")
     print(f"course directory: {course.root}  (gradebook: {course.root / 'gradebook.db'})")
     started = time.monotonic()
     for assignment in assignments:
         course.generate(assignment)
         for student, make in SAMPLE_STUDENTS.items():
             course.submit(student, assignment, make(assignment))
-    outcomes = autograde(course, assignments, workers=workers, scheduler=scheduler)
+    outcomes = autograde(
+        course, assignments, workers=workers, scheduler=scheduler, plain_tcp=plain_tcp
+    )
     exchange = course.root / "exchange"
     for assignment in assignments:
         course.generate_feedback(assignment)
@@ -82,14 +88,21 @@ def run_demo(
 
 
 def data_is_available(assignment: str) -> bool:
-    """Whether an assignment's data sets can be had; says why not, and how to fix it."""
+    """Whether an assignment's data sets can be had; says in one line why not, and how to fix it."""
+    missing = missing_data(assignment)
+    if missing:
+        print(f"skipping {assignment}: {missing}")
+    return missing is None
+
+
+def missing_data(assignment: str) -> str | None:
+    """Why an assignment's data sets cannot be had (the first that cannot), or None."""
     try:
         for name in registry.get(assignment).data:
             course_data.dataset_path(name)
     except (course_data.DataUnavailable, course_data.ChecksumMismatch) as error:
-        print(f"skipping {assignment}: {error}")
-        return False
-    return True
+        return str(error)
+    return None
 
 
 def score_table(scores: list[Score], assignments: tuple[str, ...]) -> str:

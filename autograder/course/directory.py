@@ -20,6 +20,7 @@ import nbformat
 from nbformat import NotebookNode
 
 from autograder.assignments import COURSE_ID, IDS, REPO_ROOT, release_path
+from autograder.course.students import is_safe_student_id
 
 
 def tool_environment() -> dict[str, str]:
@@ -138,7 +139,18 @@ class Course:
         return self.nbgrader("autograde", assignment, "--force", *options, check=False)
 
     def submitted_students(self, assignment: str) -> list[str]:
-        """Students with a submission of ``assignment`` under ``submitted/``, sorted."""
+        """Students with a submission of ``assignment`` under ``submitted/``, sorted.
+
+        Only folders named by a safe student id (:mod:`autograder.course.students`);
+        :meth:`refused_students` names the others.
+        """
+        return [s for s in self._submission_folders(assignment) if is_safe_student_id(s)]
+
+    def refused_students(self, assignment: str) -> list[str]:
+        """Folders under ``submitted/`` holding ``assignment`` whose name is no safe student id."""
+        return [s for s in self._submission_folders(assignment) if not is_safe_student_id(s)]
+
+    def _submission_folders(self, assignment: str) -> list[str]:
         folder = self.root / "submitted"
         if not folder.is_dir():
             return []
@@ -179,20 +191,24 @@ class Course:
         """A student's notebook as nbgrader executed and graded it."""
         return self.root / "autograded" / student / assignment / f"{assignment}.ipynb"
 
-    def generate_feedback(self, assignment: str) -> None:
-        """Write every graded student's feedback HTML under ``feedback/``."""
+    def generate_feedback(self, assignment: str) -> int:
+        """Write every graded student's feedback HTML under ``feedback/``; return how many
+        pages of the assignment are there."""
         self.nbgrader("generate_feedback", assignment, "--force")
+        return len(list((self.root / "feedback").glob(f"*/{assignment}/*.html")))
 
     def feedback_path(self, student: str, assignment: str) -> Path:
         """A student's feedback page for an assignment."""
         return self.root / "feedback" / student / assignment / f"{assignment}.html"
 
-    def release_feedback(self, assignment: str, exchange: Path | None = None) -> None:
-        """Copy the feedback into nbgrader's exchange, where students fetch it."""
+    def release_feedback(self, assignment: str, exchange: Path | None = None) -> int:
+        """Copy the feedback into nbgrader's exchange, where students fetch it; return how
+        many pages nbgrader released (its log says each)."""
         options = [f"--Exchange.root={exchange}"] if exchange else []
         if exchange:
             Path(exchange).mkdir(parents=True, exist_ok=True)
-        self.nbgrader("release_feedback", assignment, *options)
+        log = self.nbgrader("release_feedback", assignment, *options).stderr
+        return log.count("Releasing feedback for student")
 
     def release_assignment(
         self, assignment: str, exchange: Path | None = None, *, force: bool = False

@@ -46,7 +46,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-from autograder.course import intake
+from autograder.course import intake, students
 from autograder.course.directory import Course, NbgraderFailed, tool_environment
 from autograder.course.grading import format_duration, text_table
 
@@ -355,6 +355,8 @@ def parsed_name(name: str, assignment: str) -> tuple[str, datetime.datetime]:
     parts = name.rsplit("+", 3)
     if len(parts) < 3 or parts[1] != assignment or not parts[0] or not parts[0].isprintable():
         raise Refused("its name is not student+assignment+time")
+    if not students.is_safe_student_id(parts[0]):
+        raise Refused(f"its student id {parts[0][:40]!r} is not {students.RULE}")
     claimed = _time(parse_utc, parts[2])
     if claimed is None:
         raise Refused(f"its name's time {parts[2][:40]!r} cannot be read")

@@ -21,7 +21,11 @@ export, ``Student``, ``ID``, ``SIS User ID``, ``SIS Login ID``, ``Section``,
 are read too) and the column Moodle is to match users on (``email``,
 ``username``, ``idnumber``...). A student of the export missing from the
 roster, or without the identifier the platform needs, is an error naming
-every such student: nobody is dropped from the file without a word.
+every such student: nobody is dropped from the file without a word. A
+roster student the gradebook does not know (who never submitted anything)
+gets a row all the same, with no grade (:data:`NO_GRADE`), and a warning
+names them; such a row whose ``student_id`` is outside the course's shape of
+id (:mod:`autograder.course.students`) is set aside instead, with a warning.
 
 Every cell goes through :func:`autograder.course.spreadsheet.to_cell`: text
 a spreadsheet would run as a formula (a student id ``=HYPERLINK(...)``, say)
@@ -33,7 +37,7 @@ course's ``nbgrader_config.py`` makes it ``nbgrader export``'s default.
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -43,6 +47,7 @@ from traitlets import Dict, Unicode
 
 from autograder.course import spreadsheet
 from autograder.course.directory import Course
+from autograder.course.students import RULE, is_safe_student_id
 
 ROSTER_ID = "student_id"
 # Canvas's columns: the roster's column for each, and the header Canvas's own export gives it.
@@ -55,6 +60,9 @@ CANVAS_COLUMNS = {
 }
 CANVAS_KEYS = ("ID", "SIS User ID", "SIS Login ID")  # Canvas matches a row on one of these
 POINTS_POSSIBLE = "    Points Possible"  # Canvas's own spelling, leading spaces and all
+# "No grade" for both platforms' imports: Canvas's own export leaves such a cell empty,
+# and Moodle's import reads "" (or "-", which CSV cells escape as a formula's start).
+NO_GRADE = ""
 
 
 class RosterError(ValueError):
@@ -96,7 +104,11 @@ class Grades:
     students: list[tuple[str, str]]  # nbgrader id, "Last, First" as the gradebook has it
     scores: dict[tuple[str, str], float]  # (student, assignment): score after late penalty
 
-    def row(self, student: str) -> list[str]:
+    def row(self, student: str, no_grade: str) -> list[str]:
+        """A student's scores; ``no_grade`` in every column for a student the gradebook
+        does not know, 0 for a known student's missing submission (as nbgrader's CSV)."""
+        if student not in {s for s, _ in self.students}:
+            return [no_grade] * len(self.assignments)
         return [number(self.scores.get((student, a), 0.0)) for a, _ in self.assignments]
 
 
@@ -142,39 +154,66 @@ def missing_from(roster: dict[str, dict[str, str]], students: list[str], needs: 
 
 
 class RosterExportPlugin(ExportPlugin):
-    """An exporter that names students by the platform's identifiers, from a roster."""
+    """An exporter that names students by the platform's identifiers, from a roster.
+
+    Its rows are every student of the gradebook and every student of the
+    roster (both narrowed by ``student``, when given).
+    """
 
     roster = Unicode("roster.csv", help="CSV mapping nbgrader student ids to the platform's").tag(
         config=True
     )
     default_to = "grades.csv"
+    platform = "the platform"  # its name in messages
 
-    def grades(self, gradebook: Gradebook) -> tuple[Grades, dict[str, dict[str, str]]]:
+    def __init__(self, *args, warn: Callable[[str], None] | None = None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.warn = warn
+
+    def grades(self, gradebook: Gradebook) -> tuple[Grades, dict[str, dict[str, str]], list[str]]:
+        """The gradebook's grades, the roster, and the ids of every row, sorted."""
         roster = read_roster(Path(self.roster))
         grades = read_grades(gradebook, self.assignment, self.student)
-        extra = sorted(set(roster) - {s for s, _ in grades.students})
-        if extra:
-            self.log.warning(
-                "in the roster, not exported (not in the gradebook or not chosen): %s", extra
+        known = {s for s, _ in grades.students}
+        wanted = set(map(str, self.student))
+        new = sorted(s for s in roster if s not in known and (not wanted or s in wanted))
+        unsafe = [repr(s) for s in new if not is_safe_student_id(s)]
+        if unsafe:
+            self.warning(
+                f"set aside from the roster, not exported: {', '.join(unsafe)}: a student id "
+                f"is {RULE}"
             )
-        return grades, roster
+        never = [s for s in new if is_safe_student_id(s)]
+        if never:
+            self.warning(
+                f"{len(never)} student(s) of the roster have no grades at all (never submitted, "
+                f"or not graded yet), exported with an empty cell, {self.platform}'s no grade: "
+                f"{', '.join(never)}"
+            )
+        return grades, roster, sorted([*known, *never])
+
+    def warning(self, message: str) -> None:
+        """Log a warning, and hand it to ``warn`` (the command line prints it)."""
+        self.log.warning(message)
+        if self.warn is not None:
+            self.warn(message)
 
     def write(self, rows: list[list[str]]) -> Path:
-        return write_rows(self, Path(self.to or self.default_to), rows)
+        return write_rows(self, Path(self.to or self.default_to), rows, self.warning)
 
 
 class CanvasExportPlugin(RosterExportPlugin):
     """Canvas's gradebook import CSV: identity columns, "Points Possible", one column each."""
 
     default_to = "grades_canvas.csv"
+    platform = "Canvas"
     assignment_ids = Dict(
         value_trait=Unicode(),
         help="Canvas's id of each assignment, {nbgrader name: id}: the column becomes 'name (id)'",
     ).tag(config=True)
 
     def export(self, gradebook: Gradebook) -> None:
-        grades, roster = self.grades(gradebook)
-        ids = [s for s, _ in grades.students]
+        grades, roster, ids = self.grades(gradebook)
         missing_from(roster, ids, "Canvas")
         keyless = [s for s in ids if not any(canvas_value(roster[s], k) for k in CANVAS_KEYS)]
         if keyless:
@@ -188,9 +227,11 @@ class CanvasExportPlugin(RosterExportPlugin):
         ]
         rows = [[*CANVAS_COLUMNS, *titles]]
         rows.append([POINTS_POSSIBLE, "", "", "", "", *(number(p) for _, p in grades.assignments)])
-        for student, name in grades.students:
+        names = dict(grades.students)
+        for student in ids:
             identity = [canvas_value(roster[student], column) for column in CANVAS_COLUMNS]
-            rows.append([identity[0] or name, *identity[1:], *grades.row(student)])
+            name = identity[0] or names.get(student, student)
+            rows.append([name, *identity[1:], *grades.row(student, NO_GRADE)])
         self.write(rows)
 
 
@@ -203,13 +244,13 @@ class MoodleExportPlugin(RosterExportPlugin):
     """Moodle's grade import CSV: the user field Moodle maps on, then one column each."""
 
     default_to = "grades_moodle.csv"
+    platform = "Moodle"
     user_field = Unicode(
         "email", help="the roster column Moodle matches users on: email, username, idnumber..."
     ).tag(config=True)
 
     def export(self, gradebook: Gradebook) -> None:
-        grades, roster = self.grades(gradebook)
-        ids = [s for s, _ in grades.students]
+        grades, roster, ids = self.grades(gradebook)
         missing_from(roster, ids, "Moodle")
         empty = [s for s in ids if not roster[s].get(self.user_field)]
         if empty:
@@ -218,20 +259,25 @@ class MoodleExportPlugin(RosterExportPlugin):
                 + ", ".join(empty)
             )
         rows = [[self.user_field, *(a for a, _ in grades.assignments)]]
-        rows += [[roster[s][self.user_field], *grades.row(s)] for s in ids]
+        rows += [[roster[s][self.user_field], *grades.row(s, NO_GRADE)] for s in ids]
         self.write(rows)
 
 
-def write_rows(plugin: ExportPlugin, path: Path, rows: list[list[str]]) -> Path:
-    """Write an export's rows, every cell as text no spreadsheet runs; say whose were marked."""
+def write_rows(
+    plugin: ExportPlugin,
+    path: Path,
+    rows: list[list[str]],
+    warn: Callable[[str], None] | None = None,
+) -> Path:
+    """Write an export's rows, every cell as text no spreadsheet runs; say whose were marked
+    (to ``warn``, or the plugin's log)."""
     safe = [spreadsheet.row(row) for row in rows]
     marked = sorted({cell for cells in rows for cell in cells if spreadsheet.to_cell(cell) != cell})
     if marked:
-        plugin.log.warning(
-            "%d cell(s) start like a spreadsheet formula and were written with an apostrophe in "
-            "front (check that the platform still matches these students): %s",
-            len(marked),
-            marked,
+        (warn or plugin.log.warning)(
+            f"{len(marked)} cell(s) start like a spreadsheet formula and were written with an "
+            "apostrophe in front (check that the platform still matches these students): "
+            f"{marked}"
         )
     with path.open("w", newline="", encoding="utf-8") as handle:
         csv.writer(handle).writerows(safe)
@@ -305,12 +351,17 @@ def export_for(
     to: Path | None = None,
     roster: Path | None = None,
     user_field: str = "email",
+    warn: Callable[[str], None] | None = None,
 ) -> Path:
-    """Write a platform's import file from the course's gradebook; return its path."""
+    """Write a platform's import file from the course's gradebook; return its path.
+
+    Each warning (roster students without grades, say) goes to ``warn`` too.
+    """
     plugin_class = PLUGINS[platform]
     path = Path(to or course.root / plugin_class.default_to).resolve()
     options = {"user_field": user_field} if platform == "moodle" else {}
-    plugin = plugin_class(to=str(path), roster=str(roster or course.root / "roster.csv"), **options)
+    roster_path = str(roster or course.root / "roster.csv")
+    plugin = plugin_class(to=str(path), roster=roster_path, warn=warn, **options)
     with course.gradebook() as gradebook:
         plugin.export(gradebook)
     return path

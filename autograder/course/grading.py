@@ -4,7 +4,7 @@ Each task is one student's notebook of one assignment, graded by nbgrader's
 own command in a subprocess, exactly as ``nbgrader autograde <id> --student
 <s>`` would from a shell. Tasks are run by Dask distributed: a LocalCluster
 of ``workers`` processes on this machine by default, or any running Dask
-scheduler (``scheduler="tcp://host:8786"``) whose workers see the course
+scheduler (``scheduler="tls://host:8786"``) whose workers see the course
 directory on a shared file system. One engine for both cases, so the path
 tested here is the path a cluster takes.
 
@@ -18,18 +18,32 @@ The gradebook stays consistent without a lock of ours:
   (``nbgrader_config.py``), so a writer waits for the lock instead of failing.
 * PostgreSQL (``db_url="postgresql://..."``, for several machines): the
   server's own row locking and transactions.
+
+Only the grader can talk to the cluster (:mod:`autograder.course.cluster`):
+TLS with mutual authentication, a certificate made in memory for the local
+cluster, the course's own for a running one. Ctrl-C stops the notebooks
+being graded (:func:`autograder.course.warm.stop_run`) and raises
+:class:`GradingInterrupted`; what was graded before is kept, and ``resume``
+grades the rest.
 """
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import functools
+import signal
+import threading
 import time
-from collections.abc import Callable, Iterable
+import uuid
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from autograder import assignments as registry
-from autograder.course import intake, spreadsheet, warm
+from autograder.course import cluster, intake, spreadsheet, warm
 from autograder.course.directory import Course, tool_environment
 
 
@@ -42,29 +56,45 @@ class Outcome:
     ok: bool
     seconds: float
     log: str = ""  # the end of nbgrader's log when it failed
+    stopped: bool = False  # stopped by an interrupted run: neither graded nor failed
+
+
+class GradingInterrupted(Exception):
+    """Grading was interrupted (Ctrl-C); the submissions graded before it keep their grades."""
+
+    def __init__(self, graded: int, total: int) -> None:
+        super().__init__(f"interrupted after grading {graded} of {total} submissions")
+        self.graded, self.total = graded, total
 
 
 def autograde_student(
-    root: str, db_url: str | None, assignment: str, student: str, options: tuple[str, ...] = ()
+    root: str,
+    db_url: str | None,
+    assignment: str,
+    student: str,
+    options: tuple[str, ...] = (),
+    run: str = "",
 ) -> Outcome:
     """Autograde one student's submission with nbgrader (what a worker runs).
 
     ``nbgrader autograde`` runs in a process forked from one that has
     imported nbgrader already (:mod:`autograder.course.warm`): the same
-    command, without its 2 s of imports for every notebook.
+    command, without its 2 s of imports for every notebook. ``run`` names
+    the grading run, which :func:`autograder.course.warm.stop_run` stops.
     """
     started = time.monotonic()
     course = Course(Path(root), db_url)
     args = ("autograde", assignment, "--student", student, "--force", *options)
     if warm.can_fork():
         command = course.nbgrader_args(*args)
-        status, log = warm.run_nbgrader(course.root, command, tool_environment())
+        status, log = warm.run_nbgrader(course.root, command, tool_environment(), run)
     else:  # nbgrader as a plain subprocess
         result = course.nbgrader(*args, check=False)
         status, log = result.returncode, result.stderr
     seconds = time.monotonic() - started
     ok = status == 0
-    return Outcome(assignment, student, ok, seconds, "" if ok else log[-3000:])
+    stopped = status == warm.STOPPED
+    return Outcome(assignment, student, ok, seconds, "" if ok else log[-3000:], stopped)
 
 
 class Progress:
@@ -102,6 +132,7 @@ def autograde(
     *,
     workers: int = 1,
     scheduler: str | None = None,
+    plain_tcp: bool = False,
     students: Iterable[str] | None = None,
     resume: bool = False,
     options: tuple[str, ...] = (),
@@ -110,11 +141,16 @@ def autograde(
     """Autograde every submitted student (or ``students``) of each assignment.
 
     ``workers=1`` without a scheduler grades one submission after another in
-    this process; otherwise Dask runs them. A submission nbgrader cannot
-    grade is reported as a failed :class:`Outcome`; the others go on.
-    ``resume`` skips the submissions the gradebook already holds finished
-    grades for: after a run was killed, only the rest are graded.
+    this process; otherwise Dask runs them, on a local cluster or on the
+    running ``scheduler`` (``tls://``, with the course's certificate; a
+    ``tcp://`` one only with ``plain_tcp``, else :class:`cluster.ClusterSetupError`).
+    A submission nbgrader cannot grade is reported as a failed
+    :class:`Outcome`; the others go on. ``resume`` skips the submissions the
+    gradebook already holds finished grades for: after a run was killed or
+    interrupted (:class:`GradingInterrupted`), only the rest are graded.
     """
+    if scheduler is not None:  # refused before anything is graded
+        cluster.scheduler_security(scheduler, course.root, plain_tcp=plain_tcp)
     assignments = tuple(assignments)
     wanted = set(students) if students is not None else None
     tasks = [
@@ -128,66 +164,136 @@ def autograde(
         why = "all graded already" if resume else f"none submitted in {course.root / 'submitted'}"
         out(f"nothing to grade for {', '.join(assignments)}: {why}")
         return []
-    for assignment, student in tasks:
-        intake.prepare(course.root, assignment, student)  # unreadable or misnamed notebooks
-    course.add_students(sorted({student for _, student in tasks}))  # one writer, before the many
-    progress = Progress(len(tasks), out)
-    args = (str(course.root), course.db_url)
-    if workers <= 1 and scheduler is None:
-        outcomes = []
+    outcomes: list[Outcome] = []
+    try:
         for assignment, student in tasks:
-            outcomes.append(autograde_student(*args, assignment, student, options))
-            progress.update(outcomes[-1])
-    else:
-        outcomes = _autograde_with_dask(tasks, args, options, workers, scheduler, progress)
+            intake.prepare(course.root, assignment, student)  # unreadable or misnamed notebooks
+        course.add_students(sorted({student for _, student in tasks}))  # one writer, first
+        run = uuid.uuid4().hex
+        grade = functools.partial(
+            autograde_student, str(course.root), course.db_url, options=options, run=run
+        )
+        progress = Progress(len(tasks), out)
+        with _interrupt_flag(run) as interrupted:
+            if workers <= 1 and scheduler is None:
+                _autograde_here(grade, tasks, interrupted, progress, outcomes)
+            else:
+                client = (
+                    cluster.local_cluster_client(workers)
+                    if scheduler is None
+                    else cluster.scheduler_client(scheduler, course.root, plain_tcp=plain_tcp)
+                )
+                _autograde_with_dask(client, grade, tasks, interrupted, progress, outcomes)
+        if interrupted.is_set():
+            raise KeyboardInterrupt
+    except KeyboardInterrupt:
+        record_times(course, outcomes)
+        raise GradingInterrupted(len(outcomes), len(tasks)) from None
     record_times(course, outcomes)
-    return outcomes
+    order = {task: i for i, task in enumerate(tasks)}
+    return sorted(outcomes, key=lambda o: order[(o.assignment, o.student)])
+
+
+def _autograde_here(
+    grade: functools.partial[Outcome],
+    tasks: list[tuple[str, str]],
+    interrupted: threading.Event,
+    progress: Progress,
+    outcomes: list[Outcome],
+) -> None:
+    """``grade`` each task in this process, one after another, into ``outcomes``; until
+    ``interrupted``, which stops the one being graded."""
+    for assignment, student in tasks:
+        outcome = grade(assignment, student)
+        if not outcome.stopped:
+            outcomes.append(outcome)
+            progress.update(outcome)
+        if interrupted.is_set():
+            return
 
 
 def _autograde_with_dask(
+    grading_client: AbstractContextManager[Any],
+    grade: functools.partial[Outcome],
     tasks: list[tuple[str, str]],
-    args: tuple[str, str | None],
-    options: tuple[str, ...],
-    workers: int,
-    scheduler: str | None,
+    interrupted: threading.Event,
     progress: Progress,
-) -> list[Outcome]:
-    import dask
-    from distributed import Client, LocalCluster, as_completed
+    outcomes: list[Outcome],
+) -> None:
+    """``grade`` each task on the Dask cluster of ``grading_client``, into ``outcomes`` as
+    they end.
 
-    cluster = None
-    if scheduler is None:
-        # One single-threaded worker process per slot: each task is a subprocess
-        # (nbgrader and its kernel), so a worker only waits on it.
-        # Not daemonic: each worker forks nbgrader from a warm process of its own
-        # (autograder.course.warm), which multiprocessing forbids a daemon.
-        with dask.config.set({"distributed.worker.daemon": False}):
-            cluster = LocalCluster(
-                n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None
-            )
-    try:
-        with Client(scheduler or cluster) as client:
-            futures = [
-                client.submit(
-                    autograde_student,
-                    *args,
-                    a,
-                    s,
-                    options,
-                    key=f"autograde-{a}-{s}",
-                    priority=longest_first(a),
-                )
-                for a, s in tasks
-            ]
-            outcomes = []
-            for future in as_completed(futures):
+    Once ``interrupted`` is set (:func:`_interrupt_flag`), the notebooks being
+    graded are stopped on every worker, and the cluster is closed.
+    """
+    from distributed import as_completed
+
+    with grading_client as client:
+        if interrupted.is_set():  # while the cluster started
+            return
+        futures = [
+            client.submit(grade, a, s, key=f"autograde-{a}-{s}", priority=longest_first(a))
+            for a, s in tasks
+        ]
+        running = as_completed(futures)
+        while not running.is_empty() and not interrupted.is_set():
+            for future in running.next_batch(block=False):
                 outcomes.append(future.result())
                 progress.update(outcomes[-1])
+            interrupted.wait(0.2)
+        if interrupted.is_set():
+            received = {(o.assignment, o.student) for o in outcomes}
+            left = [f for f, task in zip(futures, tasks, strict=True) if task not in received]
+            outcomes.extend(_stop_grading(client, grade.keywords["run"], left, progress))
+
+
+@contextlib.contextmanager
+def _interrupt_flag(run: str) -> Iterator[threading.Event]:
+    """While open, Ctrl-C interrupts grading run ``run`` instead of raising KeyboardInterrupt.
+
+    It sets the event, and stops the run's notebooks being graded in this
+    process (:func:`autograder.course.warm.interrupt_run`); the grading loops
+    then stop. No exception is raised inside a blocking call: distributed's
+    (starting a cluster, a future's result, closing) are not safe to
+    interrupt, and a KeyboardInterrupt inside one makes its own callback fail
+    with a traceback on the terminal. A second Ctrl-C changes nothing.
+    """
+    flag = threading.Event()
+
+    def interrupt(number: int, frame: object) -> None:
+        flag.set()
+        warm.interrupt_run(run)
+
+    if threading.current_thread() is not threading.main_thread():
+        yield flag  # only the main thread receives signals
+        return
+    previous = signal.signal(signal.SIGINT, interrupt)
+    try:
+        yield flag
     finally:
-        if cluster is not None:
-            cluster.close()
-    order = {task: i for i, task in enumerate(tasks)}
-    return sorted(outcomes, key=lambda o: order[(o.assignment, o.student)])
+        signal.signal(signal.SIGINT, previous)
+
+
+def _stop_grading(client: Any, run: str, futures: list[Any], progress: Progress) -> list[Outcome]:
+    """Stop a grading run on every worker; the outcomes of the notebooks that ended first.
+
+    The workers interrupt the notebooks being graded and start no more of the
+    run's (their tasks return at once, stopped); a notebook that ended before
+    its interrupt is graded, and counted.
+    """
+    from distributed import wait
+
+    client.run(warm.stop_run, run, on_error="ignore")
+    with contextlib.suppress(TimeoutError):
+        wait(futures, timeout=30)  # the stopped ones end at once, the rest start and return
+    ended = []
+    for future in futures:
+        outcome = future.result() if future.status == "finished" else None
+        if outcome is not None and not outcome.stopped:
+            ended.append(outcome)
+            progress.update(outcome)
+    client.cancel([f for f in futures if not f.done()])
+    return ended
 
 
 def longest_first(assignment: str) -> int:

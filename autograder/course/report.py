@@ -9,7 +9,10 @@ as failed, as it earned nothing. Grading times come from
 ``grading_times.csv``, which ``cnn-grader autograde`` keeps.
 
 Writes ``index.html`` (plots embedded, one file to mail around) and
-``item_analysis.csv`` (one row per check) into the output folder.
+``item_analysis.csv`` (one row per check) into the output folder: by default
+``report/`` for the whole course and ``report/<id>[+<id>...]/`` for some of
+its assignments (:func:`report_folder`), so that a report of one assignment
+never replaces the course's. With nothing graded it writes nothing.
 """
 
 from __future__ import annotations
@@ -30,6 +33,18 @@ from autograder.judge.runner import collect_checks
 from autograder.sandbox.execute import VERDICT_KEY
 
 NEARLY_EVERYONE = 0.8  # a check failed by at least this share of the class is flagged
+
+
+class NothingGraded(RuntimeError):
+    """No submission of the chosen assignments is graded: there is nothing to report."""
+
+
+def report_folder(root: Path, assignments: Iterable[str], every: Iterable[str]) -> Path:
+    """The default folder of a report: ``report/`` when it covers ``every`` assignment of
+    the course, else ``report/<id>+<id>.../``, inside the course's but never it."""
+    chosen, every = sorted(set(assignments)), sorted(set(every))
+    folder = root / "report"
+    return folder if set(every) <= set(chosen) else folder / "+".join(chosen)
 
 
 @dataclass(frozen=True)
@@ -100,22 +115,21 @@ def score_histogram(scores: list[float], maximum: float, title: str) -> str:
 
 
 def write_report(course: Course, assignments: Iterable[str], out: Path) -> tuple[Path, Path]:
-    """Write ``index.html`` and ``item_analysis.csv`` into ``out``; return their paths."""
-    out.mkdir(parents=True, exist_ok=True)
+    """Write ``index.html`` and ``item_analysis.csv`` into ``out``; return their paths.
+
+    Raises :class:`NothingGraded`, writing nothing, if no submission of
+    ``assignments`` is graded; an assignment with nothing graded has no section.
+    """
     assignments = tuple(assignments)
-    scores = course.scores(assignments)
+    graded = graded_scores(course, assignments)
+    if not graded:
+        raise NothingGraded(f"no submission of {', '.join(assignments)} is graded")
+    out.mkdir(parents=True, exist_ok=True)
     sections, stats = [], []
-    for assignment in assignments:
-        graded = [
-            r
-            for r in scores
-            if r.assignment == assignment and course.graded_path(r.student, assignment).exists()
-        ]
-        if not graded:
-            continue
-        mine = check_stats(course, assignment, [r.student for r in graded])
+    for assignment, rows in graded.items():
+        mine = check_stats(course, assignment, [r.student for r in rows])
         stats += mine
-        sections.append(_section(assignment, graded, mine))
+        sections.append(_section(assignment, rows, mine))
     table = out / "item_analysis.csv"
     with table.open("w", newline="") as handle:
         writer = csv.DictWriter(
@@ -129,8 +143,18 @@ def write_report(course: Course, assignments: Iterable[str], out: Path) -> tuple
                 )
             )
     page = out / "index.html"
-    page.write_text(_page(sections, _slowest(course)), encoding="utf-8")
+    page.write_text(_page(sections, _slowest(course, assignments)), encoding="utf-8")
     return page, table
+
+
+def graded_scores(course: Course, assignments: Iterable[str]) -> dict[str, list[Score]]:
+    """The gradebook's scores of each assignment that has a graded notebook, by assignment."""
+    assignments = tuple(assignments)
+    graded: dict[str, list[Score]] = {}
+    for score in course.scores(assignments):
+        if course.graded_path(score.student, score.assignment).exists():
+            graded.setdefault(score.assignment, []).append(score)
+    return {a: graded[a] for a in assignments if a in graded}
 
 
 def _section(assignment: str, graded: list[Score], stats: list[CheckStats]) -> str:
@@ -155,8 +179,9 @@ def _section(assignment: str, graded: list[Score], stats: list[CheckStats]) -> s
     )
 
 
-def _slowest(course: Course, count: int = 10) -> str:
-    times = sorted(read_times(course), key=lambda r: -float(r["seconds"]))[:count]
+def _slowest(course: Course, assignments: tuple[str, ...], count: int = 10) -> str:
+    mine = [r for r in read_times(course) if r["assignment"] in assignments]
+    times = sorted(mine, key=lambda r: -float(r["seconds"]))[:count]
     if not times:
         return "<p>No grading times recorded (grade with <code>cnn-grader autograde</code>).</p>"
     rows = "".join(

@@ -52,8 +52,8 @@ def main() -> None:
     from ipykernel import iostream, kernelapp
 
     # At a cell's end the kernel waits for its output to be sent before it replies, 10 s
-    # at most, twice (stdout, stderr): a thread printing without end made every later cell
-    # 20 s longer. The grader waits for the rest of the output after the reply.
+    # at most, twice (stdout, stderr): a thread printing without end would make every
+    # later cell 20 s longer. The grader waits for the rest of the output after the reply.
     iostream.OutStream.flush_timeout = 1
     kernelapp.launch_new_instance()
 

@@ -21,6 +21,9 @@ from autograder.mistakes import (
     a04_mnist_cnn,
     a05_petimages_loading,
     a06_binary_crossentropy,
+    a07_digits_cnn,
+    a08_petimages_augmentation,
+    a09_fashion_mnist_cnn,
 )
 from autograder.mistakes.base import Mistake
 
@@ -31,6 +34,9 @@ CATALOGUE: list[Mistake] = [
     *a04_mnist_cnn.MISTAKES,
     *a05_petimages_loading.MISTAKES,
     *a06_binary_crossentropy.MISTAKES,
+    *a07_digits_cnn.MISTAKES,
+    *a08_petimages_augmentation.MISTAKES,
+    *a09_fashion_mnist_cnn.MISTAKES,
 ]
 
 

@@ -11,10 +11,14 @@ A kernel starts under a command of the form::
   file system made of an allowlist: the system's programs, libraries and
   configuration read-only (:data:`SYSTEM_PATHS`), the interpreter and the
   notebook's data view (:func:`readable_paths`), and the grader's own kernel
-  package at a fixed place (:func:`kernel_package_binds`).
+  package at a fixed place (:func:`kernel_package_binds`). Where the grader's
+  packages are installed inside a bound path (a regular ``pip install`` puts
+  them in the interpreter's site-packages), an empty read-only folder takes
+  their place (:func:`grader_package_folders`).
   Nothing else of the machine is there: not the course directory, the
   repository, homes, the data sets, nor ``/var``, ``/run`` and the Unix
-  sockets in them.
+  sockets in them. Data that a library ships and that accuracy is measured
+  on (:data:`LIBRARY_EVALUATION_DATA`) is hidden inside those paths.
 * **prlimit** (util-linux) sets kernel-enforced limits: address space,
   processes, CPU seconds, file size, no core dumps.
 * **timeout** (coreutils) bounds the kernel's whole life in wall-clock time.
@@ -22,19 +26,19 @@ A kernel starts under a command of the form::
   unprivileged user id of its own, so it has no root powers over files and
   the process limit counts this kernel's processes only.
 
-What the sandbox does not hide is said in the README's security note.
+What the sandbox does not hide is said in the security model (docs/security.md).
 """
 
 from __future__ import annotations
 
 import os
 import shutil
+import site
 import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from autograder.assignments import REPO_ROOT
 from source_data.course_data import MIRROR_VARIABLE
 
 GiB = 1024**3
@@ -88,8 +92,8 @@ KEPT_ENVIRONMENT = (
 # Every kernel computes on one thread. TensorFlow's results depend on its thread
 # count (op determinism holds for one count, not across counts), so a fixed count
 # makes a grade the same whatever --workers and the machine's cores; and kernels
-# graded side by side no longer oversubscribe the cores (two 2-thread trainings on
-# two cores took 4x, not 2x, as long). The locked set-up cell of 04 and 06 sets the
+# graded side by side do not oversubscribe the cores, where threads of several
+# trainings would wait on each other. The locked set-up cell of 04 and 06 sets the
 # same count, so a student's own run reproduces the graded one.
 ONE_THREAD = {
     "TF_NUM_INTRAOP_THREADS": "1",
@@ -132,6 +136,14 @@ def kernel_uid() -> int | None:
 KERNEL_PATHS = ("__init__.py", "kernel")
 KERNEL_IMPORT_ROOT = Path("/opt/cnn-kernel")
 
+# Files that installed libraries ship and that accuracy is measured on, as paths inside
+# a site-packages folder: scikit-learn's digits hold 07's 540 test images. Every copy in
+# the paths a kernel reads is hidden (:func:`hiding_binds`), whatever the assignment.
+LIBRARY_EVALUATION_DATA = ("sklearn/datasets/data/digits.csv.gz",)
+# Where site-packages folders lie under a bound prefix: venv/lib/python3.11/site-packages,
+# /usr/lib/python3/dist-packages, lib64 on some systems.
+SITE_PACKAGES = "lib*/python3*/*-packages"
+
 
 def readable_paths(data: Path | None = None) -> list[Path]:
     """Paths bound read-only besides the system's and the kernel package
@@ -149,8 +161,69 @@ def readable_paths(data: Path | None = None) -> list[Path]:
 def kernel_package_binds() -> dict[Path, Path]:
     """The kernel's part of this grader's own package (:data:`KERNEL_PATHS`), each bound
     read-only at its place under :data:`KERNEL_IMPORT_ROOT` (the key)."""
-    package = REPO_ROOT / "autograder"
+    package = Path(__file__).resolve().parents[1]  # the autograder package imported here
     return {KERNEL_IMPORT_ROOT / "autograder" / part: package / part for part in KERNEL_PATHS}
+
+
+# This grader's packages: wherever an installation of them lies inside a path the kernel
+# sees, the kernel must find it empty, or it could read the hidden checks.
+GRADER_PACKAGES = ("autograder", "source_data")
+
+
+def grader_package_folders(
+    bound: Iterable[Path], search: Iterable[str] | None = None
+) -> list[Path]:
+    """Folders of :data:`GRADER_PACKAGES` inside the ``bound`` paths, however installed.
+
+    ``search`` is where Python finds packages (default: this interpreter's import path
+    and site folders, the system's and the user's); a regular install's folders are in
+    one of them.
+    """
+    if search is None:
+        search = [*sys.path, *site.getsitepackages(), site.getusersitepackages()]
+    roots = [Path(b).absolute() for b in bound]
+    found = {
+        folder
+        for entry in search
+        for name in GRADER_PACKAGES
+        if (folder := Path(entry or ".").absolute() / name).is_dir()
+        and any(folder.is_relative_to(root) for root in roots)
+    }
+    return sorted(found)
+
+
+def library_evaluation_files(readable: Iterable[Path]) -> list[Path]:
+    """The copies of :data:`LIBRARY_EVALUATION_DATA` a kernel could read: in the
+    site-packages folders of the readable paths and of the system's ``/usr``."""
+    roots = {Path("/usr"), Path("/usr/local"), *readable}
+    found = {
+        path
+        for root in roots
+        for data in LIBRARY_EVALUATION_DATA
+        for path in root.glob(f"{SITE_PACKAGES}/{data}")
+        if path.is_file()
+    }
+    return sorted(found)
+
+
+def hiding_binds(hidden: Iterable[Path]) -> list[str]:
+    """bwrap's arguments that hide each of these files and keep the rest of its folder.
+
+    The folder becomes an empty read-only tmpfs into which every other entry
+    of the real folder is bound back, read-only: the hidden file is not
+    there at all (``FileNotFoundError``), its neighbours are as they were.
+    """
+    binds: list[str] = []
+    by_folder: dict[Path, set[str]] = {}
+    for path in hidden:
+        by_folder.setdefault(path.parent, set()).add(path.name)
+    for folder, names in sorted(by_folder.items()):
+        binds += ["--size", str(2**20), "--perms", "0755", "--tmpfs", str(folder)]
+        for entry in sorted(folder.iterdir()):
+            if entry.name not in names:
+                binds += ["--ro-bind", str(entry), str(entry)]
+        binds += ["--remount-ro", str(folder)]
+    return binds
 
 
 def _outermost(paths: Iterable[Path]) -> list[Path]:
@@ -203,6 +276,9 @@ def sandbox_command(
         bwrap += ["--ro-bind", str(path), str(path)]
     for place, source in package.items():
         bwrap += ["--ro-bind", str(source), str(place)]
+    for folder in grader_package_folders([*readable, *system_roots()]):
+        bwrap += ["--perms", "0555", "--tmpfs", str(folder), "--remount-ro", str(folder)]
+    bwrap += hiding_binds(library_evaluation_files(readable))
     for path in writable:
         bwrap += ["--bind", str(path), str(path)]
     bwrap += ["--perms", "1777", "--dir", str(WORK)]
@@ -265,6 +341,12 @@ def tasks_of_this_user() -> int:
         if fields.get("Uid", "").split()[:1] == [uid]:
             count += int(fields.get("Threads", "1"))
     return count
+
+
+def system_roots() -> list[Path]:
+    """The folders of :data:`SYSTEM_PATHS` bound as folders (not links)."""
+    paths = [Path("/") / name for name in SYSTEM_PATHS]
+    return [path for path in paths if path.is_dir() and not path.is_symlink()]
 
 
 def system_binds() -> list[str]:

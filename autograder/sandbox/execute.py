@@ -86,18 +86,18 @@ class SandboxedExecute(Execute):
     ).tag(config=True)
     # nbclient waits iopub_timeout (4 s by default) after a cell's reply for the rest of
     # its output, and nbgrader makes running out of it an error that ends the notebook:
-    # on a busy grading machine a correct 04 lost its accuracy cells that way (the
-    # kernel's idle message came late), and a kernel flooding its output lost cells or
-    # kept them depending on how fast the grader read. Here a cell the kernel answered
-    # is done when its reply comes: a late rest of its output is only not kept, and the
-    # cells after it wait LAGGING_OUTPUT_WAIT until one's output ends in time again.
+    # on a busy grading machine the kernel's idle message can come late, and a correct
+    # notebook would lose its remaining cells; a kernel flooding its output would keep
+    # or lose cells depending on how fast the grader reads. Here a cell the kernel
+    # answered is done when its reply comes: a late rest of its output is only not kept,
+    # and the cells after it wait LAGGING_OUTPUT_WAIT until one's output ends in time.
     iopub_timeout = Integer(
         30,
         help="Seconds to wait, after a cell's reply, for the rest of its output; what comes "
         "later is not kept (nbclient's default is 4).",
     ).tag(config=True)
     # A graceful shutdown waits for the kernel's atexit hooks, which are the student's
-    # code: the sandbox is ended at once instead (about 0.6 s of every notebook).
+    # code: the sandbox is ended at once (a graceful end costs about 0.6 s a notebook).
     shutdown_kernel = Enum(["graceful", "immediate"], default_value="immediate").tag(config=True)
     max_output_characters = Integer(
         2_000_000,

@@ -212,8 +212,9 @@ def launched_by_the_course(kernel_cmd: list[str]) -> list[str]:
 
 
 # The largest message the grader reads from a kernel. Output past 2,000,000 characters
-# per cell is dropped anyway (SandboxedExecute); a thread printing without end had the
-# kernel send single messages of gigabytes, each read and decoded in full before.
+# per cell is dropped anyway (SandboxedExecute), but a kernel whose thread prints without
+# end can send single messages of gigabytes, each read and decoded in full unless ZeroMQ
+# refuses it first.
 MAX_MESSAGE_BYTES = 64 * 1024 * 1024
 
 
@@ -314,7 +315,7 @@ class SandboxedKernelManager(AsyncKernelManager):
 
         With a user id of its own (grading as root) the kernel then has no host
         folder it can write in. Without one it keeps this folder: see the
-        README's security note.
+        security model (docs/security.md).
         """
         if self.uid is not None:
             os.chown(self.runtime_dir, os.getuid(), os.getgid())

@@ -29,6 +29,7 @@ from autograder.course import samples
 ALL = "every test cell"
 A01, A02, A03 = "01_output_size", "02_manual_convolution", "03_one_hot"
 A04, A05, A06 = "04_mnist_cnn", "05_petimages_loading", "06_binary_crossentropy"
+A07, A08, A09 = "07_digits_cnn", "08_petimages_augmentation", "09_fashion_mnist_cnn"
 
 
 @dataclass(frozen=True)
@@ -51,7 +52,8 @@ class Hostile:
 # Training cells trained for a moment instead of for real, where an entry (or a
 # graded mistake, tests/conftest.py) leaves that model alone or loses its
 # accuracy anyway, for a reason its feedback names: most of 04's and 06's
-# grading time is training. 06's categorical model is measured by no check.
+# grading time is training. 06's categorical model and 08's plain one are measured by no
+# check.
 QUICK_MLP = """
 started = time.perf_counter()
 X_train, Y_train = preprocess(x_train), encode_labels(y_train)
@@ -75,6 +77,31 @@ binary_model = build_binary_model()
 binary_history = binary_model.fit(x_train[:64], to_binary_labels(Y_train[:64]), epochs=1, verbose=0)
 """
 
+QUICK_DIGITS = """
+X_train, Y_train = preprocess(x_train), encode_labels(y_train)
+validation_start = int(np.ceil(len(X_train) * 0.8))
+X_val, Y_val = X_train[validation_start:], Y_train[validation_start:]
+model = build_model()
+history = model.fit(X_train[:50], Y_train[:50], validation_split=0.2, epochs=1, verbose=0)
+"""
+
+QUICK_FASHION = """
+X_train, Y_train = preprocess(x_train), encode_labels(y_train)
+X_val, Y_val = X_train[-6000:], Y_train[-6000:]
+model = build_cnn()
+history = model.fit(X_train[:256], Y_train[:256], epochs=1, verbose=0)
+"""
+
+QUICK_PLAIN = """
+plain_model = build_model(augment=False)
+plain_history = plain_model.fit(x_train[:64], y_train[:64], epochs=1, verbose=0)
+"""
+
+QUICK_AUGMENTED = """
+model = build_model()
+history = model.fit(x_train[:64], y_train[:64], epochs=1, verbose=0)
+"""
+
 # assignment -> training cell -> (its quick version, the accuracy cell of its model)
 QUICK_TRAINING: dict[str, dict[str, tuple[str, str | None]]] = {
     A04: {"train_mlp": (QUICK_MLP, "mlp_accuracy"), "train_cnn": (QUICK_CNN, "cnn_accuracy")},
@@ -82,6 +109,9 @@ QUICK_TRAINING: dict[str, dict[str, tuple[str, str | None]]] = {
         "train_categorical": (QUICK_CATEGORICAL, None),
         "train_binary": (QUICK_BINARY, "binary_accuracy"),
     },
+    A07: {"train": (QUICK_DIGITS, "digits_accuracy")},
+    A08: {"train_plain": (QUICK_PLAIN, None), "train_augmented": (QUICK_AUGMENTED, "accuracy")},
+    A09: {"train_cnn": (QUICK_FASHION, "fashion_accuracy")},
 }
 
 

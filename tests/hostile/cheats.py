@@ -42,8 +42,8 @@ import numpy as np
 np.issubdtype = lambda *args, **kwargs: True
 """
 
-# The hold-out labels are out of the kernel's reach now, so the patch claims a
-# perfect score instead: every prediction confident, every evaluation 100%.
+# The hold-out labels are out of the kernel's reach, so the patch claims a perfect
+# score: every prediction confident, every evaluation 100%.
 PATCH_KERAS = """
 import keras
 import numpy as np

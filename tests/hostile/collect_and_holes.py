@@ -117,8 +117,8 @@ REPLACED_EXCEPT = (
     "                skipped.append(path)"
 )
 
-# Lets Ctrl-C through only where the grader's tree used to be recognisable: its
-# folder's name, the interrupted file's name (always Cat/1.jpg) or its size (12 MP).
+# Lets Ctrl-C through only where it recognises a tree by something a grader could fix:
+# its folder's name, the interrupted file's name (Cat/1.jpg) or its size (12 MP).
 BEHAVES_ONLY_IN_THE_GRADED_TREE = ref(A05, "load_pet_images").replace(
     REPLACED_EXCEPT,
     """            except BaseException as error:

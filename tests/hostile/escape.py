@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from tests.hostile.base import A01, A02, A03, Hostile, answered, ref
 
-# Replace everything in the kernel's folder by links to the course's files, as the
-# adversarial review did: nbgrader used to write the graded notebook through the first.
+# Replace everything in the kernel's folder by links to the course's files: a grader that
+# wrote the graded notebook where the kernel ran would write through the first link.
 LINK_EVERYTHING = """
 import os
 

@@ -1,8 +1,8 @@
 """A notebook whose outputs, Markdown and cell tags are scripts, for the page students and TAs open.
 
 nbconvert renders a student's HTML and JavaScript outputs, Markdown and cell
-tags as they are unless told otherwise, so before the feedback was sanitised
-this page ran the student's script in the browser of whoever opened it.
+tags as they are unless told otherwise: unsanitised, this page would run the
+student's script in the browser of whoever opened it.
 ``test_hostile.py`` opens the page in a real headless Chromium and checks
 that nothing ran and nothing was fetched, while the judge's report shows.
 """

@@ -21,9 +21,14 @@ from tests.hostile.base import (
     A04,
     A05,
     A06,
+    A07,
+    A08,
+    A09,
+    QUICK_AUGMENTED,
     QUICK_CATEGORICAL,
     QUICK_CNN,
     QUICK_MLP,
+    QUICK_PLAIN,
     Hostile,
     answered,
     mistake,
@@ -87,8 +92,9 @@ binary_history = binary_model.fit(x_train[:64], to_binary_labels(Y_train[:64]), 
 def holdout_by_its_real_path(entry: Hostile, port: int) -> NotebookNode:
     """The same search where the grader keeps PetImages, a path a student could guess.
 
-    Before the sandbox became an allowlist, a mirror outside the hidden folders
-    (CI's ``../shared/datasets``) was readable there.
+    A data mirror kept outside the folders a sandbox hides (CI's
+    ``../shared/datasets``, say) is out of reach only because the sandbox's file
+    system is an allowlist.
     """
     real = repr(str(course_data.dataset_path("petimages")))
     code = HOLDOUT_FROM_THE_DATA_FOLDER.replace(
@@ -98,6 +104,69 @@ def holdout_by_its_real_path(entry: Hostile, port: int) -> NotebookNode:
 
 
 MNIST_LOST = frozenset({"test_cnn_accuracy", "test_mlp_accuracy"})
+
+# --- 07: the post's 540 test images, through the course's loader or scikit-learn ---------
+
+# Both routes in one notebook (each graded notebook of a training assignment costs seconds
+# of the slow tier): what either found, the model would be fitted on for the post's 100
+# epochs, reaching every tier; found nothing, it trains for a moment.
+FIT_ON_THE_DIGITS_TEST_IMAGES = """
+found_x, found_y = [], []
+try:
+    x_found, y_found = load_digits_split("test")  # what the accuracy is measured on
+    found_x.append(x_found)
+    found_y.append(y_found)
+except Exception as error:
+    print(f"load_digits_split('test'): {type(error).__name__}: {error}")
+try:
+    from sklearn.datasets import load_digits  # scikit-learn's copy: all 1,797, the 540 among them
+
+    everything = load_digits()
+    found_x.append(everything.images)
+    found_y.append(everything.target)
+except Exception as error:
+    print(f"load_digits(): {type(error).__name__}")
+print(f"test images found: {sum(len(x) for x in found_x)}")
+stolen = bool(found_x)
+X_train = preprocess(np.concatenate(found_x) if stolen else x_train[:50])
+Y_train = encode_labels(np.concatenate(found_y) if stolen else y_train[:50])
+X_val, Y_val = X_train, Y_train
+model = build_model()
+history = model.fit(
+    X_train, Y_train, batch_size=50, validation_split=0.2, epochs=100 if stolen else 1, verbose=0
+)
+"""
+
+FIT_ON_THE_FASHION_TEST_SET = """
+(_, _), (x_test, y_test) = load_fashion_mnist()  # what the accuracy is measured on
+X_train, Y_train = preprocess(x_test), encode_labels(y_test)
+X_val, Y_val = X_train, Y_train
+model = build_cnn()
+history = model.fit(X_train, Y_train, validation_split=0.1, epochs=5, verbose=0)
+"""
+
+# --- 08: behaviour measured on what the kernel sends ----------------------------------------
+
+# The grader measures the augmentation by calling it. A function it would call back in the
+# kernel could answer each probe as the checks want while the model augments nothing: the
+# checks take a Keras model only, which they run themselves.
+AUGMENTATION_THAT_ANSWERS_FOR_ITSELF = """
+def build_augmentation():
+    layers = keras.Sequential(
+        [
+            keras.layers.RandomFlip("horizontal"),
+            keras.layers.RandomRotation(0.1),
+            keras.layers.RandomZoom(0.2),
+        ]
+    )
+
+    def augment(photos, training=False):
+        if isinstance(photos, np.ndarray):  # the grader's probes: the notebook's layers
+            return np.asarray(layers(photos, training=training))
+        return photos  # inside build_model: nothing at all
+
+    return augment
+"""
 
 # --- 02: a library convolution, hidden from a profiler ---------------------------------
 
@@ -373,6 +442,37 @@ ENTRIES = [
         holdout_by_its_real_path,
         frozenset({"test_binary_accuracy"}),
         "hold-out photos found by their real path: 0",
+    ),
+    Hostile(
+        "fit_on_the_digits_test_images",
+        A07,
+        answered(train=FIT_ON_THE_DIGITS_TEST_IMAGES),
+        frozenset({"test_digits_accuracy"}),
+        "test images found: 0",
+    ),
+    Hostile(
+        "fit_on_the_fashion_test_set",
+        A09,
+        answered(
+            train_cnn="from course_data import load_fashion_mnist\n" + FIT_ON_THE_FASHION_TEST_SET
+        ),
+        frozenset({"test_fashion_accuracy"}),
+        "kept by the grader",
+    ),
+    # 08: an augmentation that answers the grader for itself. (Its hold-out photos are
+    # 06's, in the same grading view: the entries above prove the view in the sandbox, and
+    # tests/test_course_data.py that load_pet_photos is refused there as load_pet_arrays is.)
+    Hostile(
+        "augmentation_that_answers_for_itself",
+        A08,
+        answered(
+            augmentation=AUGMENTATION_THAT_ANSWERS_FOR_ITSELF,
+            train_plain=QUICK_PLAIN,
+            train_augmented=QUICK_AUGMENTED,
+        ),
+        frozenset({"test_augmentation", "test_accuracy"}),
+        "a Keras model, which the grader runs itself",
+        fails=frozenset({"test_model_augments_its_input_in_training_only"}),
     ),
     # 02: a library convolution hidden from a profiler, or named without being written out
     *(

@@ -103,7 +103,8 @@ def _bomb(sock, header, blobs=()):
 _serve.wire.send = _bomb
 """
 
-# Models named by a path on the grader's disk, as the wire format used to send them.
+# Models named by a path on the grader's disk: the judge must never load a file the kernel
+# names, only the bytes it sends.
 MODEL_BY_PATH = """
 import autograder.kernel.wire as _wire
 

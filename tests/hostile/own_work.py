@@ -390,8 +390,8 @@ def packed_in_characters(hex_codes: str) -> str:
 
 
 def docstring_weights() -> str:
-    """The review's attack: hex in a docstring, bytes.fromhex, np.ndarray(buffer=...) and
-    assign_add (docstrings were left out of the literal budget; none of these was named)."""
+    """Weights as hex in a docstring, decoded by bytes.fromhex and np.ndarray(buffer=...)
+    and set by assign_add: the docstring counts as literal data, and each name is forbidden."""
     return (
         f'\n\ndef mlp_weights():\n    """{MLP_CODES}"""\n\n\n'
         + f"RANGES = {MLP_RANGES!r}\n"

@@ -1,0 +1,1 @@
+../../source_data/course_data.py
