@@ -44,6 +44,7 @@ from autograder.checks.models import (
     expect_compiled_loss,
     expect_compiled_model,
     expect_tier,
+    expect_within_budget,
     graded_accuracy,
     keras_module,
     predict,
@@ -174,6 +175,7 @@ def test_accuracy(model_name: str, predictions: np.ndarray) -> float:
 
 def graded_model_accuracy(student: Any, model_name: str, builder: str, floor: float) -> Accuracy:
     """A trained model's test accuracy, and its recipe's as the grader trains it (graded)."""
+    expect_within_budget(student)  # first: over the budget, nothing else is asked of the kernel
     scaling = replayed_preprocess(student)
     x_test, y_test = mnist_test()
 
