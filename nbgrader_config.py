@@ -39,7 +39,7 @@ c.CourseDirectory.ignore = [
 c.ExportApp.plugin_class = "autograder.course.export.CsvExportPlugin"
 
 # Wall-clock limits per cell: safety stops, not the training budget. The budget of
-# 04 and 06 is CPU seconds (autograder/assignments.py, CPU_BUDGET), which the
+# 04 and 06 is CPU seconds (cpu_budget in autograder/assignments/a<id>/info.py), which the
 # kernel's CPU limit enforces and the judge checks from outside: a busy grading
 # machine stretches wall time, not CPU time. A training cell gets 15 minutes (its
 # budget at a third of a core); any other cell 3, so an infinite loop costs a

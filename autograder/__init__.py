@@ -9,12 +9,14 @@ A submission passes through its layers, each a sub-package:
 * :mod:`autograder.sandbox`: the student's kernel in bubblewrap, and the
   nbgrader preprocessor that scores it from the judge;
 * :mod:`autograder.judge`: the process that runs a test cell's hidden checks;
-* :mod:`autograder.checks`: the hidden checks, one pytest module per assignment;
+* :mod:`autograder.checks`: what the hidden checks share (each assignment's own are
+  in its folder, ``autograder/assignments/a<id>/checks.py``);
 * :mod:`autograder.kernel`: all the student's kernel may import, serving the judge.
 
 Each layer imports only the layers below it (``make check`` enforces this with
-import-linter). :mod:`autograder.assignments` (the registry of assignment facts),
-:mod:`autograder.notebooks` and :mod:`autograder.mistakes` stand beside them.
+import-linter). :mod:`autograder.assignments` (the registry, and one folder per
+assignment with its facts, checks and mistakes), :mod:`autograder.notebooks` and
+:mod:`autograder.mistakes` (the catalogue of every folder's mistakes) stand beside them.
 """
 
 from __future__ import annotations

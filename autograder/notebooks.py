@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import linecache
 import shutil
 import sys
 import tempfile
@@ -12,6 +13,38 @@ from typing import Any
 
 import nbformat
 from nbformat import NotebookNode
+
+# The locked cell every notebook has before its first answer: the self-checks' helper. A
+# self-check is ``assert <condition>, self_check_failed(expected=..., found=shown(x),
+# hint=...)``: its message is the grader's report's (expected / found / hint), built only
+# when it fails, and its traceback ends at the self-check's own line. Students have no
+# grader package, so the notebook defines it; each notebook's cell is this.
+SELF_CHECK_HELPER_ID = "self_check_helper"
+SELF_CHECK_HELPER = """\
+# 스스로 확인 도우미 (수정하지 마세요) / The self-checks' helper (do not edit)
+def shown(value):
+    \"\"\"A value as the self-checks describe it: arrays by shape and dtype, small ones whole.\"\"\"
+    import numpy
+
+    if isinstance(value, numpy.ndarray):
+        values = f" {value.tolist()}" if value.size <= 12 else ""
+        return f"an array of shape {value.shape} and dtype {value.dtype}{values}"
+    if value is None:
+        return "None: nothing was returned (is a `return` missing?)"
+    if isinstance(value, list | tuple):
+        return f"a Python {type(value).__name__}, not a NumPy array: {str(value)[:80]}"
+    return f"{str(value)[:80]} ({type(value).__name__})"
+
+
+def self_check_failed(expected, found, hint):
+    \"\"\"A failing self-check's message, as the grader's report: expected, found, a hint.\"\"\"
+    return (
+        "스스로 확인 실패 / self-check failed\\n"
+        f"  expected 기대: {expected}\\n"
+        f"  found    결과: {found}\\n"
+        f"  hint     힌트: {hint}"
+    )
+"""
 
 
 def nbgrader_meta(cell: NotebookNode) -> dict[str, Any]:
@@ -118,7 +151,10 @@ def _run(nb: NotebookNode, skip: Collection[str], namespace: dict[str, Any]) -> 
     for index, cell in enumerate(nb.cells):
         if cell.cell_type != "code" or is_test_cell(cell) or grade_id_of(cell) in skip:
             continue
-        code = compile(_without_magics(cell.source), f"<notebook cell {index}>", "exec")
+        source, name = _without_magics(cell.source), f"<notebook cell {index}>"
+        # Cached as IPython caches a cell, so that a traceback shows its lines.
+        linecache.cache[name] = (len(source), None, source.splitlines(keepends=True), name)
+        code = compile(source, name, "exec")
         try:
             exec(code, namespace)
         except Exception as error:  # keep going, as nbgrader does with allow_errors

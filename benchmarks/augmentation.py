@@ -49,7 +49,7 @@ def cpu_seconds() -> float:
 
 def run(seed: int) -> dict[str, float]:
     """The reference notebook's cells with this seed: CPU seconds and accuracies."""
-    from autograder.checks.a08_petimages_augmentation import pet_holdout
+    from autograder.assignments.a08_petimages_augmentation.checks import pet_holdout
 
     namespace: dict = {}
     started = cpu_seconds()

@@ -5,7 +5,7 @@ a fresh process per seed, with one TensorFlow thread as a graded kernel has,
 the locked seed 42 replaced by each seed in turn; prints the CPU seconds of
 the training cell and of the whole notebook, the validation accuracy and the
 accuracy on the post's 540 test images (which the grader measures). The
-tiers (``TIERS`` in ``autograder/checks/a07_digits_cnn.py``) lie below the
+tiers (``TIERS`` in ``autograder/assignments/a07_digits_cnn/checks.py``) lie below the
 lowest test accuracy over the seeds; the budget is the registry's.
 
     python benchmarks/digits.py                 # seeds 1-8 and 42: about 5 CPU minutes

@@ -5,7 +5,7 @@ in a fresh process per seed, with one TensorFlow thread as a graded kernel
 has, the locked seed 42 replaced by each seed in turn; prints the CPU seconds
 of the training cell and of the whole notebook, the validation accuracy and,
 where Fashion-MNIST is present, the accuracy on its 10,000 test images
-against the tiers (``TIERS`` in ``autograder/checks/a09_fashion_mnist_cnn.py``,
+against the tiers (``TIERS`` in ``autograder/assignments/a09_fashion_mnist_cnn/checks.py``,
 published results).
 
 Where Fashion-MNIST is not present (no copy is reachable from the course's
@@ -85,7 +85,7 @@ def fashion_mnist_missing() -> str | None:
 
 
 def main(seeds: tuple[int, ...]) -> None:
-    from autograder.checks.a09_fashion_mnist_cnn import TIERS
+    from autograder.assignments.a09_fashion_mnist_cnn.checks import TIERS
 
     missing = fashion_mnist_missing()
     if missing:

@@ -22,7 +22,7 @@ from autograder.course import samples
 from autograder.course.directory import Course
 from autograder.judge.runner import check_points
 
-FULL_MARKS_TIER = 0.68  # the highest tier of autograder/checks/a06_binary_crossentropy.py
+FULL_MARKS_TIER = 0.68  # the highest tier of 06's checks (autograder/assignments/a06_*)
 
 
 def printed(course: Course, student: str, assignment: str) -> str:

@@ -63,17 +63,18 @@ def student_id(mistake: Mistake) -> str:
 
 
 def graded_mistakes(assignment: str) -> list[Mistake]:
-    """The catalogued mistakes graded through nbgrader: the trained ones, a self-check zero,
-    and one a hidden check catches (its report is what feedback pages show).
+    """The catalogued mistakes graded through nbgrader: the trained ones, one whose visible
+    self-check fails (the cell still scores its other checks), and one only a hidden check
+    catches (its report is what feedback pages show).
 
-    The self-check zero and the hidden failure are trained ones where there are
-    such mistakes, to train no more models than needed.
+    The self-check failure and the hidden failure are trained ones where there
+    are such mistakes, to train no more models than needed.
     """
     catalogued = mistakes.for_assignment(assignment)
     trained = [m for m in catalogued if changes_a_trained_model(m)]
-    zero = next(m for m in [*trained, *catalogued] if m.zeroes)
-    caught = next(m for m in [*trained, *catalogued] if m.fails and not m.zeroes)
-    return list({m.name: m for m in [zero, caught, *trained]}.values())
+    failing = next(m for m in [*trained, *catalogued] if m.self_check_fails)
+    caught = next(m for m in [*trained, *catalogued] if m.fails and not m.self_check_fails)
+    return list({m.name: m for m in [failing, caught, *trained]}.values())
 
 
 def quick_trainings(mistake: Mistake) -> dict[str, str]:
@@ -103,12 +104,12 @@ def expected_scores_of(mistake: Mistake) -> dict[str, float]:
     unmeasured = {
         grade_id_for(quick[cell][1]) for cell in quick_trainings(mistake) if quick[cell][1]
     }
-    return expected_cell_scores(mistake.assignment, mistake.fails, mistake.zeroes | unmeasured)
+    return expected_cell_scores(mistake.assignment, mistake.fails, unmeasured)
 
 
 def caught_by_a_hidden_check(assignment: str) -> Mistake:
     """The graded mistake whose self-check passes and a hidden check fails."""
-    return next(m for m in graded_mistakes(assignment) if m.fails and not m.zeroes)
+    return next(m for m in graded_mistakes(assignment) if m.fails and not m.self_check_fails)
 
 
 class LoopbackServer:

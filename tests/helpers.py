@@ -21,8 +21,9 @@ from nbformat import NotebookNode
 
 from autograder import assignments, notebooks
 from autograder.assignments import grade_id_for, release_path
+from autograder.assignments.a09_fashion_mnist_cnn.info import FASHION_MNIST
 from autograder.course.demo import missing_data
-from autograder.judge.runner import check_points
+from autograder.judge.runner import check_points, collect_checks
 from autograder.judge.service import judge_in_process
 from autograder.mistakes import Mistake
 from source_data import course_data
@@ -55,11 +56,11 @@ def judge_notebook(assignment: str, nb: NotebookNode) -> dict[str, Verdict]:
 
 @dataclass(frozen=True)
 class CellGrade:
-    """One test cell graded as nbgrader grades it, and what the judge said either way."""
+    """One test cell graded as nbgrader grades it: its visible self-check, then the judge."""
 
-    score: float  # nbgrader's: zero when the visible self-check raised
+    score: float  # nbgrader's: the judge's points, whether or not the self-check raised
     self_check_error: str | None  # "<exception>: <message>" when the visible self-check raised
-    verdict: Verdict  # the judge's verdict on the cell, judged even when nbgrader scores zero
+    verdict: Verdict  # the judge's verdict on the cell
 
 
 def grade_in_notebook_order(
@@ -73,10 +74,11 @@ def grade_in_notebook_order(
 
     Cells run as in a kernel, one after another (training cells skipped): the
     answer cells before a test cell, then the test cell's visible self-check,
-    then the judge on that cell, over the wire as in :func:`judge_notebook`.
-    So a later cell that redefines a name cannot change what an earlier test
-    cell was judged on. ``namespace`` is where the cells run: by default a
-    fresh copy of the set-up cells' namespace.
+    then the judge on that cell, over the wire as in :func:`judge_notebook`,
+    whether or not the self-check raised (``SandboxedExecute`` runs the two
+    apart). So a later cell that redefines a name cannot change what an
+    earlier test cell was judged on. ``namespace`` is where the cells run: by
+    default a fresh copy of the set-up cells' namespace.
     """
     wanted = set(cells)
     skip = set(assignments.get(assignment).training_cells)
@@ -100,8 +102,7 @@ def grade_in_notebook_order(
             continue
         error = _self_check_error(cell.source, namespace)
         verdict = judge_in_process(assignment, check_cell, namespace, seed, sources)
-        score = 0.0 if error else float(verdict["earned"])
-        grades[check_cell] = CellGrade(score, error, verdict)
+        grades[check_cell] = CellGrade(float(verdict["earned"]), error, verdict)
     return grades
 
 
@@ -144,7 +145,7 @@ def stand_in_data(assignment: str) -> Iterator[None]:
     none of Fashion-MNIST, only data they make. Anywhere else, nothing changes.
     """
     needed = set(assignments.get(assignment).data)
-    if not needed & set(assignments.FASHION_MNIST) or missing_data(assignment) is None:
+    if not needed & set(FASHION_MNIST) or missing_data(assignment) is None:
         yield
         return
     with tempfile.TemporaryDirectory(prefix="stand-in-view-") as folder:
@@ -179,16 +180,46 @@ def checks_of(assignment: str, cells: Iterable[str] | None = None) -> set[str]:
 
 
 def expected_cell_scores(
-    assignment: str, fails: Iterable[str] = (), zeroes: Iterable[str] = ()
+    assignment: str, fails: Iterable[str] = (), lost: Iterable[str] = ()
 ) -> dict[str, float]:
-    """nbgrader's score per test cell when these checks fail and these cells' self-checks fail."""
-    fails, zeroes = set(fails), set(zeroes)
+    """nbgrader's score per test cell when these checks fail and these cells are lost whole
+    (their checks never ran: the kernel died, the cell was stopped, a model not measured).
+
+    A cell whose self-check fails is not lost: it scores its checks that
+    pass, and the self-check's twin among the failed ones costs its points.
+    """
+    fails, lost = set(fails), set(lost)
     return {
         grade_id_for(cell): 0.0
-        if grade_id_for(cell) in zeroes
+        if grade_id_for(cell) in lost
         else sum(p for name, p in points.items() if name not in fails)
         for cell, points in check_points(assignment).items()
     }
+
+
+def self_check_twins(assignment: str) -> dict[str, set[str]]:
+    """Per check cell, its checks marked as the twins of the notebook's visible self-check."""
+    twins: dict[str, set[str]] = {}
+    for info in collect_checks(assignment):
+        if info.self_check:
+            twins.setdefault(info.cell, set()).add(info.name)
+    return twins
+
+
+def failing_self_checks(grades: dict[str, CellGrade]) -> set[str]:
+    """The test cells (grade ids) whose visible self-check raised."""
+    return {grade_id_for(cell) for cell, grade in grades.items() if grade.self_check_error}
+
+
+def twins_failed_with_their_self_check(assignment: str, grades: dict[str, CellGrade]) -> bool:
+    """Whether each cell whose self-check raised also failed a hidden twin of it: what a
+    self-check shows costs points in the grade only through its twins."""
+    twins = self_check_twins(assignment)
+    return all(
+        twins.get(cell, set()) & {c["name"] for c in grade.verdict["checks"] if not c["passed"]}
+        for cell, grade in grades.items()
+        if grade.self_check_error
+    )
 
 
 def changes_a_trained_model(mistake: Mistake) -> bool:

@@ -1,7 +1,7 @@
 """Does 08's measurement read a mirror, a turn and a zoom right, and see what is not one?
 
 The hidden checks of 08 judge an augmentation by where the spots of their
-probe photos land (``autograder/checks/a08_petimages_augmentation.py``).
+probe photos land (``autograder/assignments/a08_petimages_augmentation/checks.py``).
 Here the photos are moved by transforms chosen in advance, with Keras's own
 warp (the one its RandomRotation and RandomZoom use), and the measurement
 must give those transforms back; a shift, or two photos blended, must not
@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from autograder.checks import a08_petimages_augmentation as a08
+from autograder.assignments.a08_petimages_augmentation import checks as a08
 
 CENTRE = (a08.IMG_SIZE - 1) / 2
 

@@ -14,37 +14,65 @@ import numpy as np
 import pytest
 
 from autograder import grade, mistakes
-from autograder.assignments import IDS
-from autograder.checks.api import CheckFailed, Submission
+from autograder.assignments import IDS, grade_id_for
+from autograder.checks.api import CheckFailed, Submission, cause_hint
+from autograder.checks.plugin import fresh_seed
 from autograder.course import samples
 from autograder.judge.runner import GradingError, explain, format_report, run_checks
 from autograder.kernel.probes import library_calls
 from autograder.notebooks import run_answer_cells
-from tests.helpers import checks_of, failed_checks, judge_notebook, untrained_cells
+from tests.helpers import (
+    checks_of,
+    failed_checks,
+    failing_self_checks,
+    grade_in_notebook_order,
+    judge_notebook,
+    self_check_twins,
+    twins_failed_with_their_self_check,
+    untrained_cells,
+)
+from tests.real_patterns import PATTERNS
 
 
 @pytest.mark.parametrize("assignment", IDS)
-def test_reference_solution_passes_every_check(assignment):
-    verdicts = judge_notebook(assignment, samples.submission(assignment))
+def test_reference_solution_passes_every_check_and_every_self_check(assignment):
+    """Each test cell that asserts something has hidden twins of its self-check (04's and
+    06's accuracy cells only print)."""
+    cells = untrained_cells(assignment)
+    grades = grade_in_notebook_order(assignment, samples.submission(assignment), cells, 1)
+    verdicts = {cell: grade.verdict for cell, grade in grades.items()}
     assert failed_checks(verdicts) == set()
     assert all(v["complete"] and v["error"] is None for v in verdicts.values())
+    assert failing_self_checks(grades) == set()
+    assert set(self_check_twins(assignment)) == cells
 
 
 @pytest.mark.parametrize("assignment", IDS)
-def test_untouched_stub_fails_every_check(assignment):
-    verdicts = judge_notebook(assignment, samples.stub(assignment))
-    assert failed_checks(verdicts) == checks_of(assignment, untrained_cells(assignment))
+def test_untouched_stub_fails_every_check_and_every_self_check(assignment):
+    cells = untrained_cells(assignment)
+    grades = grade_in_notebook_order(assignment, samples.stub(assignment), cells, fresh_seed())
+    verdicts = {cell: grade.verdict for cell, grade in grades.items()}
+    assert failed_checks(verdicts) == checks_of(assignment, cells)
+    assert failing_self_checks(grades) == {grade_id_for(cell) for cell in cells}
     for verdict in verdicts.values():
         assert verdict["earned"] == 0.0
         assert "NotImplementedError" in verdict["report"] or "not defined" in verdict["report"]
 
 
 @pytest.mark.parametrize("mistake", mistakes.CATALOGUE, ids=lambda m: m.name)
-def test_each_mistake_fails_exactly_the_checks_that_guard_it(mistake):
-    """Checks of trained models are left to test_grading.py, which trains them."""
-    judged = checks_of(mistake.assignment, untrained_cells(mistake.assignment))
-    nb = samples.submission(mistake.assignment, mistake.answers)
-    assert failed_checks(judge_notebook(mistake.assignment, nb)) == mistake.fails & judged
+def test_each_mistake_fails_exactly_the_checks_and_self_checks_that_guard_it(mistake):
+    """Its hidden checks and its visible self-checks, each exactly, and every self-check it
+    fails costs a twin's points. Checks of trained models are left to test_grading.py."""
+    assignment = mistake.assignment
+    cells = untrained_cells(assignment)
+    nb = samples.submission(assignment, mistake.answers)
+    grades = grade_in_notebook_order(assignment, nb, cells, fresh_seed())
+    verdicts = {cell: grade.verdict for cell, grade in grades.items()}
+    assert failed_checks(verdicts) == mistake.fails & checks_of(assignment, cells)
+    assert failing_self_checks(grades) == mistake.self_check_fails & {
+        grade_id_for(cell) for cell in cells
+    }
+    assert twins_failed_with_their_self_check(assignment, grades)
 
 
 def test_grade_returns_a_plain_float_and_prints_the_report(capsys):
@@ -113,6 +141,12 @@ def test_report_says_expected_found_and_hint_for_a_failure():
             ["log of 0"],
         ),
         (
+            "images standardised for training: (x - mean) / std",
+            "load_pet_images",
+            ["found    결과: cannot judge: none of the images matches a readable file"],
+            ["with the other class's label"],
+        ),
+        (
             "conv2d assumes a square kernel",
             "conv2d",
             ["the case has a non-square", "kh, kw = kernel.shape"],
@@ -128,9 +162,57 @@ def test_the_report_names_the_real_mistake(name, cell, named, not_named):
     assert not any(words in report for words in not_named), report
 
 
+def _raised(call) -> BaseException:
+    try:
+        call()
+    except Exception as error:
+        return error
+    raise AssertionError("it did not raise")
+
+
+def _takes_two(a, b):
+    return a, b
+
+
+@pytest.mark.parametrize(
+    ("call", "words"),
+    [
+        (lambda: (_ for _ in ()).throw(NotImplementedError()), "raise NotImplementedError()"),
+        (lambda: [1, 2].ndim, "np.asarray"),
+        (lambda: float(np.zeros((1, 1, 1))), ".item()"),
+        (lambda: np.zeros(3920).reshape(60000, 784), "-1"),
+        (lambda: np.ones((3, 3)) * np.ones((2, 2)), "broadcasting"),
+        (lambda: np.zeros(3).sum(axis=1), "axis 0"),
+        (lambda: np.zeros((2, 2))[2, 0], ".shape"),
+        (lambda: _takes_two(1), "signature"),
+        (lambda: np.zeros((None, 3)), "None"),
+    ],
+    ids=["not attempted", "list", "NumPy 2", "reshape", "broadcast", "axis", "index",
+         "missing argument", "None default"],
+)  # fmt: skip
+def test_an_error_of_the_students_code_gets_a_bilingual_hint_by_its_cause(call, words):
+    hint = cause_hint(_raised(call))
+    assert hint is not None and words in hint
+    korean, english = hint.split(" / ", 1)
+    assert any("가" <= ch <= "힣" for ch in korean) and english.isascii()
+
+
+def test_a_raise_in_the_students_code_is_reported_with_its_call_cause_and_own_frames():
+    """The call with its inputs described, the error in one line, the student's lines only."""
+    needs_array = next(p for p in PATTERNS if p.name == "one_hot that needs an ndarray")
+    nb = samples.submission("03_one_hot", needs_array.answers)
+    report = judge_notebook("03_one_hot", nb)["one_hot"]["report"]
+    lines = report.splitlines()
+    found = next(line for line in lines if "raised AttributeError" in line)
+    assert "one_hot([3, 0, 1, 3], 4) raised AttributeError: 'list' object has no attribute" in found
+    where = lines.index(next(line for line in lines if "where    위치:" in line))
+    assert lines[where].endswith("one_hot, line 2: if labels.ndim == 2:")
+    assert "np.asarray(...)" in lines[where + 1] and "site-packages" not in report
+
+
 def test_unexpected_errors_in_a_check_do_not_leak_their_message():
-    expected, found, hint = explain(AssertionError("assert 13 == 26"))
-    assert "26" not in expected + found + hint
+    expected, found, hint, where = explain(AssertionError("assert 13 == 26"))
+    assert "26" not in expected + found + hint + where
 
 
 def test_library_detector_sees_aliased_and_numpy_convolutions():

@@ -613,7 +613,7 @@ def test_the_latest_submission_counts_and_each_student_fetches_their_own_feedbac
     mistake = mistakes.for_assignment(ASSIGNMENT)[0]
     expected = {
         "ana": 7.0,
-        "ben": sum(expected_cell_scores(ASSIGNMENT, mistake.fails, mistake.zeroes).values()),
+        "ben": sum(expected_cell_scores(ASSIGNMENT, mistake.fails).values()),
         "cho": 0.0,
         "dan": 7.0,
     }

@@ -96,7 +96,7 @@ def test_a_regular_install_keeps_its_checks_out_of_the_kernels_sight(installed, 
         "site = pathlib.Path(sysconfig.get_path('purelib'))\n"
         "seen = {p: sorted(os.listdir(site / p)) for p in ('autograder', 'source_data')}\n"
         "try:\n"
-        "    check = (site / 'autograder' / 'checks' / 'a01_output_size.py').read_text()\n"
+        "    check = (site / 'autograder/assignments/a01_output_size/checks.py').read_text()\n"
         "except OSError as error:\n"
         "    check = type(error).__name__\n"
         "print(json.dumps([seen, check, autograder.__file__, str(site)]))\n"
@@ -122,7 +122,7 @@ def test_a_regular_install_keeps_its_checks_out_of_the_kernels_sight(installed, 
     graders, kernels = result.stdout.splitlines()
     seen, check, imported, site = json.loads(kernels)
     assert graders == str(Path(site) / "autograder" / "__init__.py")  # the installed copy
-    assert (Path(site) / "autograder" / "checks" / "a01_output_size.py").is_file()
+    assert (Path(site) / "autograder/assignments/a01_output_size/checks.py").is_file()
     assert seen == {"autograder": [], "source_data": []}
     assert check == "FileNotFoundError"
     assert Path(imported).parent == sandbox.KERNEL_IMPORT_ROOT / "autograder"

@@ -16,8 +16,8 @@ import numpy as np
 import pytest
 
 from autograder import mistakes, notebooks
+from autograder.assignments.a02_manual_convolution.checks import released_names
 from autograder.checks import allowlist
-from autograder.checks.a02_manual_convolution import released_names
 from autograder.checks.allowlist import unlisted_uses
 from autograder.checks.api import CheckFailed, Submission
 from autograder.checks.models import MAX_PARAMETERS, expect_own_model, own_training_findings

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from autograder.checks import a05_petimages_loading as a05
+from autograder.assignments.a05_petimages_loading import checks as a05
 from autograder.checks.observe import OpenedFiles
 from autograder.course import samples
 from autograder.mistakes import CATALOGUE

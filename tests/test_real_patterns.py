@@ -1,12 +1,12 @@
-"""Does the grader score what real implementations do as a careful TA does?
+"""Does the grader score what real implementations do as a careful TA does, and say why?
 
 Each pattern (``tests/real_patterns.py``) is graded as nbgrader grades it,
-cells in the notebook's order: a test cell whose visible self-check raises
-scores zero, else the judge's points (over the wire, in this process). The
-TA's points come from the study in ``docs/real-implementations.md``. Where
-the grader is more than a point off today, the test is an expected failure
-naming the issue-30 change that will fix it: the set is green today and
-turns red (``strict``) when that change lands, to have its mark removed.
+cells in the notebook's order: each test cell's visible self-check, then the
+judge's points (over the wire, in this process), which a failing self-check
+does not zero (it costs its hidden twin's points). The TA's points come from
+the study in ``docs/real-implementations.md``; each failure's hint must name
+its distinctive cause, and a check that cannot judge a case must not pass.
+A failing self-check must cost points only through a twin that fails too.
 """
 
 from __future__ import annotations
@@ -19,11 +19,16 @@ import numpy as np
 import pytest
 
 from autograder.assignments import REPO_ROOT
-from autograder.checks.a05_petimages_loading import build_pet_tree
+from autograder.assignments.a05_petimages_loading.checks import build_pet_tree
 from autograder.course import samples
 from autograder.judge.runner import check_points
-from tests.helpers import CellGrade, grade_in_notebook_order, set_up
-from tests.real_patterns import A05, CANNOT_JUDGE, PATTERNS, RealPattern
+from tests.helpers import (
+    CellGrade,
+    grade_in_notebook_order,
+    set_up,
+    twins_failed_with_their_self_check,
+)
+from tests.real_patterns import A05, PATTERNS, RealPattern
 
 SEED = 30  # the random cases; the TA's points hold for any seed
 STUDY = REPO_ROOT / "docs" / "real-implementations.md"
@@ -62,21 +67,17 @@ def graded(small_pet_images: Path):
     return grade
 
 
-def expected_failure(reason: str | None) -> list[Any]:
-    return [pytest.mark.xfail(strict=True, reason=reason)] if reason else []
-
-
-def with_marks(patterns: list[RealPattern], reason_of) -> list[Any]:
-    return [pytest.param(p, id=p.name, marks=expected_failure(reason_of(p))) for p in patterns]
+def each(patterns: list[RealPattern]) -> list[Any]:
+    return [pytest.param(p, id=p.name) for p in patterns]
 
 
 def scores(grades: dict[str, CellGrade]) -> dict[str, float]:
     return {cell: grade.score for cell, grade in grades.items()}
 
 
-@pytest.mark.parametrize("pattern", with_marks(PATTERNS, lambda p: p.disagreement))
+@pytest.mark.parametrize("pattern", each(PATTERNS))
 def test_the_grader_scores_a_real_pattern_as_the_ta_does(pattern, graded):
-    """Exactly the TA's points where the grader agrees today, else within one point."""
+    """Exactly the TA's points, or within one point where the pattern says why."""
     grades = graded(pattern)
     found = scores(grades)
     off = {cell: found[cell] - ta for cell, ta in pattern.ta_points.items()}
@@ -85,12 +86,13 @@ def test_the_grader_scores_a_real_pattern_as_the_ta_does(pattern, graded):
         f"TA {pattern.ta_points}, grader {found} "
         f"(self-checks: { {c: g.self_check_error for c, g in grades.items()} })"
     )
+    assert twins_failed_with_their_self_check(pattern.assignment, grades)
 
 
 HINTED = [p for p in PATTERNS if p.hints]
 
 
-@pytest.mark.parametrize("pattern", with_marks(HINTED, lambda p: p.hint_gap))
+@pytest.mark.parametrize("pattern", each(HINTED))
 def test_the_hint_names_the_distinctive_cause(pattern, graded):
     grades = graded(pattern)
     for cell, words in pattern.hints.items():
@@ -101,7 +103,7 @@ def test_the_hint_names_the_distinctive_cause(pattern, graded):
 UNJUDGEABLE = [p for p in PATTERNS if p.cannot_judge]
 
 
-@pytest.mark.parametrize("pattern", with_marks(UNJUDGEABLE, lambda p: CANNOT_JUDGE))
+@pytest.mark.parametrize("pattern", each(UNJUDGEABLE))
 def test_a_check_that_cannot_judge_earns_nothing(pattern, graded):
     passed = {
         check["name"]

@@ -11,13 +11,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from autograder.checks import keras_values
-from autograder.checks.a02_manual_convolution import (
+from autograder.assignments.a02_manual_convolution.checks import (
     conv_cases,
     reference_conv2d,
     reference_max_pool,
 )
-from autograder.checks.a03_one_hot import random_labels, to_categorical
+from autograder.assignments.a03_one_hot.checks import random_labels, to_categorical
+from autograder.checks import keras_values
 
 RERUN = f"the recording is stale: run python -m {keras_values.__name__}"
 

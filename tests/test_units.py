@@ -14,6 +14,7 @@ import sys
 import nbformat
 from nbformat import NotebookNode
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
+from nbgrader.utils import determine_grade
 
 from autograder import assignments as registry
 from autograder import notebooks
@@ -22,9 +23,13 @@ from autograder.course.grading import longest_first
 from autograder.course.intake import MAX_CELLS, notebook_from_bytes, repair_cells
 from autograder.sandbox.execute import (
     PRINTED_KEPT,
+    TRACEBACK_FRAMES,
     VERDICT_KEY,
     SandboxedExecute,
     apply_verdict,
+    self_check_outcome,
+    split_test_cell,
+    student_traceback,
 )
 from autograder.sandbox.outputs import OUTPUT_OVERHEAD, LimitOutputSize, OutputBudget, output_size
 
@@ -79,6 +84,63 @@ def test_without_a_verdict_the_cell_scores_zero_with_the_judges_reason():
     assert VERDICT_KEY not in cell.metadata
     apply_verdict(lonely := _test_cell(), None)
     assert lonely.outputs[-1].ename == "ChecksDidNotRun"
+
+
+# An error output as a kernel sends it: IPython's coloured frames, a library's among them.
+SELF_CHECK_ERROR = new_output(
+    "error",
+    ename="AssertionError",
+    evalue="스스로 확인 실패 / self-check failed\n  expected 기대: (4, 4)\n  hint     힌트: pad",
+    traceback=[
+        "\x1b[31m---------------------------------------------------------\x1b[39m",
+        "Cell In[7], line 3\n      1 padded = zero_pad(x, 1)\n----> 3 assert padded.shape",
+        "Cell In[4], line 2, in zero_pad(image, pad)\n----> 2 return np.pad(image, pad)",
+        "File \x1b[32m/venv/site-packages/numpy/lib/_arraypad_impl.py:797\x1b[39m, in pad()",
+        "\x1b[31mAssertionError\x1b[39m: 스스로 확인 실패 / self-check failed",
+    ],
+)
+
+
+def test_a_test_cell_splits_at_the_hidden_region_nbgrader_restored():
+    visible, hidden = split_test_cell("assert f() == 1\n### BEGIN HIDDEN TESTS\ngrade(...)\n")
+    assert visible == "assert f() == 1\n" and hidden.startswith("### BEGIN HIDDEN TESTS")
+    assert split_test_cell("print('no hidden region')") is None
+
+
+def test_a_failed_self_check_becomes_text_cut_to_the_students_frames():
+    printed = _printed("before the failure\n")
+    kept, failed = self_check_outcome([printed, SELF_CHECK_ERROR])
+    assert kept == [printed] and failed is not None and failed.name == "stdout"
+    text = failed.text
+    assert text.startswith("✗ 스스로 확인 실패 / self-check failed") and "still ran" in text
+    assert "Cell In[7], line 3" in text and "Cell In[4], line 2, in zero_pad" in text
+    assert "numpy" not in text and "\x1b" not in text and "-----" not in text
+    assert "AssertionError: 스스로 확인 실패 / self-check failed\n  expected 기대: (4, 4)" in text
+    assert self_check_outcome([printed]) == ([printed], None)
+
+
+def test_a_self_checks_failure_stays_above_the_report_and_scores_nothing_itself():
+    _, failed = self_check_outcome([SELF_CHECK_ERROR])
+    cell = _test_cell(_printed("printed first\n"))
+    cell.metadata["nbgrader"] = {"grade": True, "solution": False, "points": 5}
+    apply_verdict(cell, VERDICT, None, failed)
+    assert [o.output_type for o in cell.outputs] == [
+        "stream",
+        "stream",
+        "display_data",
+        "execute_result",
+    ]
+    assert cell.outputs[1] is failed and determine_grade(cell)[0] == 4.0
+    lost = _test_cell(new_output("error", ename="KernelDied", evalue="", traceback=[]))
+    apply_verdict(lost, None, None, failed)
+    assert [o.output_type for o in lost.outputs] == ["stream", "error"]
+
+
+def test_a_kernels_traceback_of_any_shape_is_cut_to_bounds():
+    frames = ["Cell In[1], line 1\n" + "x" * 1000 + "\n" * 50] * 100 + [None, 5, {"a": 1}]
+    cut = student_traceback(frames)
+    assert len(cut) == TRACEBACK_FRAMES and all(len(f) <= 20 * 201 for f in cut)
+    assert student_traceback("not a list") == [] and student_traceback(None) == []
 
 
 def _answered(output_ended: bool, execute: SandboxedExecute) -> NotebookNode:

@@ -65,6 +65,23 @@ def scores(nb: NotebookNode) -> dict[str, float | None]:
 HONEST_SCORES = {"test_one_hot": 4.0, "test_from_one_hot": 2.0}  # the mistake's own score
 
 
+def test_a_failing_self_check_costs_its_twins_and_the_hidden_checks_still_run(tmp_path):
+    """The transposed one_hot fails its self-check: the cell scores its checks that pass."""
+    transposed = mistake("transposed result, shape (C, N)")
+    nb = graded(instructors_notebook(transposed.answers["one_hot"]), tmp_path)
+    assert scores(nb) == {"test_one_hot": 2.0, "test_from_one_hot": 2.0}
+    cell = nb.cells[cell_index(nb, "test_one_hot")]
+    assert [o.output_type for o in cell.outputs] == ["stream", "display_data", "execute_result"]
+    failed = cell.outputs[0].text
+    assert failed.startswith("✗ 스스로 확인 실패 / self-check failed")
+    assert "the hidden checks still ran" in failed and "AssertionError: 스스로 확인" in failed
+    assert "expected 기대: an array of shape (1, 10)" in failed and "hint     힌트:" in failed
+    assert failed.count("Cell In[") == 1  # the self-check's line: the error is its own
+    assert "site-packages" not in failed and "\x1b[" not in failed
+    report = cell.metadata[VERDICT_KEY]["report"]
+    assert "✗ 0/1  MNIST" in report and "(스스로 확인 / self-check)" in report
+
+
 def test_the_honest_twin_scores_what_its_mistake_deserves(tmp_path):
     nb = graded(instructors_notebook(mistake(HONEST).answers["one_hot"]), tmp_path)
     assert scores(nb) == HONEST_SCORES
@@ -75,7 +92,9 @@ def test_a_display_update_from_a_later_cell_cannot_rewrite_the_score(tmp_path):
     nb = graded(instructors_notebook(one_hot, LATE_SCORE), tmp_path)
     assert scores(nb) == HONEST_SCORES
     test_cell = nb.cells[cell_index(nb, "test_one_hot")]
-    assert "[one_hot] 4 / 5" in test_cell.outputs[0].data["text/html"]  # the judge's report
+    printed, report, score = test_cell.outputs  # the self-check's line, the judge's report
+    assert printed.text == "기본 확인 통과 / self-check passed\n"
+    assert "[one_hot] 4 / 5" in report.data["text/html"] and score.data["text/plain"] == "4.0"
     assert test_cell.metadata[VERDICT_KEY]["earned"] == 4.0
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import json
+import linecache
 import socket
 import struct
 import threading
@@ -90,6 +91,46 @@ def test_errors_are_rebuilt_by_name_on_a_builtin_base_with_bounded_text():
         {"names": ["x" * 10_000, "not an identifier!"], "message": "m" * 10**7}
     )
     assert len(str(forged)) == wire.MAX_TEXT and len(type(forged).__name__) <= 100
+
+
+def _raise_in_cells() -> BaseException:
+    """An error raised by code of two notebook cells through NumPy, as a kernel would see it."""
+    namespace: dict[str, object] = {"np": np}
+    cells = [
+        "def window_response(window, bias):\n    return np.sum(window) + float(bias)\n",
+        "def conv2d(image):\n"
+        "    bias = np.zeros((1, 1, 1))\n"
+        "    return window_response(image, bias)\n",
+    ]
+    for index, source in enumerate(cells):
+        name = f"<notebook cell {index}>"
+        linecache.cache[name] = (len(source), None, source.splitlines(True), name)
+        exec(compile(source, name, "exec"), namespace)
+    try:
+        namespace["conv2d"](np.ones((3, 3)))  # type: ignore[operator]
+    except TypeError as error:
+        return error
+    raise AssertionError("conv2d did not raise")
+
+
+def test_an_error_carries_the_students_frames_and_no_library_frame():
+    error = wire.rebuild_error(wire.describe_error(_raise_in_cells()))
+    assert [(f["function"], f["line"]) for f in error.student_frames] == [
+        ("conv2d", 3),
+        ("window_response", 2),
+    ]
+    assert error.student_frames[-1]["code"] == "return np.sum(window) + float(bias)"
+    assert "only 0-dimensional arrays" in str(error)
+
+
+def test_frames_from_a_hostile_kernel_are_read_within_bounds():
+    frames = [{"function": "f" * 10_000, "line": 3, "code": "c" * 10_000}] * 100
+    junk = ["not a frame", {"line": "3"}, {"line": True}, {"line": -1}, {"line": 2, "code": [1]}]
+    error = wire.rebuild_error({"names": ["ValueError"], "message": "", "frames": frames + junk})
+    assert len(error.student_frames) <= wire.MAX_FRAMES
+    assert all(len(f["function"]) <= wire.MAX_FRAME_TEXT for f in error.student_frames)
+    assert error.student_frames[-1] == {"function": "", "line": 2, "code": ""}
+    assert wire.rebuild_error({"names": ["E"], "frames": "x" * 100}).student_frames == ()
 
 
 def test_what_is_not_a_message_is_refused(tmp_path):

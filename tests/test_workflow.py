@@ -47,7 +47,7 @@ def submit_class(course: Course, assignment: str = ASSIGNMENT) -> dict[str, dict
     for i, mistake in enumerate(mistakes.for_assignment(assignment)):
         student = f"student-{i:02d}"
         course.submit(student, assignment, samples.submission(assignment, mistake.answers))
-        expected[student] = expected_cell_scores(assignment, mistake.fails, mistake.zeroes)
+        expected[student] = expected_cell_scores(assignment, mistake.fails)
     return expected
 
 

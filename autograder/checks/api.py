@@ -20,6 +20,9 @@ from __future__ import annotations
 
 import inspect
 import os
+import re
+import textwrap
+import warnings
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,22 +31,32 @@ import numpy as np
 import pytest
 
 from autograder.kernel import probes
-from autograder.kernel.wire import Kept
+from autograder.kernel.wire import Kept, read_frames, student_frames
 
 
-def check(points: float, cell: str) -> pytest.MarkDecorator:
-    """Mark a pytest test as a hidden check worth ``points`` in test cell ``cell``."""
-    return pytest.mark.check(points=points, cell=cell)
+def check(points: float, cell: str, *, self_check: bool = False) -> pytest.MarkDecorator:
+    """Mark a pytest test as a hidden check worth ``points`` in test cell ``cell``.
+
+    ``self_check`` marks the twin of the cell's visible self-check: it judges
+    what the self-check asserts (its case among others), so a self-check that
+    fails in the notebook costs these points, and only these, in the grade.
+    """
+    return pytest.mark.check(points=points, cell=cell, self_check=self_check)
 
 
 class CheckFailed(AssertionError):
-    """A check's verdict on the student's work, in words meant for the student."""
+    """A check's verdict on the student's work, in words meant for the student.
 
-    def __init__(self, expected: str, found: str, hint: str = "") -> None:
+    ``where`` is the student's own code the failure came from, a line per
+    frame (see :meth:`StudentCodeError.where`), when their function raised.
+    """
+
+    def __init__(self, expected: str, found: str, hint: str = "", where: str = "") -> None:
         super().__init__(f"expected {expected}; found {found}")
         self.expected = expected
         self.found = found
         self.hint = hint
+        self.where = where
 
 
 class MissingDefinition(Exception):
@@ -61,6 +74,139 @@ class StudentCodeError(Exception):
         super().__init__(f"{call} raised {type(error).__name__}: {error}")
         self.call = call
         self.error = error
+
+    @property
+    def raised(self) -> str:
+        """What was raised, in one line: ``TypeError: only 0-dimensional arrays ...``."""
+        return one_line(self.error)
+
+    @property
+    def where(self) -> str:
+        """The innermost of the student's frames it was raised in, a line each, outermost first:
+        ``window_response, line 2: return np.sum(window * weights) + float(bias)``."""
+        frames = getattr(self.error, "student_frames", None) or student_frames_here(self.error)
+        return "\n".join(
+            f"{f['function']}, line {f['line']}" + (f": {f['code']}" if f["code"] else "")
+            for f in frames[-SHOWN_FRAMES:]
+        )
+
+    def finding(self, expected: str, hint: str, case: str = "") -> CheckFailed:
+        """This error as a check's finding: the call and what it raised, and a hint naming
+        the error's cause where it has a known one (:func:`cause_hint`), else ``hint``."""
+        return CheckFailed(
+            expected=expected,
+            found=f"{self.call} raised {self.raised}{case}",
+            hint=cause_hint(self.error) or hint,
+            where=self.where,
+        )
+
+
+SHOWN_FRAMES = 3  # of the student's frames, the innermost, shown with an error
+
+
+def student_frames_here(error: BaseException) -> tuple[dict[str, Any], ...]:
+    """The student's frames of an error raised in this process (grading without a judge)."""
+    return read_frames(student_frames(error))
+
+
+def one_line(error: BaseException, limit: int = 200) -> str:
+    """``Name: message`` on one line, the message shortened to about ``limit`` characters."""
+    message = textwrap.shorten(str(error), limit, placeholder=" …")
+    return f"{type(error).__name__}: {message}" if message else type(error).__name__
+
+
+NOT_ATTEMPTED = (
+    "`raise NotImplementedError()`를 지우고 코드를 작성하세요 / "
+    "replace `raise NotImplementedError()` with your code"
+)
+
+
+def cause_hint(error: BaseException) -> str | None:
+    """A bilingual hint naming what an exception from the student's code usually means, or
+    None when its cause is not one of the common ones.
+
+    Read from the exception's class names and message only (as the kernel sent
+    them): not attempted, a Python list used as an array, NumPy 2's scalar
+    conversion, a reshape to a fixed count, shapes that do not broadcast, an
+    axis or index past an array's shape, a call that does not fit the
+    function's parameters, a None default not handled.
+    """
+    names = {cls.__name__ for cls in type(error).__mro__}
+    message = str(error)
+    if "NotImplementedError" in names:
+        return NOT_ATTEMPTED
+    for pattern, hint in CAUSES:
+        match = pattern.search(message)
+        if match:
+            return hint.format(*match.groups())
+    return None
+
+
+CAUSES: list[tuple[re.Pattern[str], str]] = [
+    (
+        re.compile(r"'(list|tuple)' object has no attribute '(\w+)'"),
+        "파이썬 {0}를 NumPy 배열처럼 썼습니다(.{1}): 입력은 먼저 np.asarray(...)로 바꾸고, "
+        "결과는 np.array(...)로 반환하세요 / a Python {0} was used as a NumPy array (.{1}): "
+        "convert the input with np.asarray(...) first, and return np.array(...)",
+    ),
+    (
+        re.compile(r"only (?:0-dimensional|length-1|integer scalar) arrays can be converted"),
+        "NumPy 2의 float()와 int()는 0차원 배열만 변환합니다: (1, 1, 1) 같은 배열의 값 하나는 "
+        ".item()으로 꺼내세요 / NumPy 2's float() and int() convert only 0-d arrays: take the "
+        "one value of an array such as a (1, 1, 1) bias with .item()",
+    ),
+    (
+        re.compile(r"cannot reshape array of size (\d+) into shape"),
+        "개수를 고정한 reshape입니다(원소 {0}개): 개수 자리에는 -1이나 x.shape[0]을 쓰세요 "
+        "(x.reshape(-1, 28, 28, 1)) / a reshape to a fixed count ({0} values here): use -1 or "
+        "x.shape[0] for the number of items, x.reshape(-1, 28, 28, 1), so any count works",
+    ),
+    (
+        re.compile(
+            r"operands could not be broadcast together|could not broadcast input array"
+            r"|non-broadcastable output"
+        ),
+        "두 배열의 모양이 맞지 않습니다(브로드캐스팅): 그 줄에 있는 배열들의 .shape를 "
+        "출력해 보세요; 원소별로 곱하는 배열(윈도우와 커널 등)은 모양이 같아야 합니다 / shapes "
+        "that do not line up (broadcasting): print the .shape of the arrays on that line; "
+        "arrays multiplied element-wise, such as a window and the kernel, need the same shape",
+    ),
+    (
+        re.compile(r"index -?\d+ is out of bounds|list index out of range"),
+        "인덱스가 배열 밖입니다: 반복 범위를 배열의 .shape와 비교하세요(출력 크기는 입력 "
+        "크기가 아니라 공식에서 나옵니다) / an index past the end of an axis: compare the loops' "
+        "ranges with the array's .shape (the output's size comes from the formula, not from "
+        "the input's)",
+    ),
+    (
+        re.compile(r"axis -?\d+ is out of bounds"),
+        "배열에 없는 축이나 인덱스입니다: .ndim과 .shape를 확인하세요(행은 axis 0, 열은 axis "
+        "1) / an axis or index the array does not have: check its .ndim and .shape (rows are "
+        "axis 0, columns axis 1) and the loops' ranges",
+    ),
+    (
+        re.compile(
+            r"missing \d+ required (?:positional|keyword-only) argument"
+            r"|takes \d+ positional arguments? but \d+ (?:were|was) given"
+            r"|got an unexpected keyword argument"
+        ),
+        "호출이 함수의 매개변수와 맞지 않습니다: 노트북의 함수 이름, 인자와 기본값(stride=1, "
+        "num_classes=None, ...)을 그대로 두세요 / the call does not fit the function's "
+        "parameters: keep the notebook's signature, its argument names and defaults "
+        "(stride=1, num_classes=None, ...)",
+    ),
+    (
+        re.compile(
+            r"'NoneType' object (?:cannot be interpreted as an integer|is not subscriptable"
+            r"|is not iterable|has no attribute)|for [^:]*: 'NoneType'|'NoneType' and"
+            r"|not 'NoneType'"
+        ),
+        "None인 값을 썼습니다: 기본값이 None인 인자(num_classes=None, stride=None)는 쓰기 "
+        "전에 값을 정하고, 함수는 return으로 결과를 돌려주세요 / a value was None: give an "
+        "argument whose default is None (num_classes=None, stride=None) its value before "
+        "using it, and return results with `return`",
+    ),
+]
 
 
 def expect(condition: object, *, expected: str, found: str, hint: str = "") -> None:
@@ -85,10 +231,32 @@ def _short_repr(value: Any) -> str:
 
 
 def describe(value: Any) -> str:
-    """Describe a returned value for a student without dumping large arrays."""
+    """Describe a returned value for a student without dumping large arrays.
+
+    ``None`` and Python lists and tuples are named as such, with their length
+    or nested shape, never as the shape NumPy would give them.
+    """
     if isinstance(value, np.ndarray):
         return f"an array of shape {value.shape} and dtype {value.dtype}"
+    if value is None:
+        return "None: nothing was returned (is a `return` missing?)"
+    if isinstance(value, list | tuple):
+        kind = type(value).__name__
+        shape = _nested_shape(value)
+        size = f"nested lists of shape {shape}" if len(shape) > 1 else f"{len(value)} items"
+        return f"a Python {kind} ({size}), not a NumPy array"
     return f"{_short_repr(value)} (type {type(value).__name__})"
+
+
+def _nested_shape(value: list[Any] | tuple[Any, ...]) -> tuple[int, ...]:
+    """The shape of regular nested lists of numbers, else just their length."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            shape = np.shape(value)
+    except (ValueError, TypeError):
+        return (len(value),)
+    return tuple(int(n) for n in shape)
 
 
 @dataclass
@@ -236,12 +404,13 @@ def expect_raises(
     except StudentCodeError as raised:
         if isinstance(raised.error, NotImplementedError):
             raise
-        expect(
-            isinstance(raised.error, error_type),
-            expected=f"{call} to raise {error_type.__name__}",
-            found=f"it raised {type(raised.error).__name__}: {raised.error}",
-            hint=hint,
-        )
+        if not isinstance(raised.error, error_type):
+            raise CheckFailed(
+                expected=f"{call} to raise {error_type.__name__}",
+                found=f"it raised {raised.raised}",
+                hint=hint,
+                where=raised.where,
+            ) from raised
         return
     raise CheckFailed(
         expected=f"{call} to raise {error_type.__name__}",

@@ -61,7 +61,7 @@ def local_cluster_client(workers: int) -> Iterator[Any]:
     One single-threaded worker process per slot: each task is a subprocess
     (nbgrader and its kernel), so a worker only waits on it. Workers are not
     daemonic: each forks nbgrader from a warm process of its own
-    (:mod:`autograder.course.warm`), which multiprocessing forbids a daemon.
+    (:mod:`autograder.course.forkserver`), which multiprocessing forbids a daemon.
     """
     import dask
     from distributed import Client, LocalCluster
@@ -108,7 +108,7 @@ def dask_setup(worker: Any) -> None:
 
     Ctrl-C at the terminal reaches every process of the grader's group. The
     grader alone answers it (it stops the notebooks being graded, see
-    :func:`autograder.course.warm.stop_run`); a worker process that took it too
+    :func:`autograder.course.forkserver.stop_run`); a worker process that took it too
     would die with a traceback mid-task. And the worker's own temporary files
     (its forkserver's socket, nbgrader's logs) go to Dask's temporary folder:
     the local cluster's private one, removed with it even when a worker was

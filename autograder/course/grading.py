@@ -22,7 +22,7 @@ The gradebook stays consistent without a lock of ours:
 Only the grader can talk to the cluster (:mod:`autograder.course.cluster`):
 TLS with mutual authentication, a certificate made in memory for the local
 cluster, the course's own for a running one. Ctrl-C stops the notebooks
-being graded (:func:`autograder.course.warm.stop_run`) and raises
+being graded (:func:`autograder.course.forkserver.stop_run`) and raises
 :class:`GradingInterrupted`; what was graded before is kept, and ``resume``
 grades the rest.
 """
@@ -43,7 +43,7 @@ from pathlib import Path
 from typing import Any
 
 from autograder import assignments as registry
-from autograder.course import cluster, intake, spreadsheet, warm
+from autograder.course import cluster, forkserver, intake, spreadsheet
 from autograder.course.directory import Course, tool_environment
 
 
@@ -78,22 +78,22 @@ def autograde_student(
     """Autograde one student's submission with nbgrader (what a worker runs).
 
     ``nbgrader autograde`` runs in a process forked from one that has
-    imported nbgrader already (:mod:`autograder.course.warm`): the same
+    imported nbgrader already (:mod:`autograder.course.forkserver`): the same
     command, without its 2 s of imports for every notebook. ``run`` names
-    the grading run, which :func:`autograder.course.warm.stop_run` stops.
+    the grading run, which :func:`autograder.course.forkserver.stop_run` stops.
     """
     started = time.monotonic()
     course = Course(Path(root), db_url)
     args = ("autograde", assignment, "--student", student, "--force", *options)
-    if warm.can_fork():
+    if forkserver.can_fork():
         command = course.nbgrader_args(*args)
-        status, log = warm.run_nbgrader(course.root, command, tool_environment(), run)
+        status, log = forkserver.run_nbgrader(course.root, command, tool_environment(), run)
     else:  # nbgrader as a plain subprocess
         result = course.nbgrader(*args, check=False)
         status, log = result.returncode, result.stderr
     seconds = time.monotonic() - started
     ok = status == 0
-    stopped = status == warm.STOPPED
+    stopped = status == forkserver.STOPPED
     return Outcome(assignment, student, ok, seconds, "" if ok else log[-3000:], stopped)
 
 
@@ -252,7 +252,7 @@ def _interrupt_flag(run: str) -> Iterator[threading.Event]:
     """While open, Ctrl-C interrupts grading run ``run`` instead of raising KeyboardInterrupt.
 
     It sets the event, and stops the run's notebooks being graded in this
-    process (:func:`autograder.course.warm.interrupt_run`); the grading loops
+    process (:func:`autograder.course.forkserver.interrupt_run`); the grading loops
     then stop. No exception is raised inside a blocking call: distributed's
     (starting a cluster, a future's result, closing) are not safe to
     interrupt, and a KeyboardInterrupt inside one makes its own callback fail
@@ -262,7 +262,7 @@ def _interrupt_flag(run: str) -> Iterator[threading.Event]:
 
     def interrupt(number: int, frame: object) -> None:
         flag.set()
-        warm.interrupt_run(run)
+        forkserver.interrupt_run(run)
 
     if threading.current_thread() is not threading.main_thread():
         yield flag  # only the main thread receives signals
@@ -283,7 +283,7 @@ def _stop_grading(client: Any, run: str, futures: list[Any], progress: Progress)
     """
     from distributed import wait
 
-    client.run(warm.stop_run, run, on_error="ignore")
+    client.run(forkserver.stop_run, run, on_error="ignore")
     with contextlib.suppress(TimeoutError):
         wait(futures, timeout=30)  # the stopped ones end at once, the rest start and return
     ended = []

@@ -3,7 +3,7 @@
 A sample submission is the released notebook with its answer cells filled
 in, the way a student would fill them: with the reference answers, or with
 some answers replaced by a realistic mistake. The demo grades a few of these;
-the tests grade the whole catalogue of ``autograder/mistakes/``.
+the tests grade the whole catalogue of ``autograder/assignments/a<id>/mistakes.py``.
 """
 
 from __future__ import annotations

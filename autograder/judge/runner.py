@@ -28,6 +28,7 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import re
 import sys
 import warnings
 from collections.abc import Iterator
@@ -38,8 +39,15 @@ from typing import Any
 import pytest
 
 from autograder import checks
-from autograder.checks.api import CheckFailed, MissingDefinition, StudentCodeError, Submission
-from autograder.checks.conftest import CELL, SEED, SUBMISSION, cell_of, fresh_seed
+from autograder.checks.api import (
+    NOT_ATTEMPTED,
+    CheckFailed,
+    MissingDefinition,
+    StudentCodeError,
+    Submission,
+    cause_hint,
+)
+from autograder.checks.plugin import CELL, SEED, SUBMISSION, cell_of, fresh_seed
 
 MAX_REPORT_FIELD = 500  # characters of one expected/found/hint line in the report
 
@@ -50,12 +58,14 @@ class GradingError(Exception):
 
 @dataclass(frozen=True)
 class CheckInfo:
-    """One hidden check as pytest collects it: its name, test cell, points and title."""
+    """One hidden check as pytest collects it: its name, test cell, points and title, and
+    whether it is the twin of the cell's visible self-check."""
 
     name: str
     cell: str
     points: float
     title: str
+    self_check: bool = False
 
 
 @dataclass(frozen=True)
@@ -70,6 +80,8 @@ class CheckResult:
     found: str = ""
     hint: str = ""
     passed: bool = True  # a check of 0 points (advice) fails without losing any
+    where: str = ""  # the student's frames an error came from, a line each
+    self_check: bool = False  # the twin of the cell's visible self-check
 
 
 @dataclass
@@ -144,7 +156,7 @@ def _pytest_args(assignment: str, *extra: str) -> list[str]:
         "-c",
         str(checks.PYTEST_INI),
         "--rootdir",
-        str(checks.CHECKS_DIR),
+        str(checks.ASSIGNMENTS_DIR),
         "-q",
         *extra,
     ]
@@ -238,7 +250,7 @@ def _silenced() -> Iterator[None]:
 
 
 class _SubmissionPlugin:
-    """Hands the submission, the selected cell and the seed to the checks' conftest."""
+    """Hands the submission, the selected cell and the seed to the checks' pytest plugin."""
 
     def __init__(self, submission: Submission, cell: str, seed: int) -> None:
         self.submission = submission
@@ -259,10 +271,11 @@ def _info(item: pytest.Item) -> CheckInfo:
     """
     marker = item.get_closest_marker("check")
     points = float(marker.kwargs["points"]) if marker else 0.0
+    twin = bool(marker.kwargs.get("self_check")) if marker else False
     function = getattr(item, "obj", None)
     doc = ((function.__doc__ if function else None) or item.name).strip().splitlines()[0]
     params = getattr(getattr(item, "callspec", None), "params", {})
-    return CheckInfo(item.name, cell_of(item) or "", points, doc.format(**params))
+    return CheckInfo(item.name, cell_of(item) or "", points, doc.format(**params), twin)
 
 
 class _ItemCollector:
@@ -299,9 +312,22 @@ class _ResultCollector:
     def _result(item: pytest.Item, error: BaseException | None) -> CheckResult:
         info = _info(item)
         if error is None:
-            return CheckResult(info.name, info.title, info.points, info.points)
-        expected, found, hint = (_shortened(text) for text in explain(error))
-        return CheckResult(info.name, info.title, info.points, 0.0, expected, found, hint, False)
+            return CheckResult(
+                info.name, info.title, info.points, info.points, self_check=info.self_check
+            )
+        expected, found, hint, where = (_shortened(text) for text in explain(error))
+        return CheckResult(
+            info.name,
+            info.title,
+            info.points,
+            0.0,
+            expected,
+            found,
+            hint,
+            passed=False,
+            where=where,
+            self_check=info.self_check,
+        )
 
 
 def _shortened(text: str, limit: int = MAX_REPORT_FIELD) -> str:
@@ -310,40 +336,76 @@ def _shortened(text: str, limit: int = MAX_REPORT_FIELD) -> str:
     return text if len(text) <= limit else f"{text[:limit]}… ({len(text):,} characters)"
 
 
-def explain(error: BaseException) -> tuple[str, str, str]:
-    """Expected, found and hint for a failed check, safe to show a student."""
+def explain(error: BaseException) -> tuple[str, str, str, str]:
+    """Expected, found, hint and where (the student's frames) for a failed check, safe to show
+    a student. An error of the student's code gets a hint by its cause
+    (:func:`autograder.checks.api.cause_hint`)."""
     if isinstance(error, CheckFailed):
-        return error.expected, error.found, error.hint
+        return error.expected, error.found, error.hint, error.where
     if isinstance(error, StudentCodeError) and isinstance(error.error, NotImplementedError):
         return (
             "your implementation",
             f"{error.call} still raises NotImplementedError",
-            "replace `raise NotImplementedError()` with your code (코드를 작성하세요)",
+            NOT_ATTEMPTED,
+            "",
         )
     if isinstance(error, StudentCodeError):
         return (
             "the call to return a result",
-            f"{error.call} raised {type(error.error).__name__}: {error.error}",
-            "run the same call in your notebook to see the traceback (직접 호출해 보세요)",
+            f"{error.call} raised {error.raised}",
+            cause_hint(error.error)
+            or "그 줄에서 무엇이 잘못되었는지 노트북에서 같은 호출로 확인해 보세요 / run the same "
+            "call in your notebook and look at the line it stops at",
+            error.where,
         )
     if isinstance(error, MissingDefinition):
         return (
             f"a definition of `{error.name}`",
             "the name is not defined when the tests run",
             "run the cell that defines it, and keep the name given in the notebook",
+            "",
         )
     if isinstance(error, SystemExit):
         return (
             "your code to return a result",
             "your code called sys.exit() / exit()",
             "remove the exit call; return the value instead",
+            "",
         )
-    # A check tripped over an unexpected result; its internals stay hidden.
+    return unusable_result(error)
+
+
+def unusable_result(error: BaseException) -> tuple[str, str, str, str]:
+    """A check tripped over a result it could not use. Its internals stay hidden: only the
+    result's type is named, when the error names one (a list or None where an array was
+    needed), never the check's message."""
+    kind = NAMED_TYPE.search(str(error)) if isinstance(error, AttributeError | TypeError) else None
+    if kind and kind[1] in ("list", "tuple"):
+        return (
+            "a NumPy array, as the docstring describes",
+            f"a Python {kind[1]}, which the check could not use as an array",
+            "결과를 np.array(...)로 반환하세요 / return the result as np.array(...)",
+            "",
+        )
+    if kind and kind[1] == "NoneType":
+        return (
+            "a result, as the docstring describes",
+            "None: nothing was returned (is a `return` missing?)",
+            "함수 끝에서 결과를 return하세요 / return the result at the end of the function",
+            "",
+        )
     return (
         "a result of the type and shape the docstring describes",
         f"a result the check could not use ({type(error).__name__})",
         "compare your return value with the docstring (반환값의 형식을 확인하세요)",
+        "",
     )
+
+
+NAMED_TYPE = re.compile(r"^'(list|tuple|NoneType)' object ")
+
+
+SELF_CHECK_MARK = "  (스스로 확인 / self-check)"
 
 
 def format_report(cell: str, results: list[CheckResult], seed: int | None = None) -> str:
@@ -357,10 +419,13 @@ def format_report(cell: str, results: list[CheckResult], seed: int | None = None
     for r in results:
         mark = "✓" if r.passed else "✗" if r.points else "!"
         advice = "  (조언, 0점 / advice, no points)" if not r.points else ""
-        lines.append(f"  {mark} {r.earned:g}/{r.points:g}  {r.title}{advice}")
+        twin = SELF_CHECK_MARK if r.self_check else ""
+        lines.append(f"  {mark} {r.earned:g}/{r.points:g}  {r.title}{twin}{advice}")
         if not r.passed:
             lines.append(f"        expected 기대: {r.expected}")
             lines.append(f"        found    결과: {r.found}")
+            for index, frame in enumerate(r.where.splitlines()):
+                lines.append(f"        {'where    위치:' if index == 0 else ' ' * 14} {frame}")
             if r.hint:
                 lines.append(f"        hint     힌트: {r.hint}")
     if seed is not None:

@@ -41,7 +41,7 @@ from typing import Any
 
 from autograder import assignments
 from autograder.checks.api import Spend, Submission
-from autograder.checks.conftest import fresh_seed
+from autograder.checks.plugin import fresh_seed
 from autograder.judge import runner
 from autograder.kernel import serve, wire
 

@@ -13,7 +13,8 @@ Values inside a header are encoded by :class:`Codec`:
 * Keras models as ``.keras`` blobs, loaded with Keras's ``safe_mode`` (no code
   inside a model file runs) from a file the receiving side writes itself;
 * a Keras ``History`` as its ``history`` and ``epoch`` values;
-* an exception as its class names and message;
+* an exception as its class names, message and the student's frames (function,
+  line and code line of each frame in a notebook cell, never a value);
 * anything else (a student's function, say) as a numbered reference that
   only the side holding the object can resolve; and a value one side asked
   the other to keep (``keep``) as the number of that very object.
@@ -33,6 +34,7 @@ from __future__ import annotations
 import io
 import itertools
 import json
+import linecache
 import os
 import socket
 import struct
@@ -343,10 +345,11 @@ def _npy(array: np.ndarray) -> bytes:
 
 
 def describe_error(error: BaseException) -> dict[str, Any]:
-    """An exception as class names (most specific first) and message."""
+    """An exception as class names (most specific first), message, and the student's frames."""
     return {
         "names": [cls.__name__ for cls in type(error).__mro__ if cls is not object][:10],
         "message": str(error)[:MAX_TEXT],
+        "frames": student_frames(error),
     }
 
 
@@ -355,14 +358,87 @@ def rebuild_error(described: dict[str, Any]) -> BaseException:
 
     ``isinstance(error, ValueError)`` and ``type(error).__name__`` then read
     as they did in the kernel, without running any of the kernel's code.
-    Names and message are cut to their bounds here, on the receiving side.
+    Names and message are cut to their bounds here, on the receiving side;
+    the student's frames, read with bounds too, are its ``student_frames``.
     """
     raw = described.get("names")
     names = [str(n)[:100] for n in raw[:10]] if isinstance(raw, list) else []
     names = [n for n in names if n.isidentifier()] or ["Exception"]
     base = next((b for b in map(_builtin_exception, names) if b is not None), Exception)
     cls = base if names[0] == base.__name__ else type(names[0], (base,), {})
-    return cls(str(described.get("message", ""))[:MAX_TEXT])
+    error = cls(str(described.get("message", ""))[:MAX_TEXT])
+    error.student_frames = read_frames(described.get("frames"))
+    return error
+
+
+MAX_FRAMES = 8  # the innermost frames of the student's cells sent with an error
+MAX_FRAME_TEXT = 200  # characters of a frame's function name or code line
+
+
+def student_frames(error: BaseException) -> list[dict[str, Any]]:
+    """Where in the notebook's cells ``error`` was raised: the innermost frames, outermost
+    first, as function, line (in its cell) and code line; library frames left out.
+
+    A cell is code the notebook's kernel compiled from a cell (IPython names it
+    ``Cell In[n]`` in its own tracebacks), or a cell the course's tools ran
+    (``<notebook cell n>``). Only what the student can read in their notebook
+    is sent: no local variable, no value.
+    """
+    frames = []
+    for frame, line in traceback_frames(error):
+        filename = frame.f_code.co_filename
+        if is_notebook_cell(filename):
+            code = linecache.getline(filename, line).strip()
+            function = frame.f_code.co_name
+            frames.append(
+                {"function": function[:MAX_FRAME_TEXT], "line": line, "code": code[:MAX_FRAME_TEXT]}
+            )
+    return frames[-MAX_FRAMES:]
+
+
+def traceback_frames(error: BaseException) -> list[tuple[types.FrameType, int]]:
+    """The frames an exception passed through, outermost first, with their line numbers."""
+    found: list[tuple[types.FrameType, int]] = []
+    tb = error.__traceback__
+    while tb is not None and len(found) < 1000:
+        found.append((tb.tb_frame, tb.tb_lineno))
+        tb = tb.tb_next
+    return found
+
+
+def is_notebook_cell(filename: str) -> bool:
+    """Whether code of this file name was compiled from a notebook cell."""
+    if filename.startswith("<notebook cell "):
+        return True
+    ipython = sys.modules.get("IPython")
+    shell = ipython.get_ipython() if ipython is not None else None
+    compiler = getattr(shell, "compile", None)
+    try:
+        return compiler is not None and compiler.format_code_name(filename) is not None
+    except Exception:  # a compiler without IPython's method (another shell): not a cell
+        return False
+
+
+def read_frames(raw: Any) -> tuple[dict[str, Any], ...]:
+    """The student's frames as the other side sent them, within bounds: at most
+    :data:`MAX_FRAMES`, each a function name, a positive line number and a code line."""
+    if not isinstance(raw, list):
+        return ()
+    frames = []
+    for item in raw[-MAX_FRAMES:]:
+        if not isinstance(item, dict):
+            continue
+        line = item.get("line")
+        if not isinstance(line, int) or isinstance(line, bool) or not 0 < line < 10**7:
+            continue
+        frames.append(
+            {"function": _text(item.get("function")), "line": line, "code": _text(item.get("code"))}
+        )
+    return tuple(frames)
+
+
+def _text(value: Any) -> str:
+    return value[:MAX_FRAME_TEXT] if isinstance(value, str) else ""
 
 
 def _builtin_exception(name: str) -> type[BaseException] | None:

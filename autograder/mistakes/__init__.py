@@ -1,10 +1,17 @@
 """A catalogue of realistic wrong submissions, and the checks each one must fail.
 
+Each assignment's mistakes are in its folder, ``autograder/assignments/a<id>/mistakes.py``
+(``MISTAKES``); the catalogue gathers every folder's.
+
 Every hidden check is proven both ways: the reference passes it, and at
 least one mistake here fails it. ``fails`` names the hidden checks a mistake
-must fail, exactly; ``zeroes`` names the test cells whose visible self-check
-it already fails, which nbgrader scores zero as a whole (an error in a test
-cell is zero, by nbgrader's rule). The tests hold every entry to both.
+must fail, exactly; ``self_check_fails`` names the test cells whose visible
+self-check it fails in the notebook as a student runs it (exactly, for the
+cells judged without training; an accuracy cell's, which prints what a
+trained model scores, where the model never trained). Such a cell still
+scores the points of its checks that pass: a failing self-check costs its
+hidden twin's points (a check marked ``self_check``), which the mistake
+fails too. The tests hold every entry to all three.
 
 A mistake that still trains a model (a sigmoid output layer, say) names no
 accuracy tier: what its model reaches is not part of the mistake. One that
@@ -14,30 +21,22 @@ real nbgrader, with real training (``tests/conftest.py``).
 
 from __future__ import annotations
 
-from autograder.mistakes import (
-    a01_output_size,
-    a02_manual_convolution,
-    a03_one_hot,
-    a04_mnist_cnn,
-    a05_petimages_loading,
-    a06_binary_crossentropy,
-    a07_digits_cnn,
-    a08_petimages_augmentation,
-    a09_fashion_mnist_cnn,
-)
+import importlib
+
+from autograder import assignments
 from autograder.mistakes.base import Mistake
 
-CATALOGUE: list[Mistake] = [
-    *a01_output_size.MISTAKES,
-    *a02_manual_convolution.MISTAKES,
-    *a03_one_hot.MISTAKES,
-    *a04_mnist_cnn.MISTAKES,
-    *a05_petimages_loading.MISTAKES,
-    *a06_binary_crossentropy.MISTAKES,
-    *a07_digits_cnn.MISTAKES,
-    *a08_petimages_augmentation.MISTAKES,
-    *a09_fashion_mnist_cnn.MISTAKES,
-]
+
+def _catalogue() -> list[Mistake]:
+    """The ``MISTAKES`` of every assignment folder's ``mistakes.py``, in the registry's order."""
+    found: list[Mistake] = []
+    for assignment in assignments.IDS:
+        module = f"{assignments.__name__}.{assignments.folder_name(assignment)}.mistakes"
+        found.extend(importlib.import_module(module).MISTAKES)
+    return found
+
+
+CATALOGUE: list[Mistake] = _catalogue()
 
 
 def for_assignment(assignment: str) -> list[Mistake]:

@@ -13,7 +13,7 @@ class Mistake:
     assignment: str
     answers: dict[str, str]
     fails: frozenset[str]
-    zeroes: frozenset[str] = frozenset()
+    self_check_fails: frozenset[str] = frozenset()  # test cells whose visible self-check fails
     demo: bool = False  # part of the demo's "typical mistakes" student
 
 

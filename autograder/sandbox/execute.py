@@ -2,7 +2,11 @@
 
 :class:`SandboxedExecute` is nbgrader's ``Execute``: per notebook it starts a
 judge and a sandboxed kernel (:mod:`autograder.sandbox.kernel`) and runs the
-cells, waiting after each test cell for the judge's verdict on it. Only once
+cells, waiting after each test cell for the judge's verdict on it. A test
+cell runs in two parts (:func:`split_test_cell`): its visible self-check, whose
+error is kept as text, then its hidden ``grade(...)`` call, whose verdict
+scores the whole cell: a failing self-check costs the points of its hidden
+twin check, not the cell. Only once
 the last cell has run and the kernel has been ended does it replace what
 each test cell showed with its verdict (:func:`apply_verdict`): no student
 code runs after that, so nothing can rewrite a score or a report. While the
@@ -25,6 +29,7 @@ from __future__ import annotations
 import html
 import re
 import time
+from dataclasses import dataclass
 from typing import Any
 
 from jupyter_client.manager import AsyncKernelManager
@@ -48,10 +53,22 @@ VERDICT_KEY = "cnn_grader"
 LAGGING_OUTPUT_WAIT = 2
 
 GRADE_CALL = re.compile(r'grade\("(?P<assignment>[^"]+)", "(?P<cell>[^"]+)", globals\(\)\)')
+HIDDEN_TESTS = "### BEGIN HIDDEN TESTS"  # nbgrader's marker, restored with the hidden region
 
 
 class KernelGone(Exception):
     """The student's kernel can run no more cells; the message says why, for the student."""
+
+
+@dataclass
+class Judged:
+    """A test cell run: the judge's verdict on it, when its outputs arrived, and its failed
+    self-check as text (None when the self-check passed)."""
+
+    cell: NotebookNode
+    verdict: dict[str, Any] | None
+    arrived: dict[int, float]
+    self_check: NotebookNode | None = None
 
 
 class SandboxedExecute(Execute):
@@ -122,9 +139,9 @@ class SandboxedExecute(Execute):
         self._dropping = False  # whether the running cell's outputs are past a limit
         self._running = -1  # the index of the cell running now
         self._arrived: dict[int, float] = {}  # when each output of the running cell arrived
-        # Test cells run, with the judge's verdict and when their outputs arrived: the
-        # verdicts are applied once the kernel has been ended.
-        self._judged: list[tuple[NotebookNode, dict[str, Any] | None, dict[int, float]]] = []
+        # Test cells run, with the judge's verdict, when their outputs arrived and how their
+        # self-check failed: the verdicts are applied once the kernel has been ended.
+        self._judged: list[Judged] = []
         self._output_ended = False  # whether the running cell's output ended (its idle came)
         self._interrupted = False  # whether the running cell was interrupted at its time limit
         self._lagging = False  # whether the last cell's output was still coming after the wait
@@ -170,8 +187,8 @@ class SandboxedExecute(Execute):
             if index >= self._next and cell.cell_type == "code":
                 self._mark_not_run(cell)
         # The kernel has been ended: no student code runs from here on.
-        for cell, verdict, arrived in self._judged:
-            apply_verdict(cell, verdict, arrived)
+        for judged in self._judged:
+            apply_verdict(judged.cell, judged.verdict, judged.arrived, judged.self_check)
         self.set_widgets_metadata()
         return self.nb, self.resources
 
@@ -210,27 +227,50 @@ class SandboxedExecute(Execute):
         if not self.sandbox:  # nbgrader's own Execute: the checks run in the kernel
             return super().preprocess_cell(cell, resources, index)
         call = grade_call(cell) if notebooks.is_graded_cell(cell) else None
+        parts = split_test_cell(cell.source) if call is not None else None
+        spend = self._spend() if call is not None else {}  # before the self-check runs
+        printed: list[NotebookNode] = []
+        failed: NotebookNode | None = None
+        if parts is not None and parts[0].strip():
+            # The self-check runs with no cell expected: a connection from it is refused.
+            if not self._run_part(cell, resources, index, parts[0]):
+                self._next = index + 1  # stopped or gone: the cell keeps its error
+                return cell, resources
+            printed, failed = self_check_outcome(cell.outputs)
+        token = self._expect(call, spend)
+        self._run_part(cell, resources, index, parts[1] if parts else cell.source)
+        if printed:
+            cell.outputs[:0] = printed
+        if call is not None:  # the judge is done with the cell; its verdict is applied at the end
+            assert self.judge is not None
+            verdict = self.judge.verdict(token, self._kernel_alive, self.verdict_wait)
+            self._judged.append(Judged(cell, verdict, self._arrived, failed))
+        self._next = index + 1
+        return cell, resources
+
+    def _run_part(self, cell: NotebookNode, resources: Any, index: int, source: str) -> bool:
+        """Run ``source`` as the cell (all of it, or one part of a test cell); then the judge
+        expects no cell. Whether the kernel may go on with the cell: not gone, not stopped."""
         assert self.judge is not None
-        token = self._expect(call)
+        whole = cell.source
         output_wait = self.iopub_timeout
         self.iopub_timeout = LAGGING_OUTPUT_WAIT if self._lagging else output_wait
         try:
             self._output_ended = self._interrupted = False
+            cell.source = source
             super().preprocess_cell(cell, resources, index)
         except Exception as error:
             self._kernel_gone(
                 cell, self._not_stopped(index) if self._interrupted else _reason(error, index)
             )
+            return False
         else:
             self._after_cell(cell, index)
+            return self.kernel_gone is None and not _timed_out(cell)
         finally:
+            cell.source = whole
             self.iopub_timeout, self.raise_on_iopub_timeout = output_wait, False
             self.judge.expect(None)
-        if call is not None:  # the judge is done with the cell; its verdict is applied at the end
-            verdict = self.judge.verdict(token, self._kernel_alive, self.verdict_wait)
-            self._judged.append((cell, verdict, self._arrived))
-        self._next = index + 1
-        return cell, resources
 
     def _after_cell(self, cell: NotebookNode, index: int) -> None:
         """After a cell that ended without an error: whether the kernel can go on, and how long
@@ -283,12 +323,14 @@ class SandboxedExecute(Execute):
             "so its kernel was ended"
         )
 
-    def _expect(self, call: tuple[str, str] | None) -> int:
+    def _expect(self, call: tuple[str, str] | None, spend: dict[str, Any]) -> int:
+        """Tell the judge the test cell about to call it (and the training's ``spend``);
+        its token, 0 when no test cell of this assignment runs (nothing is expected)."""
         assert self.judge is not None
         if call is None or call[0] != self.assignment:
             return 0
         self._tokens += 1
-        self.judge.expect({"cell": call[1], "token": self._tokens, **self._spend()})
+        self.judge.expect({"cell": call[1], "token": self._tokens, **spend})
         return self._tokens
 
     def _spend(self) -> dict[str, Any]:
@@ -446,6 +488,66 @@ def _reason(error: BaseException, index: int) -> str:
     )
 
 
+def split_test_cell(source: str) -> tuple[str, str] | None:
+    """A restored test cell's visible self-check and its hidden region (from nbgrader's
+    ``### BEGIN HIDDEN TESTS`` marker on), or None for a cell without a hidden region."""
+    visible, marker, hidden = source.partition(HIDDEN_TESTS)
+    return (visible, marker + hidden) if marker else None
+
+
+def self_check_outcome(
+    outputs: list[NotebookNode],
+) -> tuple[list[NotebookNode], NotebookNode | None]:
+    """What a test cell's self-check showed, without its error (nbgrader would score the
+    cell zero for it), and that error as text for the student, if it failed."""
+    errors = [o for o in outputs if o.get("output_type") == "error"]
+    kept = [o for o in outputs if o.get("output_type") != "error"]
+    return kept, (self_check_failed(errors[-1]) if errors else None)
+
+
+SELF_CHECK_FAILED = (
+    "✗ 스스로 확인 실패 / self-check failed: 이 확인과 같은 검사(보고서에서 "
+    "'스스로 확인' 표시가 있는 줄)의 점수만 잃고, 숨겨진 검사는 그대로 채점되었습니다 / its "
+    "points are lost (the report's lines marked 'self-check'), the hidden checks still ran"
+)
+TRACEBACK_LINES = 12  # of one frame of the student's, at most
+TRACEBACK_FRAMES = 4  # the innermost frames of the student's cells shown
+ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+
+
+def self_check_failed(error: NotebookNode) -> NotebookNode:
+    """A self-check's error output as text: the error in a few lines, the traceback cut to the
+    frames of the notebook's cells (none of the libraries'), and what it costs.
+
+    The text is the kernel's, so it is bounded, and shown as printed output,
+    which nbgrader does not score; what it costs is the judge's to say.
+    """
+    name = _plain(error.get("ename", "Error"))[:200]
+    message = "\n".join(_plain(error.get("evalue", "")).splitlines()[:TRACEBACK_LINES])[:2000]
+    frames = student_traceback(error.get("traceback"))
+    lines = [SELF_CHECK_FAILED, "", *frames, f"{name}: {message}".rstrip(": ")]
+    return NotebookNode(output_type="stream", name="stdout", text="\n".join(lines) + "\n")
+
+
+def student_traceback(traceback: Any) -> list[str]:
+    """IPython's traceback cut to the frames of notebook cells (``Cell In[n], line m``),
+    the innermost :data:`TRACEBACK_FRAMES`, each at most :data:`TRACEBACK_LINES` lines."""
+    if not isinstance(traceback, list):
+        return []
+    frames = []
+    for chunk in traceback[:1000]:
+        text = _plain(chunk).strip("\n")
+        if text.startswith(("Cell In[", "Input In [")):
+            lines = [line[:200] for line in text.splitlines()[:TRACEBACK_LINES]]
+            frames.append("\n".join(lines))
+    return frames[-TRACEBACK_FRAMES:]
+
+
+def _plain(text: Any) -> str:
+    """Text without the terminal colours of IPython's tracebacks (not text: nothing)."""
+    return ANSI.sub("", text[:100_000]) if isinstance(text, str) else ""
+
+
 def grade_call(cell: NotebookNode) -> tuple[str, str] | None:
     """The (assignment, cell) a test cell's hidden ``grade(...)`` call judges, if any.
 
@@ -457,25 +559,32 @@ def grade_call(cell: NotebookNode) -> tuple[str, str] | None:
 
 
 def apply_verdict(
-    cell: NotebookNode, verdict: dict[str, Any] | None, arrived: dict[int, float] | None = None
+    cell: NotebookNode,
+    verdict: dict[str, Any] | None,
+    arrived: dict[int, float] | None = None,
+    self_check: NotebookNode | None = None,
 ) -> None:
     """Make the judge's verdict the test cell's score, whatever the kernel printed.
 
     nbgrader scores a test cell from its outputs: zero with an error output,
     else the number of an ``execute_result``. What the kernel printed before
     the judge took the connection (the visible self-check's lines, by their
-    arrival time in ``arrived``) stays, cut to :data:`PRINTED_KEPT` lines;
+    arrival time in ``arrived``) stays, cut to :data:`PRINTED_KEPT` lines,
+    then the self-check's failure as text (``self_check``), if it failed;
     everything printed while it was judged goes, as it could show the hidden
     cases; the judge's report follows, marked as the grader's, then its
     picture and points. Without a complete verdict the checks never ran or
-    never finished (the self-check failed, the code stopped or hung, the
-    kernel's answers broke the grader's rules): the kernel's error stands, or
-    one is added, with the judge's reason when it gave one.
+    never finished (the code stopped or hung, the kernel's answers broke the
+    grader's rules): the kernel's error stands, or one is added, with the
+    judge's reason when it gave one.
     """
     accepted_at = (verdict or {}).get("accepted_at")
     if accepted_at is not None and arrived is not None:
         cell.outputs = [o for o in cell.outputs if arrived.get(id(o), 0.0) < accepted_at]
     if verdict is None or not verdict.get("complete"):
+        if self_check is not None:
+            errors = [i for i, o in enumerate(cell.outputs) if o.output_type == "error"]
+            cell.outputs.insert(errors[0] if errors else len(cell.outputs), self_check)
         why = (verdict or {}).get("error")
         if why or not any(o.output_type == "error" for o in cell.outputs):
             cell.outputs.append(
@@ -496,6 +605,8 @@ def apply_verdict(
         o.text for o in cell.outputs if o.output_type == "stream" and o.name == "stdout"
     ).splitlines(keepends=True)
     cell.outputs = [report_output(verdict["report"])]
+    if self_check is not None:
+        cell.outputs.insert(0, self_check)
     if printed:
         if len(printed) > PRINTED_KEPT:
             printed = [*printed[:PRINTED_KEPT], f"... ({len(printed) - PRINTED_KEPT} more lines)\n"]
