@@ -6,7 +6,7 @@ Accuracy is measured on all 10,000 MNIST test images, which the student's
 kernel cannot read while graded (``source_data.grading_view``): the grader
 replays the student's ``preprocess`` on them (:func:`replayed_preprocess`).
 The tiers are measured on the model's recipe as the grader trains it again
-itself (``models.graded_accuracy``, :mod:`.replay`): the same configuration
+itself (``models.graded_accuracy``, :mod:`autograder.checks.replay`): the same configuration
 from fresh weights, compiled as the notebook compiled it, fitted as the
 notebook's ``fit`` calls asked, on the 60,000 training images scaled as
 ``preprocess`` scales them; the report shows the accuracy of the model the

@@ -9,7 +9,7 @@ accepted.
 
 Models are judged through Keras 3's public API only (:mod:`.models`). The
 binary model's recipe, as the grader trains it again itself on the training
-photos (``models.graded_accuracy``, :mod:`.replay`), is measured on the
+photos (``models.graded_accuracy``, :mod:`autograder.checks.replay`), is measured on the
 PetImages hold-out split (``course_data.load_pet_arrays("holdout")``: 1,200
 photos, those whose number is a multiple of 5, which the kernel cannot read
 while graded), one point per tier; the report shows the accuracy of the
