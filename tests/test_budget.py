@@ -302,14 +302,17 @@ LECTURE_BUDGET = 30  # CPU seconds: 5 to 10 go to starting the kernel and loadin
 
 # The reference's models trained on part of the data: the near-budget student's spend
 # sets the budget (it is about two thirds of it), so the test holds on a fast machine and a
-# slow one alike.
+# slow one alike. The grader's own training of the two recipes, within the same budget,
+# decides their tiers.
 NEAR_BUDGET = {
-    "train_mlp": QUICK_MLP.replace("X_train[:256], Y_train[:256], epochs=1", "X_train, Y_train")
+    "train_mlp": QUICK_MLP.replace(
+        "X_train[:256], Y_train[:256], epochs=1", "X_train, Y_train, epochs=2, batch_size=200"
+    )
     + "print(f'CPU time so far {time.process_time():.0f}')\n",
     "train_cnn": "model = build_cnn()\n"
-    "history = model.fit(X_train[:24000], Y_train[:24000], epochs=1, batch_size=128, verbose=0)\n"
+    "history = model.fit(X_train[:30000], Y_train[:30000], epochs=1, batch_size=128, verbose=0)\n"
     "print(f'CPU time so far {time.process_time():.0f}')\n",
-}
+}  # as the grader trains them again: 0.968 and 0.983 (a tier each), 7 and 13 CPU seconds
 LECTURE_CNN = "EPOCHS = 30\nBATCH_SIZE = 128\n" + samples.LECTURE_BUILD_CNN
 A04 = "04_mnist_cnn"
 

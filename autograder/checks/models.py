@@ -1,18 +1,26 @@
-"""What the checks of the model-training assignments (04, 06) share: judging Keras models.
+"""What the checks of the model-training assignments (04, 06-09) share: judging Keras models.
 
 Models are judged through Keras 3's public API only: ``isinstance`` of
 ``keras.Model``, predictions, output shapes, ``model.layers`` and their
 classes, ``model.loss`` and ``count_params``. Keras is imported on first use:
 it takes seconds to load, and the NumPy assignments never need it.
+
+04's and 06's accuracy tiers are measured on the recipe as the grader
+trains it (:func:`graded_accuracy`, :mod:`.replay`), never on weights from
+the student's kernel. 07's, 08's and 09's are measured on the model the
+kernel trained, once it is shown to keep the own-training rule
+(:func:`expect_own_model`, :data:`.source_rules.OWN_TRAINING`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from autograder.checks import replay
 from autograder.checks.api import CheckFailed, describe, expect
 
 
@@ -92,21 +100,37 @@ def predict(model: Any, x: np.ndarray, name: str, hint: str, batch_size: int = 1
         ) from error
 
 
-def expect_tier(accuracy: float, tier: float, what: str, hint: str) -> None:
-    """Expect a measured accuracy at or above one tier."""
+@dataclass(frozen=True)
+class Accuracy:
+    """A graded model's accuracy: of its recipe as the grader trained it, which decides the
+    tiers, and of the model the notebook trained, which the report shows beside it."""
+
+    replayed: float
+    notebook: float
+    ignored: tuple[str, ...] = ()  # what the notebook's fits used that the grader did not replay
+
+
+def expect_tier(accuracy: Accuracy | float, tier: float, what: str, hint: str) -> None:
+    """Expect a graded accuracy at or above one tier: of the recipe as the grader trained it
+    (an :class:`Accuracy`), or of the model the kernel trained (a number)."""
+    if not isinstance(accuracy, Accuracy):
+        expect(accuracy >= tier, expected=f"{what} >= {tier:g}", found=f"{accuracy:.4f}", hint=hint)
+        return
+    ignored = f"; not replayed: {', '.join(accuracy.ignored)}" if accuracy.ignored else ""
     expect(
-        accuracy >= tier,
-        expected=f"{what} >= {tier:g}",
-        found=f"{accuracy:.4f}",
+        accuracy.replayed >= tier,
+        expected=f"{what}, when the grader trains your recipe, >= {tier:g}",
+        found=f"{accuracy.replayed:.4f} as the grader trained it (the model your notebook "
+        f"trained: {accuracy.notebook:.4f}){ignored}",
         hint=hint,
     )
 
 
 MAX_PARAMETERS = 1_500_000  # a graded model's size: far too small to hold a test set's images
-OWN_TRAINING_HINT = (
-    "모델은 build 함수가 만들고, 이 노트북의 fit으로 학습합니다: 가중치를 불러오거나 "
-    "정해 두지 마세요 (노트북의 규칙 참고) / the model is what the build function builds, "
-    "trained by fit in this notebook: do not load or write in weights (see the notebook's rule)"
+GRADED_MODEL_HINT = (
+    "채점하는 모델은 build 함수가 만든 모델을 이 노트북의 fit으로 훈련한 것입니다 (노트북의 규칙 "
+    "참고) / the graded model is what the build function builds, trained by fit in this "
+    "notebook (see the notebook's rule)"
 )
 
 
@@ -158,6 +182,38 @@ def expect_within_budget(student: Any, name: str) -> None:
     )
 
 
+def expect_graded_model(student: Any, trained: str, builder: str) -> Any:
+    """Expect the graded model to be the one ``builder()`` builds, compiled, of a bounded size;
+    the fresh ``builder()`` model it was compared with.
+
+    The grader trains it again (:func:`graded_accuracy`), so what ties it to
+    the notebook is its architecture: the layers and weight shapes of a fresh
+    ``builder()``, the model the other checks judge.
+    """
+    model, fresh = getattr(student, trained), getattr(student, builder)()
+    expect_compiled_model(model, trained)
+    expect(
+        architecture(model) == architecture(fresh),
+        expected=f"{trained} to be the model {builder}() builds, trained",
+        found=f"{trained} has other layers or weight shapes than {builder}()",
+        hint=GRADED_MODEL_HINT,
+    )
+    expect(
+        model.count_params() <= MAX_PARAMETERS,
+        expected=f"at most {MAX_PARAMETERS:,} parameters",
+        found=f"{model.count_params():,} parameters",
+        hint="더 작은 모델로도 충분합니다 / a smaller model does the job",
+    )
+    return fresh
+
+
+OWN_TRAINING_HINT = (
+    "모델은 build 함수가 만들고, 이 노트북의 fit으로 학습합니다: 가중치를 불러오거나 "
+    "정해 두지 마세요 (노트북의 규칙 참고) / the model is what the build function builds, "
+    "trained by fit in this notebook: do not load or write in weights (see the notebook's rule)"
+)
+
+
 def own_training_findings(sources: Mapping[str, str]) -> list[str]:
     """Where the notebook's cells break :data:`source_rules.OWN_TRAINING`, cell by cell,
     and its literal data over the budget, all cells together."""
@@ -178,14 +234,15 @@ def own_training_findings(sources: Mapping[str, str]) -> list[str]:
 def expect_own_model(
     student: Any, trained: str, builder: str, sample: tuple[np.ndarray, np.ndarray], floor: float
 ) -> None:
-    """Expect the graded model to be learnt honestly in the graded run.
+    """Expect the graded model to be learnt in the graded run, by a rule on the source (07-09).
 
     The notebook's code keeps :data:`source_rules.OWN_TRAINING` (read from the
-    submitted source, not observed in the kernel); the trained model has the
-    architecture a fresh ``builder()`` builds, within :data:`MAX_PARAMETERS`;
-    and that fresh model, before any training, does not already reach
-    ``floor`` on ``sample`` (images and labels the kernel never saw): a model
-    that knows the answers before it is trained did not learn them.
+    submitted source, not observed in the kernel); the trained model is
+    ``builder()``'s (:func:`expect_graded_model`); and a fresh ``builder()``
+    model, before any training, does not already reach ``floor`` on
+    ``sample`` (images and labels the kernel never saw). The rule is a list
+    and cannot prove own work (``docs/security.md``); 04 and 06 are replayed
+    instead (:func:`graded_accuracy`).
     """
     uses = own_training_findings(student.sources)
     expect(
@@ -195,20 +252,7 @@ def expect_own_model(
         found="; ".join(uses[:3]) + (f" and {len(uses) - 3} more" if len(uses) > 3 else ""),
         hint=OWN_TRAINING_HINT,
     )
-    model, fresh = getattr(student, trained), getattr(student, builder)()
-    expect_compiled_model(model, trained)
-    expect(
-        architecture(model) == architecture(fresh),
-        expected=f"{trained} to be the model {builder}() builds, trained",
-        found=f"{trained} has other layers or weight shapes than {builder}()",
-        hint=OWN_TRAINING_HINT,
-    )
-    expect(
-        model.count_params() <= MAX_PARAMETERS,
-        expected=f"at most {MAX_PARAMETERS:,} parameters",
-        found=f"{model.count_params():,} parameters",
-        hint="더 작은 모델로도 충분합니다 / a smaller model does the job",
-    )
+    fresh = expect_graded_model(student, trained, builder)
     x, y = sample
     scores = predict(fresh, x, f"{builder}()", OWN_TRAINING_HINT)
     guessed = scores.argmax(axis=1) if scores.shape[-1] > 1 else (scores[:, 0] > 0.5)
@@ -219,3 +263,33 @@ def expect_own_model(
         found=f"it scored {untrained:.3f} before any training",
         hint=OWN_TRAINING_HINT,
     )
+
+
+def graded_accuracy(
+    student: Any,
+    trained: str,
+    builder: str,
+    data: replay.TrainingSet,
+    measure: Callable[[Any], float],
+    floor: tuple[np.ndarray, np.ndarray, float],
+    budget: int,
+) -> Accuracy:
+    """The accuracy a trained model is graded by: its recipe's, as the grader trains it.
+
+    The notebook's training must have kept its budget (:func:`expect_within_budget`)
+    and the model must be ``builder()``'s (:func:`expect_graded_model`); then
+    the grader trains the recipe afresh (:func:`replay.replay`) on ``data``,
+    the untrained model below ``floor`` (images, labels, tier), within the
+    notebook's budget (``budget`` where no spend was measured), and
+    ``measure`` gives each model's accuracy.
+    """
+    expect_within_budget(student, trained)
+    expect_graded_model(student, trained, builder)
+    model = getattr(student, trained)
+    fits = replay.read_recipe(student.recipe(trained), trained)
+    if student.spend is None:  # a notebook judged in-process: each training on its own
+        replayed = replay.replay(model, fits, data, budget, trained, floor)
+    else:  # this judge grades one notebook: its trainings share the budget
+        ledger = replay.LEDGER
+        replayed = replay.replay(model, fits, data, student.spend.budget, trained, floor, ledger)
+    return Accuracy(measure(replayed.model), measure(model), replayed.ignored)

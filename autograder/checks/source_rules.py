@@ -1,11 +1,11 @@
-"""What 04's and 06's submitted code may not use, read from the source the grader holds.
+"""What 07's, 08's and 09's submitted code may not use, read from the source the grader holds.
 
 These rules are read from the code itself, every cell the student could
 write, as nbgrader read them from the submitted notebook, which the kernel
 cannot change (``notebooks.student_sources``), after IPython's own
 transformation (a magic or a shell command is a call of ``get_ipython``).
 
-:data:`OWN_TRAINING` (04, 06): a model's weights learnt by ``fit`` in the
+:data:`OWN_TRAINING` (07, 08, 09): a model's weights learnt by ``fit`` in the
 graded run. Nothing that loads, sets or decodes weights or data, nothing
 that reads the notebook's own text back at run time (IPython's input
 history), none of the tools that would name anything without writing it out
@@ -16,7 +16,9 @@ This rule is a list of what is forbidden, and a list of tricks is never
 complete: a small model's weights fit within the literal budget and reach
 the first accuracy tiers by ways the list does not name
 (``docs/security.md`` has the arithmetic and the entry that
-shows it). 02's rule is an allowlist instead (:mod:`.allowlist`).
+shows it). 04 and 06 need no such rule: the grader trains their recipes
+itself and reads no weight of the student's (:mod:`.replay`). 02's rule is
+an allowlist instead (:mod:`.allowlist`).
 """
 
 from __future__ import annotations

@@ -131,6 +131,11 @@ class Kernel:
             raise wire.WireError("the kernel's names are not the ones asked for")
         return RemoteObjects(self, tuple(defined))
 
+    def recipe(self, name: str) -> Any:
+        """The kernel's record of the fits of its model ``name``: data, and a claim."""
+        reply, _ = self.ask({"op": "recipe", "name": name})
+        return reply.get("recipe")
+
     def fetch(self, name: str) -> Any:
         """One of the student's objects, from the kernel."""
         reply, blobs = self.ask({"op": "collect", "names": [name]})
@@ -178,6 +183,15 @@ class RemoteObjects(Mapping[str, Any]):
 
     def __iter__(self) -> Iterator[str]:
         return iter(self.names)
+
+    def recipe(self, name: str) -> Any:
+        """What the kernel recorded of the fits of its model ``name`` (None: nothing)."""
+        if name not in self.names:
+            return None
+        try:
+            return self.kernel.recipe(name)
+        except (wire.WireError, OSError):
+            return None
 
     def __len__(self) -> int:
         return len(self.names)

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import os
 
-from autograder.kernel import budget
+from autograder.kernel import budget, recipes
 from autograder.kernel.budget import BUDGET_VARIABLE, TrainingBudgetSpent, budget_message
 
 __all__ = ["BUDGET_VARIABLE", "TrainingBudgetSpent", "budget_message", "main"]
@@ -29,6 +29,7 @@ def main() -> None:
     budgeted = bool(os.environ.get(BUDGET_VARIABLE))
     if budgeted:
         budget.install()  # before anything starts a thread: they all inherit its mask
+    recipes.install()  # the judge trains each graded model's fit recipe again
     from ipykernel import iostream, kernelapp
 
     # At a cell's end the kernel waits for its output to be sent before it replies, 10 s

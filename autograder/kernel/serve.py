@@ -21,7 +21,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from autograder.kernel import budget, probes, wire
+from autograder.kernel import budget, probes, recipes, wire
 
 JUDGE_SOCKET = "CNN_GRADER_JUDGE"  # the judge's Unix socket
 
@@ -91,6 +91,8 @@ def answer(
         return {"objects": {name: codec.encode(namespace[name], reply_blobs) for name in names}}
     if op == "call":
         return call(request, blobs, codec, reply_blobs)
+    if op == "recipe":  # what each fit of a model asked for (a claim: it is what the judge trains)
+        return recipes.answer(request, namespace)
     if op == "keep":  # a value the judge will pass again, as the very same object
         return {"kept": codec.keep(codec.decode(request.get("value"), blobs))}
     return {"failure": f"unknown request {str(op)[:40]!r}"}

@@ -83,9 +83,10 @@ class SandboxedExecute(Execute):
     training_timeout = Integer(
         None,
         allow_none=True,
-        help="Wall-clock limit of a cell that trains models (the registry's training cells), "
-        "in seconds; None: Execute.timeout, as for every other cell. A safety stop: the "
-        "training budget is the registry's cpu_budget, in CPU seconds.",
+        help="Wall-clock limit of a cell that trains models (the registry's training cells, "
+        "and its accuracy cells, where the judge trains the recipes again), in seconds; "
+        "None: Execute.timeout, as for every other cell. A safety stop: the training "
+        "budget is the registry's cpu_budget, in CPU seconds.",
     ).tag(config=True)
     cpu_budget = Integer(
         None,
@@ -359,7 +360,10 @@ class SandboxedExecute(Execute):
         return {"cpu_budget": budget, "stopped": self._stopped, "meter": self.km.meter()}
 
     def _timeout_of(self, cell: NotebookNode) -> int | None:
-        training = assignments.get(self.assignment).training_cells
+        registry = assignments.get(self.assignment)
+        # The judge trains each graded model's recipe again while its accuracy cell runs.
+        accuracy = {assignments.grade_id_for(name) for name in registry.accuracy_cells}
+        training = {*registry.training_cells, *accuracy}
         if self.training_timeout and notebooks.grade_id_of(cell) in training:
             return self.training_timeout
         return self.timeout

@@ -36,6 +36,7 @@ from autograder.cgroups import Group, GroupUnavailable, ProcessTree, make_group
 from autograder.kernel import launch, serve
 from autograder.sandbox.command import (
     LIMITS,
+    ONE_THREAD,
     GiB,
     Limits,
     SandboxUnavailable,
@@ -130,6 +131,7 @@ class Judge:
                 stderr=subprocess.STDOUT,
                 text=True,
                 start_new_session=True,  # its end, or a signal to its group, is its alone
+                env={**os.environ, **ONE_THREAD},  # it trains recipes as the kernel does
             )
 
     def _wait_ready(self, seconds: float = 60.0) -> None:

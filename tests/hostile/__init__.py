@@ -20,6 +20,7 @@ from tests.hostile import (
     judge_attacks,
     late_rewrites,
     own_work,
+    replay,
     spending,
     unresponsive,
 )
@@ -36,6 +37,7 @@ CATALOGUE: list[Hostile] = [
     *feedback_pages.ENTRIES,
     *honest_scores.ENTRIES,
     *own_work.ENTRIES,
+    *replay.ENTRIES,
     *unresponsive.ENTRIES,
     *collect_and_holes.ENTRIES,
     *spending.ENTRIES,

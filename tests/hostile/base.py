@@ -151,6 +151,12 @@ def mistake(name: str) -> mistakes.Mistake:
     return next(m for m in mistakes.CATALOGUE if m.name == name)
 
 
+# 02's value checks of conv2d: code in any cell off the notebook's allowlist costs them, so
+# an attack written in 02 with modules a convolution does not need (os, json, ...) loses
+# them as a library convolution does, whatever else it achieves.
+OFF_THE_LIST = mistake("a library convolution (scipy.signal.correlate2d)").fails
+
+
 def with_mistake(name: str, patch: str) -> Callable[[Hostile, int], NotebookNode]:
     """A catalogued mistake (``autograder.mistakes``) with code that tries to hide it."""
     (cell, code), *_ = mistake(name).answers.items()

@@ -11,7 +11,7 @@ students graded after it were still judged in the sandbox.
 
 from __future__ import annotations
 
-from tests.hostile.base import A01, A02, A03, Hostile, answered, ref
+from tests.hostile.base import A01, A02, A03, OFF_THE_LIST, Hostile, answered, ref
 
 # Replace everything in the kernel's folder by links to the course's files: a grader that
 # wrote the graded notebook where the kernel ran would write through the first link.
@@ -83,6 +83,7 @@ ENTRIES = [
         A02,
         answered(zero_pad=ref(A02, "zero_pad") + SPECIAL_FILES),
         reason="special files made",
+        fails=OFF_THE_LIST,
     ),
     Hostile(
         "fill_the_disk",

@@ -24,6 +24,7 @@ from tests.hostile.base import (
     A07,
     A08,
     A09,
+    OFF_THE_LIST,
     QUICK_AUGMENTED,
     QUICK_CATEGORICAL,
     QUICK_CNN,
@@ -535,6 +536,7 @@ ENTRIES = [
         A02,
         answered(conv2d=ref(A02, "conv2d") + WRITES_ITS_CASES_TO_FD),
         reason="[conv2d]",
+        fails=OFF_THE_LIST,
         absent="LEAKED-FD",
     ),
     Hostile(
@@ -565,12 +567,13 @@ ENTRIES = [
         A02,
         with_mistake(WRITES_INTO_ITS_INPUT, FORGES_THE_KERNELS_ACCOUNT),
         reason="advice, no points",
-        fails=mistake(WRITES_INTO_ITS_INPUT).fails,
+        fails=mistake(WRITES_INTO_ITS_INPUT).fails | OFF_THE_LIST,
     ),
     Hostile(
         "hides_its_writes_behind_a_cache",
         A02,
         with_mistake(WRITES_INTO_ITS_INPUT, HIDES_ITS_WRITES_BY_CACHING),
         reason="advice, no points",
+        fails=OFF_THE_LIST,
     ),
 ]

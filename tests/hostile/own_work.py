@@ -7,9 +7,16 @@ what a manual convolution may use (``autograder/checks/allowlist.py``), so
 each costs ``conv2d``'s value points, as the library call written out does.
 Honest ways to write a convolution by hand, next to them, keep every point.
 
-The quick tier (``tests/test_own_work.py``) proves the rule on every source
-here; the catalogue grades through nbgrader the two routes only a real
-kernel has (a thread the profiler does not see, IPython's history).
+04: the weights of a small model trained elsewhere, written into the
+notebook (in a docstring, or packed five codes to a character) and set in
+the kernel. The grader trains the recipe itself and reads no weight of the
+student's (``autograder/checks/replay.py``), so they earn exactly what the
+same model trained for a moment earns: no tier.
+
+The quick tier (``tests/test_own_work.py``, ``tests/test_replay.py``) proves
+the rules on every source here; the catalogue grades through nbgrader the
+two 02 routes only a real kernel has (a thread the profiler does not see,
+IPython's history) and the two 04 weights.
 """
 
 from __future__ import annotations
@@ -400,8 +407,9 @@ def docstring_weights() -> str:
 def packed_weights() -> str:
     """The same weights in 368 characters of a plain string, set through an optimizer step.
 
-    Within every rule shipped for 04: no name on OWN_TRAINING's list, and the
-    notebook's literal data (docstrings included) under its 2,000 characters.
+    No name a list of tricks would hold, and less literal data than honest
+    notebooks write: no budget on the notebook's text could tell it apart
+    (``docs/security-notes/own-work.md``).
     """
     return (
         f"PACKED = {packed_in_characters(MLP_CODES)!r}\n"
@@ -457,23 +465,23 @@ ENTRIES = [
         reason="an IPython magic",
         fails=LIBRARY,
     ),
-    # 04: its honest twin is the same small build_mlp, trained for a moment: no MLP tier.
+    # 04: the honest twin of both is the same small build_mlp trained for a moment (no
+    # tier): the grader trains the recipe, a moment of 256 images, and grades that. The
+    # report still shows what the notebook's own model, the smuggled weights, scores.
     Hostile(
         "weights_in_a_docstring",
         A04,
         tiny_mlp_with(docstring_weights),
         frozenset({"test_cnn_accuracy", "test_mlp_accuracy"}),
-        "fromhex",
+        "the model your notebook trained: 0.968",
         fails=TINY_MLP_FAILS,
     ),
-    # The open hole, measured: 368 characters of weights earn the first MLP tier under the
-    # rule shipped for 04 (docs/security.md). Its twin scores a point less.
     Hostile(
         "smallest_model_within_the_rule",
         A04,
         tiny_mlp_with(packed_weights),
-        frozenset({"test_cnn_accuracy"}),
-        "[mlp_accuracy] 1 / 2",
-        fails=TINY_MLP_FAILS | {"test_mlp_accuracy_at_least[0.975]"},
+        frozenset({"test_cnn_accuracy", "test_mlp_accuracy"}),
+        "the model your notebook trained: 0.968",
+        fails=TINY_MLP_FAILS,
     ),
 ]
