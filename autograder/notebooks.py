@@ -14,6 +14,11 @@ from typing import Any
 import nbformat
 from nbformat import NotebookNode
 
+# The locked first code cell of a notebook that loads data sets: imports and loading. It is
+# the course's code, and slow on a busy machine (TensorFlow, decoding photos), so it has
+# the long time limit of training cells.
+SETUP_CELL_ID = "setup"
+
 # The locked cell every notebook has before its first answer: the self-checks' helper. A
 # self-check is ``assert <condition>, self_check_failed(expected=..., found=shown(x),
 # hint=...)``: its message is the grader's report's (expected / found / hint), built only

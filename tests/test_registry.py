@@ -41,6 +41,15 @@ def test_registry_names_cells_the_notebook_has(assignment):
     assert all(name in source for name in registry.student_names)
 
 
+@pytest.mark.parametrize("assignment", [a for a in IDS if assignments.get(a).data])
+def test_a_notebook_that_loads_data_does_it_in_its_locked_set_up_cell(assignment):
+    """The set-up cell gets the long time limit; loading data elsewhere would not."""
+    code = [c for c in notebooks.read(solution_path(assignment)).cells if c.cell_type == "code"]
+    assert notebooks.grade_id_of(code[0]) == notebooks.SETUP_CELL_ID
+    assert notebooks.nbgrader_meta(code[0]).get("locked")
+    assert "from course_data import" in code[0].source
+
+
 def test_hidden_part_of_a_test_cell_is_only_a_call_into_the_package():
     for assignment in IDS:
         for cell in notebooks.test_cells(notebooks.read(solution_path(assignment))):

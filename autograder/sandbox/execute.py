@@ -83,8 +83,9 @@ class SandboxedExecute(Execute):
     training_timeout = Integer(
         None,
         allow_none=True,
-        help="Wall-clock limit of a cell that trains models (the registry's training cells, "
-        "and its accuracy cells, where the judge trains the recipes again), in seconds; "
+        help="Wall-clock limit of a cell that computes for long: one that trains models (the "
+        "registry's training cells, and its accuracy cells, where the judge trains the "
+        "recipes again) or loads the data sets (the locked set-up cell), in seconds; "
         "None: Execute.timeout, as for every other cell. A safety stop: the training "
         "budget is the registry's cpu_budget, in CPU seconds.",
     ).tag(config=True)
@@ -363,8 +364,8 @@ class SandboxedExecute(Execute):
         registry = assignments.get(self.assignment)
         # The judge trains each graded model's recipe again while its accuracy cell runs.
         accuracy = {assignments.grade_id_for(name) for name in registry.accuracy_cells}
-        training = {*registry.training_cells, *accuracy}
-        if self.training_timeout and notebooks.grade_id_of(cell) in training:
+        long = {notebooks.SETUP_CELL_ID, *registry.training_cells, *accuracy}
+        if self.training_timeout and notebooks.grade_id_of(cell) in long:
             return self.training_timeout
         return self.timeout
 
