@@ -256,7 +256,7 @@ def test_weights_in_a_docstring_read_with_fromhex_a_buffer_and_assign_add_are_ca
 
 
 def test_the_smallest_model_built_keeps_the_source_rule():
-    """Why 04 and 06 are replayed (docs/security-notes/own-work.md): 368 characters of
+    """Why 04 and 06 are replayed (docs/own-work.md): 368 characters of
     weights and a step of an optimizer break none of the rule's names nor its literal
     budget. The rule, kept for 07, 08 and 09, does not hold them off there either."""
     sources = weights_cell_sources(own_work.packed_weights)

@@ -30,7 +30,7 @@ in. The judge trains the notebook's recipe again, itself, and measures that:
 What is not replayed: sample and class weights, callbacks (the epochs a fit
 really ran are replayed, so early stopping is), ``validation_data``, data
 other than the course's (augmented copies, another order), a custom
-training loop (no recipe at all: no tier). ``docs/security-notes/own-work.md``
+training loop (no recipe at all: no tier). ``docs/own-work.md``
 says why this is sound and what it costs.
 """
 

@@ -409,7 +409,7 @@ def packed_weights() -> str:
 
     No name a list of tricks would hold, and less literal data than honest
     notebooks write: no budget on the notebook's text could tell it apart
-    (``docs/security-notes/own-work.md``).
+    (``docs/own-work.md``).
     """
     return (
         f"PACKED = {packed_in_characters(MLP_CODES)!r}\n"
