@@ -40,10 +40,10 @@ from autograder.course import samples
 from autograder.course.directory import Course
 from autograder.course.grading import autograde
 from autograder.judge.runner import run_checks
-from autograder.judge.service import Kernel, expectation
+from autograder.judge.service import KernelConnection, expectation
 from autograder.kernel import budget, launch, serve, wire
 from autograder.sandbox.command import ONE_THREAD, Limits, cpu_limit, group_limits
-from autograder.sandbox.kernel import launched_by_the_course
+from autograder.sandbox.processes import launched_by_the_course
 from tests.hostile.base import QUICK_MLP
 
 BURN = "import time\nend = time.process_time() + {seconds}\nwhile time.process_time() < end: pass\n"
@@ -238,7 +238,7 @@ def test_the_judge_reads_the_spend_as_it_takes_a_model_and_holds_the_sandbox_sti
     answering.start()
     with burning_group() as group, tempfile.TemporaryDirectory() as scratch:
         spend = Spend(360)
-        kernel = Kernel(judge_end, Path(scratch), None, spend, group)
+        kernel = KernelConnection(judge_end, Path(scratch), None, spend, group)
         assert kernel.fetch("model") == 1
         read = spend.taken["model"]
         time.sleep(0.3)

@@ -25,9 +25,9 @@ from jupyter_client.manager import KernelManager
 
 from autograder.checks import replay
 from autograder.checks.api import CheckFailed
-from autograder.judge.service import Kernel
+from autograder.judge.service import KernelConnection
 from autograder.kernel import recipes, serve, wire
-from autograder.sandbox.kernel import launched_by_the_course
+from autograder.sandbox.processes import launched_by_the_course
 from tests.hostile.base import QUICK_MLP
 from tests.hostile.replay import ATTACKS, CLAIMS_MORE_THAN_IT_RAN, TRAINS_THE_CLAIM
 
@@ -157,7 +157,7 @@ def ask_over_the_wire(namespace: dict[str, Any], names: tuple[str, ...]) -> dict
         )
         kernel_side.start()
         wire.receive(judge_end)  # the kernel's hello
-        remote = Kernel(judge_end, Path(scratch), None).collect(names)
+        remote = KernelConnection(judge_end, Path(scratch), None).collect(names)
         asked = {name: remote.recipe(name) for name in names}
         wire.send(judge_end, {"op": "done", "report": ""})
         kernel_side.join()

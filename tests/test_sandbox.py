@@ -33,7 +33,7 @@ from autograder.assignments import REPO_ROOT
 from autograder.cgroups import Group, GroupLimits, GroupV2, ProcessTree, make_group
 from autograder.sandbox import command as sandbox
 from autograder.sandbox.command import Limits
-from autograder.sandbox.kernel import MAX_MESSAGE_BYTES, GraderKernelClient
+from autograder.sandbox.processes import MAX_MESSAGE_BYTES, GraderKernelClient
 
 
 def run_sandboxed(

@@ -60,7 +60,7 @@ class Expectation:
     meter: Meter | None = None  # where the sandbox's CPU time is read, when a budget applies
 
 
-class Kernel:
+class KernelConnection:
     """The student's kernel at the other end of one connection.
 
     ``process_id`` is the kernel's process as the operating system says (the
@@ -170,7 +170,7 @@ class Kernel:
 class RemoteObjects(Mapping[str, Any]):
     """The student's objects by name, each fetched from the kernel when a check first uses it."""
 
-    def __init__(self, kernel: Kernel, names: tuple[str, ...]) -> None:
+    def __init__(self, kernel: KernelConnection, names: tuple[str, ...]) -> None:
         self.kernel, self.names = kernel, names
         self.fetched: dict[str, Any] = {}
 
@@ -200,7 +200,7 @@ class RemoteObjects(Mapping[str, Any]):
 class RemoteFunction:
     """A student's function that lives in the kernel; calling it runs it there."""
 
-    def __init__(self, kernel: Kernel, number: int, type_name: str) -> None:
+    def __init__(self, kernel: KernelConnection, number: int, type_name: str) -> None:
         self.kernel, self.number, self.type_name = kernel, number, type_name
 
     def __repr__(self) -> str:
@@ -281,7 +281,7 @@ def judge_connection(
     if expected is None or asked != (expected.assignment, expected.cell):
         wire.send(sock, {"op": "done", "report": "no test cell of this notebook is running now"})
         return None
-    kernel = Kernel(sock, scratch, deadline, expected.spend, expected.meter)
+    kernel = KernelConnection(sock, scratch, deadline, expected.spend, expected.meter)
     names = assignments.get(expected.assignment).student_names
     try:
         try:

@@ -1,7 +1,7 @@
 """The nbgrader preprocessor that runs a notebook in the sandbox and scores it from the judge.
 
 :class:`SandboxedExecute` is nbgrader's ``Execute``: per notebook it starts a
-judge and a sandboxed kernel (:mod:`autograder.sandbox.kernel`) and runs the
+judge and a sandboxed kernel (:mod:`autograder.sandbox.processes`) and runs the
 cells, waiting after each test cell for the judge's verdict on it. A test
 cell runs in two parts (:func:`split_test_cell`): its visible self-check, whose
 error is kept as text, then its hidden ``grade(...)`` call, whose verdict
@@ -44,8 +44,8 @@ from traitlets import Bool, Enum, Integer
 from autograder import assignments, notebooks
 from autograder.cgroups import group_unavailable
 from autograder.sandbox.command import SandboxUnavailable, missing_tools
-from autograder.sandbox.kernel import Judge, SandboxedKernelManager
 from autograder.sandbox.outputs import OutputBudget, output_size
+from autograder.sandbox.processes import JudgeProcess, SandboxedKernelManager
 
 # Where a graded cell's metadata keeps the judge's per-check verdict, for the item analysis.
 VERDICT_KEY = "cnn_grader"
@@ -140,7 +140,7 @@ class SandboxedExecute(Execute):
         kwargs.setdefault("kernel_manager_class", SandboxedKernelManager)
         super().__init__(*args, **kwargs)
         self.store_widget_state = False  # a student's widgets are not kept, nor their messages
-        self.judge: Judge | None = None
+        self.judge: JudgeProcess | None = None
         self.kernel_gone: str | None = None
         self._tokens = 0
         self._budget_left = OutputBudget.start(0, 0)  # what the running cell and notebook may keep
@@ -187,7 +187,7 @@ class SandboxedExecute(Execute):
         self._judged = []
         sources = notebooks.student_sources(nb)
         seconds = self._longest_timeout() + 60
-        with Judge(self.assignment, connection_seconds=seconds, sources=sources) as judge:
+        with JudgeProcess(self.assignment, connection_seconds=seconds, sources=sources) as judge:
             self.judge = judge
             try:
                 self._run_all(resources)
@@ -286,7 +286,7 @@ class SandboxedExecute(Execute):
         finally:
             cell.source = whole
             self.iopub_timeout, self.raise_on_iopub_timeout = output_wait, False
-            self.judge.expect(None)
+            self.judge.announce(None)
 
     def _after_cell(self, cell: NotebookNode, index: int) -> None:
         """After a cell that ended without an error: whether the kernel can go on, and how long
@@ -348,7 +348,7 @@ class SandboxedExecute(Execute):
         if call is None or call[0] != self.assignment:
             return 0
         self._tokens += 1
-        self.judge.expect({"cell": call[1], "token": self._tokens, **spend})
+        self.judge.announce({"cell": call[1], "token": self._tokens, **spend})
         return self._tokens
 
     def _spend(self) -> dict[str, Any]:

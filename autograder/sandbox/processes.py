@@ -1,7 +1,7 @@
 """Starting a student's kernel in the sandbox, with its judge beside it.
 
 nbgrader's execution (:class:`~autograder.sandbox.execute.SandboxedExecute`)
-starts one :class:`Judge` per notebook, outside the sandbox, and kernels
+starts one :class:`JudgeProcess` per notebook, outside the sandbox, and kernels
 through :class:`SandboxedKernelManager`, whose command line is
 :func:`~autograder.sandbox.command.sandbox_command`. The kernel talks to
 nbgrader over Unix sockets (Jupyter's ``ipc`` transport) in a runtime folder
@@ -53,16 +53,16 @@ from source_data.grading_view import grading_view
 JUDGE_LIMITS = Limits(address_space=8 * GiB, cpu_seconds=1800, wall_seconds=2400)
 
 
-class Judge:
+class JudgeProcess:
     """The judge process of one notebook (:mod:`autograder.judge.service`) and its folders.
 
     ``socket_dir`` holds its socket and ``handout`` the files it writes for
     the kernel (both read-only in the sandbox); ``scratch`` is its own, where
     it unpacks the models a kernel sends. nbgrader tells it, line by line on
-    its standard input, which cell may be judged now (:meth:`expect`);
+    its standard input, which cell may be judged now (:meth:`announce`);
     verdicts accumulate in ``results``, one JSON line per judged cell. The
     judge runs under its own limits, in a session of its own, so that it can
-    die alone; :meth:`expect` starts it again if it did.
+    die alone; :meth:`announce` starts it again if it did.
     """
 
     def __init__(
@@ -99,7 +99,7 @@ class Judge:
         self.sources = self.folder / "sources.json"  # the answer cells, as nbgrader read them
         self.sources.write_text(json.dumps(sources or {}))
 
-    def __enter__(self) -> Judge:
+    def __enter__(self) -> JudgeProcess:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -147,7 +147,7 @@ class Judge:
         """Whether the judge process is running."""
         return self.process is not None and self.process.poll() is None
 
-    def expect(self, said: dict[str, Any] | None) -> None:
+    def announce(self, said: dict[str, Any] | None) -> None:
         """Tell the judge which cell it may judge now (``{"cell", "token"}``), or none."""
         if not self.alive():
             self._start()
@@ -264,7 +264,7 @@ class SandboxedKernelManager(AsyncKernelManager):
     """
 
     client_factory = Type(GraderKernelClient)
-    judge: Judge | None = None  # set by SandboxedExecute before the kernel starts
+    judge: JudgeProcess | None = None  # set by SandboxedExecute before the kernel starts
     cpu_budget: int | None = None  # likewise: the notebook's training budget, if it has one
     require_group: bool = False  # likewise: refuse to start a kernel without a control group
     group: Group | None = None  # the sandbox's control group, while it exists
