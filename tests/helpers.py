@@ -26,9 +26,8 @@ from autograder.course.demo import missing_data
 from autograder.judge.runner import check_points, collect_checks
 from autograder.judge.service import judge_in_process
 from autograder.mistakes import Mistake
+from autograder.verdicts import CellVerdict
 from source_data import course_data
-
-Verdict = dict[str, Any]
 
 
 def untrained_cells(assignment: str) -> set[str]:
@@ -36,7 +35,7 @@ def untrained_cells(assignment: str) -> set[str]:
     return set(check_points(assignment)) - set(assignments.get(assignment).accuracy_cells)
 
 
-def judge_notebook(assignment: str, nb: NotebookNode) -> dict[str, Verdict]:
+def judge_notebook(assignment: str, nb: NotebookNode) -> dict[str, CellVerdict]:
     """Judge every test cell that needs no trained model, as the production path does.
 
     The answer cells (not the training ones) run in this process; each test
@@ -60,7 +59,7 @@ class CellGrade:
 
     score: float  # nbgrader's: the judge's points, whether or not the self-check raised
     self_check_error: str | None  # "<exception>: <message>" when the visible self-check raised
-    verdict: Verdict  # the judge's verdict on the cell
+    verdict: CellVerdict  # the judge's verdict on the cell
 
 
 def grade_in_notebook_order(
@@ -102,7 +101,7 @@ def grade_in_notebook_order(
             continue
         error = _self_check_error(cell.source, namespace)
         verdict = judge_in_process(assignment, check_cell, namespace, seed, sources)
-        grades[check_cell] = CellGrade(float(verdict["earned"]), error, verdict)
+        grades[check_cell] = CellGrade(verdict.earned, error, verdict)
     return grades
 
 
@@ -163,13 +162,10 @@ def stand_in_data(assignment: str) -> Iterator[None]:
                 os.environ[course_data.MIRROR_VARIABLE] = before
 
 
-def failed_checks(verdicts: dict[str, Verdict]) -> set[str]:
+def failed_checks(verdicts: dict[str, CellVerdict]) -> set[str]:
     """Names of the checks that failed (that lost their points, or gave advice)."""
     return {
-        check["name"]
-        for verdict in verdicts.values()
-        for check in verdict["checks"]
-        if not check["passed"]
+        check.name for verdict in verdicts.values() for check in verdict.checks if not check.passed
     }
 
 
@@ -216,7 +212,7 @@ def twins_failed_with_their_self_check(assignment: str, grades: dict[str, CellGr
     self-check shows costs points in the grade only through its twins."""
     twins = self_check_twins(assignment)
     return all(
-        twins.get(cell, set()) & {c["name"] for c in grade.verdict["checks"] if not c["passed"]}
+        twins.get(cell, set()) & {c.name for c in grade.verdict.checks if not c.passed}
         for cell, grade in grades.items()
         if grade.self_check_error
     )

@@ -42,7 +42,7 @@ def test_reference_solution_passes_every_check_and_every_self_check(assignment):
     grades = grade_in_notebook_order(assignment, samples.submission(assignment), cells, 1)
     verdicts = {cell: grade.verdict for cell, grade in grades.items()}
     assert failed_checks(verdicts) == set()
-    assert all(v["complete"] and v["error"] is None for v in verdicts.values())
+    assert all(v.complete and v.error is None for v in verdicts.values())
     assert failing_self_checks(grades) == set()
     assert set(self_check_twins(assignment)) == cells
 
@@ -55,8 +55,8 @@ def test_untouched_stub_fails_every_check_and_every_self_check(assignment):
     assert failed_checks(verdicts) == checks_of(assignment, cells)
     assert failing_self_checks(grades) == {grade_id_for(cell) for cell in cells}
     for verdict in verdicts.values():
-        assert verdict["earned"] == 0.0
-        assert "NotImplementedError" in verdict["report"] or "not defined" in verdict["report"]
+        assert verdict.earned == 0.0
+        assert "NotImplementedError" in verdict.report or "not defined" in verdict.report
 
 
 @pytest.mark.parametrize("mistake", mistakes.CATALOGUE, ids=lambda m: m.name)
@@ -157,7 +157,7 @@ def test_report_says_expected_found_and_hint_for_a_failure():
 def test_the_report_names_the_real_mistake(name, cell, named, not_named):
     mistake = next(m for m in mistakes.CATALOGUE if m.name == name)
     nb = samples.submission(mistake.assignment, mistake.answers)
-    report = judge_notebook(mistake.assignment, nb)[cell]["report"]
+    report = judge_notebook(mistake.assignment, nb)[cell].report
     assert all(words in report for words in named), report
     assert not any(words in report for words in not_named), report
 
@@ -201,7 +201,7 @@ def test_a_raise_in_the_students_code_is_reported_with_its_call_cause_and_own_fr
     """The call with its inputs described, the error in one line, the student's lines only."""
     needs_array = next(p for p in PATTERNS if p.name == "one_hot that needs an ndarray")
     nb = samples.submission("03_one_hot", needs_array.answers)
-    report = judge_notebook("03_one_hot", nb)["one_hot"]["report"]
+    report = judge_notebook("03_one_hot", nb)["one_hot"].report
     lines = report.splitlines()
     found = next(line for line in lines if "raised AttributeError" in line)
     assert "one_hot([3, 0, 1, 3], 4) raised AttributeError: 'list' object has no attribute" in found

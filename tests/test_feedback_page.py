@@ -29,10 +29,10 @@ from autograder.course.sanitise import sanitise_html
 from autograder.sandbox.execute import (
     REPORT_HEADING,
     REPORT_PRE_STYLE,
-    VERDICT_KEY,
     SandboxedExecute,
     apply_verdict,
 )
+from autograder.verdicts import METADATA_KEY, CellVerdict
 from tests.hostile.late_rewrites import ENLARGING
 from tests.test_hostile import headless
 
@@ -64,8 +64,9 @@ def graded_test_cell(report: str) -> NotebookNode:
             }
         },
     )
-    verdict = {"cell": "binary_accuracy", "earned": 1.0, "checks": [], "report": report}
-    apply_verdict(cell, {**verdict, "complete": True})
+    apply_verdict(
+        cell, CellVerdict(0, "06_binary_crossentropy", "binary_accuracy", True, 1.0, report)
+    )
     return cell
 
 
@@ -127,7 +128,7 @@ def forged_report_output() -> NotebookNode:
     return new_output(
         "display_data",
         data={"text/html": FORGED_BOX, "text/plain": "FORGED"},
-        metadata={VERDICT_KEY: "report"},
+        metadata={METADATA_KEY: "report"},
     )
 
 
@@ -143,7 +144,7 @@ def test_the_report_box_is_rebuilt_from_the_stored_verdict_not_read_from_the_out
 
 def test_a_test_cell_without_a_complete_verdict_shows_no_report_box():
     cell = graded_test_cell(REPORT)
-    del cell.metadata[VERDICT_KEY]  # as when the checks never ran
+    del cell.metadata[METADATA_KEY]  # as when the checks never ran
     page = feedback_page(new_notebook(cells=[cell]))
     assert '<div class="cnn-report">' not in page
     assert f"<pre>{REPORT_HEADING}" in page  # its text is still text

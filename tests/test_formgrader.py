@@ -42,7 +42,8 @@ from autograder.assignments import REPO_ROOT
 from autograder.course import formgrader, samples
 from autograder.course.cli import main
 from autograder.course.directory import Course, tool_environment
-from autograder.sandbox.execute import VERDICT_KEY, apply_verdict
+from autograder.sandbox.execute import apply_verdict
+from autograder.verdicts import METADATA_KEY, CellVerdict
 from tests.browser import CHROMIUM, CHROMIUM_FLAGS
 from tests.conftest import LoopbackServer, needs_data
 from tests.formgrader_pages import MARK, hand_in_files, hostile_submission
@@ -96,7 +97,7 @@ def hostile_outputs() -> list[NotebookNode]:
         output("display_data", data={"application/javascript": MARK}, metadata={}),
         output("display_data", data={"image/svg+xml": f'<svg onload="{MARK}"/>'}, metadata={}),
         output("display_data", data={"image/png": f'AAAA" onerror="{MARK}'}, metadata={}),
-        output("display_data", data={"text/html": script}, metadata={VERDICT_KEY: "report"}),
+        output("display_data", data={"text/html": script}, metadata={METADATA_KEY: "report"}),
         output(
             "display_data",
             data={"image/png": "iVBORw0KGgo=", "text/plain": "a picture"},
@@ -113,8 +114,7 @@ def hostile_notebook() -> NotebookNode:
     answer = nb.cells[cell_index(nb, "one_hot")]
     answer.outputs = hostile_outputs()
     test_cell = nb.cells[cell_index(nb, "test_one_hot")]
-    verdict = {"cell": "one_hot", "earned": 5.0, "checks": [], "report": REPORT, "complete": True}
-    apply_verdict(test_cell, verdict)
+    apply_verdict(test_cell, CellVerdict(0, "03_one_hot", "one_hot", True, 5.0, REPORT))
     markdown = next(c for c in nb.cells if c.cell_type == "markdown")
     markdown.attachments = {
         "x.svg": {"image/svg+xml": f'<svg onload="{MARK}"/>'},

@@ -24,7 +24,7 @@ from autograder import notebooks
 from autograder.assignments import IDS, REPO_ROOT
 from autograder.course.grading import autograde
 from autograder.sandbox.command import LIMITS
-from autograder.sandbox.execute import VERDICT_KEY
+from autograder.verdicts import METADATA_KEY
 from tests.conftest import GradedCourse, course_files, graded_assignments, skip_without_data
 from tests.helpers import expected_cell_scores
 from tests.hostile import ALL, CATALOGUE, Hostile
@@ -79,7 +79,7 @@ def test_correct_submissions_beside_them_are_judged_in_the_sandbox_for_full_mark
     for assignment in {o.assignment for o in each_course.outcomes if o.student == "reference"}:
         assert course.cell_scores(assignment)["reference"] == expected_cell_scores(assignment)
         graded = notebooks.read(course.graded_path("reference", assignment))
-        assert all(VERDICT_KEY in cell.metadata for cell in notebooks.test_cells(graded))
+        assert all(METADATA_KEY in cell.metadata for cell in notebooks.test_cells(graded))
 
 
 def test_no_course_file_changes_and_nothing_reaches_the_network(each_course):

@@ -96,7 +96,7 @@ HINTED = [p for p in PATTERNS if p.hints]
 def test_the_hint_names_the_distinctive_cause(pattern, graded):
     grades = graded(pattern)
     for cell, words in pattern.hints.items():
-        hints = [line for line in grades[cell].verdict["report"].splitlines() if "힌트" in line]
+        hints = [line for line in grades[cell].verdict.report.splitlines() if "힌트" in line]
         assert any(w in line for w in words for line in hints), "\n".join(hints)
 
 
@@ -106,10 +106,10 @@ UNJUDGEABLE = [p for p in PATTERNS if p.cannot_judge]
 @pytest.mark.parametrize("pattern", each(UNJUDGEABLE))
 def test_a_check_that_cannot_judge_earns_nothing(pattern, graded):
     passed = {
-        check["name"]
+        check.name
         for grade in graded(pattern).values()
-        for check in grade.verdict["checks"]
-        if check["passed"] and check["points"]
+        for check in grade.verdict.checks
+        if check.passed and check.points
     }
     assert not passed & pattern.cannot_judge
 

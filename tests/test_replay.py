@@ -505,24 +505,24 @@ def test_weights_written_in_earn_what_the_recipe_earns_and_the_report_shows_both
         build_mlp=own_work.TINY_BUILD_MLP,
         train_mlp=own_work.QUICK_TINY_MLP + own_work.packed_weights(),
     )
-    assert attack["earned"] == twin["earned"] == 0.0
-    assert "as the grader trained it (the model your notebook trained: 0.968" in attack["report"]
+    assert attack.earned == twin.earned == 0.0
+    assert "as the grader trained it (the model your notebook trained: 0.968" in attack.report
 
 
 @pytest.mark.parametrize("attack", list(ATTACKS))
 def test_each_attack_on_the_recipe_earns_no_tier_and_says_why(attack):
     answers, finding = ATTACKS[attack]
     verdict = judged_mlp_accuracy(**answers)
-    assert verdict["earned"] == 0.0 and verdict["error"] is None
-    assert finding in verdict["report"]
+    assert verdict.earned == 0.0 and verdict.error is None
+    assert finding in verdict.report
 
 
 def test_a_claim_of_more_training_earns_what_the_claimed_recipe_earns():
     claimed = judged_mlp_accuracy(train_mlp=CLAIMS_MORE_THAN_IT_RAN)
     honest = judged_mlp_accuracy(train_mlp=TRAINS_THE_CLAIM)
-    assert claimed["earned"] == honest["earned"] == 1.0
-    replayed = claimed["report"].split("found    결과: ")[1].split(" as the grader")[0]
-    assert replayed in honest["report"]  # the very same training, to the last digit
+    assert claimed.earned == honest.earned == 1.0
+    replayed = claimed.report.split("found    결과: ")[1].split(" as the grader")[0]
+    assert replayed in honest.report  # the very same training, to the last digit
 
 
 def test_the_accuracy_cells_have_the_training_cells_time_limit_as_the_judge_trains_in_them():

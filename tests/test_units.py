@@ -6,6 +6,7 @@ cell built here and is checked on what it returns or changes.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import signal
 import subprocess
@@ -24,7 +25,6 @@ from autograder.course.intake import MAX_CELLS, notebook_from_bytes, repair_cell
 from autograder.sandbox.execute import (
     PRINTED_KEPT,
     TRACEBACK_FRAMES,
-    VERDICT_KEY,
     SandboxedExecute,
     apply_verdict,
     self_check_outcome,
@@ -32,14 +32,17 @@ from autograder.sandbox.execute import (
     student_traceback,
 )
 from autograder.sandbox.outputs import OUTPUT_OVERHEAD, LimitOutputSize, OutputBudget, output_size
+from autograder.verdicts import METADATA_KEY, CellVerdict, CheckOutcome
 
-VERDICT = {
-    "cell": "one_hot",
-    "earned": 4.0,
-    "checks": [{"name": "test_shape", "points": 1.0, "earned": 1.0, "passed": True}],
-    "report": "[one_hot] 4 / 5",
-    "complete": True,
-}
+VERDICT = CellVerdict(
+    token=1,
+    assignment="03_one_hot",
+    cell="one_hot",
+    complete=True,
+    earned=4.0,
+    report="[one_hot] 4 / 5",
+    checks=(CheckOutcome("test_shape", "shape", 1.0, 1.0, True),),
+)
 
 
 def _test_cell(*outputs: NotebookNode) -> NotebookNode:
@@ -60,8 +63,8 @@ def test_a_complete_verdict_replaces_the_kernels_result_and_error():
     assert kinds == ["display_data", "execute_result"]
     assert cell.outputs[-1].data["text/plain"] == "4.0"
     assert "[one_hot] 4 / 5" in cell.outputs[0].data["text/html"]
-    assert cell.metadata[VERDICT_KEY]["earned"] == 4.0
-    assert cell.metadata[VERDICT_KEY]["report"] == "[one_hot] 4 / 5"  # the page rebuilds it
+    assert cell.metadata[METADATA_KEY]["earned"] == 4.0
+    assert cell.metadata[METADATA_KEY]["report"] == "[one_hot] 4 / 5"  # the page rebuilds it
     assert cell.outputs[0].metadata == {}  # nothing recognises the report by a tag
 
 
@@ -70,7 +73,7 @@ def test_printing_during_the_judging_is_dropped_and_before_it_is_cut():
     during = _printed("hidden case: [[1, 2], [3, 4]]\n")
     cell = _test_cell(before, during)
     arrived = {id(before): 1.0, id(during): 3.0}
-    apply_verdict(cell, {**VERDICT, "accepted_at": 2.0}, arrived)
+    apply_verdict(cell, dataclasses.replace(VERDICT, accepted_at=2.0), arrived)
     text = cell.outputs[0].text
     assert "hidden case" not in json.dumps(cell.outputs)
     assert text.count("\n") == PRINTED_KEPT + 1 and "(10 more lines)" in text
@@ -78,10 +81,11 @@ def test_printing_during_the_judging_is_dropped_and_before_it_is_cut():
 
 def test_without_a_verdict_the_cell_scores_zero_with_the_judges_reason():
     cell = _test_cell(new_output("execute_result", data={"text/plain": "5.0"}, execution_count=1))
-    apply_verdict(cell, {"complete": False, "error": "the reply was not valid JSON"})
+    lost = CellVerdict(1, "03_one_hot", "one_hot", False, error="the reply was not valid JSON")
+    apply_verdict(cell, lost)
     assert cell.outputs[-1].output_type == "error"
     assert "the reply was not valid JSON" in cell.outputs[-1].evalue
-    assert VERDICT_KEY not in cell.metadata
+    assert METADATA_KEY not in cell.metadata
     apply_verdict(lonely := _test_cell(), None)
     assert lonely.outputs[-1].ename == "ChecksDidNotRun"
 

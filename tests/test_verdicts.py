@@ -21,7 +21,8 @@ from nbgrader.utils import determine_grade
 from autograder import notebooks
 from autograder.assignments import solution_path
 from autograder.sandbox import command as sandbox
-from autograder.sandbox.execute import VERDICT_KEY, SandboxedExecute
+from autograder.sandbox.execute import SandboxedExecute
+from autograder.verdicts import METADATA_KEY
 from tests.hostile.base import cell_index, mistake
 from tests.hostile.late_rewrites import (
     FAKE_BOX_TEXT,
@@ -78,7 +79,7 @@ def test_a_failing_self_check_costs_its_twins_and_the_hidden_checks_still_run(tm
     assert "expected 기대: an array of shape (1, 10)" in failed and "hint     힌트:" in failed
     assert failed.count("Cell In[") == 1  # the self-check's line: the error is its own
     assert "site-packages" not in failed and "\x1b[" not in failed
-    report = cell.metadata[VERDICT_KEY]["report"]
+    report = cell.metadata[METADATA_KEY]["report"]
     assert "✗ 0/1  MNIST" in report and "(스스로 확인 / self-check)" in report
 
 
@@ -95,7 +96,7 @@ def test_a_display_update_from_a_later_cell_cannot_rewrite_the_score(tmp_path):
     printed, report, score = test_cell.outputs  # the self-check's line, the judge's report
     assert printed.text == "기본 확인 통과 / self-check passed\n"
     assert "[one_hot] 4 / 5" in report.data["text/html"] and score.data["text/plain"] == "4.0"
-    assert test_cell.metadata[VERDICT_KEY]["earned"] == 4.0
+    assert test_cell.metadata[METADATA_KEY]["earned"] == 4.0
 
 
 def test_a_display_update_cannot_put_a_fake_report_box_in_a_test_cell(tmp_path):
@@ -104,9 +105,9 @@ def test_a_display_update_cannot_put_a_fake_report_box_in_a_test_cell(tmp_path):
     assert scores(nb) == HONEST_SCORES
     test_cell = nb.cells[cell_index(nb, "test_one_hot")]
     assert FAKE_BOX_TEXT not in json.dumps(test_cell)
-    assert "[one_hot] 4 / 5" in test_cell.metadata[VERDICT_KEY]["report"]
+    assert "[one_hot] 4 / 5" in test_cell.metadata[METADATA_KEY]["report"]
     assert all(
-        VERDICT_KEY not in o.get("metadata", {}) for c in nb.cells for o in c.get("outputs", [])
+        METADATA_KEY not in o.get("metadata", {}) for c in nb.cells for o in c.get("outputs", [])
     )
 
 

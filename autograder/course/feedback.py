@@ -48,7 +48,8 @@ from autograder import notebooks
 from autograder.assignments import REPO_ROOT
 from autograder.course.mathml import render_math
 from autograder.course.sanitise import sanitise_html
-from autograder.sandbox.execute import VERDICT_KEY, report_output
+from autograder.sandbox.execute import report_output
+from autograder.verdicts import StoredVerdict
 
 TEMPLATES = Path(__file__).with_name("templates")
 TEMPLATE_NAME = "cnn_feedback"  # nbgrader's "feedback" template, with the policy added
@@ -153,30 +154,22 @@ class SanitizeFeedback(NbGraderPreprocessor):
         return kept
 
 
-def stored_verdict(cell: NotebookNode) -> dict[str, Any] | None:
-    """The verdict the grader stored in a test cell's metadata, if it is complete."""
-    if not notebooks.is_test_cell(cell):
-        return None
-    verdict = cell.get("metadata", {}).get(VERDICT_KEY)
-    if not isinstance(verdict, dict):
-        return None
-    earned, report = verdict.get("earned"), verdict.get("report")
-    if not isinstance(report, str) or not isinstance(earned, int | float):
-        return None
-    return {"earned": float(earned), "report": report}
+def stored_verdict(cell: NotebookNode) -> StoredVerdict | None:
+    """The verdict the grader stored in a test cell's metadata, if it is a whole one."""
+    return StoredVerdict.of_cell(cell) if notebooks.is_test_cell(cell) else None
 
 
-def with_verdict(outputs: list[NotebookNode], verdict: dict[str, Any]) -> list[NotebookNode]:
+def with_verdict(outputs: list[NotebookNode], verdict: StoredVerdict) -> list[NotebookNode]:
     """A test cell's outputs rebuilt around its stored verdict: the text the kernel printed,
     the judge's report box, its pictures, and the score."""
     printed = [o for o in outputs if o.output_type in ("stream", "error")]
     pictures = [o for o in outputs if any(kind in o.get("data", {}) for kind in PICTURES)]
-    box = report_output(hide_grader_paths(verdict["report"]))
+    box = report_output(hide_grader_paths(verdict.report))
     box.data["text/html"] = sanitise_html(box.data["text/html"])
     score = NotebookNode(
         output_type="execute_result",
         execution_count=None,
-        data={"text/plain": repr(verdict["earned"])},
+        data={"text/plain": repr(verdict.earned)},
         metadata={},
     )
     return [*printed, box, *pictures, score]

@@ -30,7 +30,7 @@ from autograder.course import spreadsheet
 from autograder.course.directory import Course, Score
 from autograder.course.grading import read_times
 from autograder.judge.runner import collect_checks
-from autograder.sandbox.execute import VERDICT_KEY
+from autograder.verdicts import StoredVerdict
 
 NEARLY_EVERYONE = 0.8  # a check failed by at least this share of the class is flagged
 
@@ -72,10 +72,9 @@ def passed_checks(graded: Path) -> set[tuple[str, str]]:
     """(cell, check name) of every check the judge passed in a graded notebook."""
     passed = set()
     for cell in notebooks.test_cells(notebooks.read(graded)):
-        verdict = cell.get("metadata", {}).get(VERDICT_KEY) or {}
-        for result in verdict.get("checks", []):
-            if result["passed"]:
-                passed.add((verdict["cell"], result["name"]))
+        verdict = StoredVerdict.of_cell(cell)
+        if verdict is not None:
+            passed |= {(verdict.cell, result.name) for result in verdict.checks if result.passed}
     return passed
 
 

@@ -32,9 +32,8 @@ import re
 import sys
 import warnings
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from functools import cache
-from typing import Any
 
 import pytest
 
@@ -48,6 +47,7 @@ from autograder.checks.api import (
     cause_hint,
 )
 from autograder.checks.plugin import CELL, SEED, SUBMISSION, cell_of, fresh_seed
+from autograder.verdicts import CheckOutcome
 
 MAX_REPORT_FIELD = 500  # characters of one expected/found/hint line in the report
 
@@ -105,11 +105,12 @@ class Verdict:
             return f"[{self.cell}] 0 점 points: {self.error}"
         return format_report(self.cell, self.results, self.seed)
 
-    def checks_as_data(self) -> list[dict[str, Any]]:
+    def outcomes(self) -> tuple[CheckOutcome, ...]:
         """Per check: name, title, points, points earned and whether it passed, for the graded
         cell's metadata."""
-        keep = ("name", "title", "points", "earned", "passed")
-        return [{k: v for k, v in asdict(r).items() if k in keep} for r in self.results]
+        return tuple(
+            CheckOutcome(r.name, r.title, r.points, r.earned, r.passed) for r in self.results
+        )
 
 
 def judge_cell(

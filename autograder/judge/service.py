@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import dataclasses
 import json
 import os
 import select
@@ -45,6 +46,7 @@ from autograder.checks.api import Spend, Submission
 from autograder.checks.plugin import fresh_seed
 from autograder.judge import runner
 from autograder.kernel import serve, wire
+from autograder.verdicts import CellVerdict
 
 MAX_FIGURE = 2 * 2**20  # bytes of PNG kept for a cell's feedback picture
 
@@ -265,7 +267,7 @@ def judge_connection(
     seed: int | None = None,
     deadline: float | None = None,
     sources: dict[str, str] | None = None,
-) -> dict[str, Any] | None:
+) -> CellVerdict | None:
     """Judge the test cell a connecting kernel asks for, if it is the expected one.
 
     Returns the verdict, or None when the kernel asked for another cell (or
@@ -287,8 +289,8 @@ def judge_connection(
         try:
             submission = Submission(kernel.collect(names), sources or {}, expected.spend)
         except (wire.WireError, OSError) as error:
-            lost = _lost(expected, f"the kernel's answer broke the grader's rules: {error}")
-            return {**lost, "accepted_at": accepted_at}
+            why = f"the kernel's answer broke the grader's rules: {error}"
+            return dataclasses.replace(_lost(expected, why), accepted_at=accepted_at)
         verdict = runner.judge_cell(expected.assignment, expected.cell, submission, seed)
     finally:
         kernel.release()
@@ -297,29 +299,23 @@ def judge_connection(
     except OSError:
         kernel.lost = True
     figure = verdict.figure if verdict.figure and len(verdict.figure) <= MAX_FIGURE else None
-    return {
-        "token": expected.token,
-        "assignment": expected.assignment,
-        "cell": expected.cell,
-        "earned": verdict.earned,
-        "report": verdict.report,
-        "checks": verdict.checks_as_data(),
-        "seed": verdict.seed,
-        "figure": base64.b64encode(figure).decode() if figure else None,
-        "error": verdict.error,
-        "complete": not kernel.lost,
-        "accepted_at": accepted_at,
-    }
+    return CellVerdict(
+        token=expected.token,
+        assignment=expected.assignment,
+        cell=expected.cell,
+        complete=not kernel.lost,
+        earned=verdict.earned,
+        report=verdict.report,
+        checks=verdict.outcomes(),
+        seed=verdict.seed,
+        figure=base64.b64encode(figure).decode() if figure else None,
+        error=verdict.error,
+        accepted_at=accepted_at,
+    )
 
 
-def _lost(expected: Expectation, why: str) -> dict[str, Any]:
-    return {
-        "token": expected.token,
-        "assignment": expected.assignment,
-        "cell": expected.cell,
-        "error": why,
-        "complete": False,
-    }
+def _lost(expected: Expectation, why: str) -> CellVerdict:
+    return CellVerdict(expected.token, expected.assignment, expected.cell, False, error=why)
 
 
 def judge_in_process(
@@ -328,7 +324,7 @@ def judge_in_process(
     namespace: dict[str, Any],
     seed: int | None = None,
     sources: dict[str, str] | None = None,
-) -> dict[str, Any]:
+) -> CellVerdict:
     """Judge one test cell of a notebook's namespace here, over the wire as under nbgrader.
 
     The kernel's side (:func:`autograder.kernel.serve.serve_on`) runs in this
@@ -338,7 +334,7 @@ def judge_in_process(
     notebook's answer cells, by ``grade_id``.
     """
     judge_end, kernel_end = socket.socketpair()
-    verdicts: list[dict[str, Any] | None] = []
+    verdicts: list[CellVerdict | None] = []
 
     def judge_side(scratch: Path) -> None:
         expected = Expectation(assignment, cell, 0)
@@ -371,12 +367,12 @@ def grade_here(assignment: str, cell: str, namespace: dict[str, Any]) -> float:
     This is ``grade()`` outside nbgrader's sandbox (plain Jupyter, tests).
     """
     verdict = judge_in_process(assignment, cell, namespace)
-    if verdict["error"] is not None:
-        raise runner.GradingError(verdict["error"])
-    print(verdict["report"])
-    if verdict["figure"]:
-        _show_figure(base64.b64decode(verdict["figure"]))
-    return float(verdict["earned"])
+    if verdict.error is not None:
+        raise runner.GradingError(verdict.error)
+    print(verdict.report)
+    if verdict.figure:
+        _show_figure(base64.b64decode(verdict.figure))
+    return verdict.earned
 
 
 def _show_figure(png: bytes) -> None:
@@ -464,7 +460,7 @@ def judge_kernels(
                 verdict = judge_connection(conn, scratch, expected, seed, deadline, sources)
             if verdict is not None:
                 with results.open("a") as handle:
-                    handle.write(json.dumps(verdict) + "\n")
+                    handle.write(verdict.to_json() + "\n")
         except (wire.WireError, OSError):
             pass  # the kernel hung up, or broke the wire's bounds, before asking for anything
         finally:

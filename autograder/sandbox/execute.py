@@ -46,9 +46,7 @@ from autograder.cgroups import group_unavailable
 from autograder.sandbox.command import SandboxUnavailable, missing_tools
 from autograder.sandbox.outputs import OutputBudget, output_size
 from autograder.sandbox.processes import JudgeProcess, SandboxedKernelManager
-
-# Where a graded cell's metadata keeps the judge's per-check verdict, for the item analysis.
-VERDICT_KEY = "cnn_grader"
+from autograder.verdicts import METADATA_KEY, CellVerdict
 
 # Seconds a cell waits for the rest of its output after one whose output was still coming.
 LAGGING_OUTPUT_WAIT = 2
@@ -67,7 +65,7 @@ class Judged:
     self-check as text (None when the self-check passed)."""
 
     cell: NotebookNode
-    verdict: dict[str, Any] | None
+    verdict: CellVerdict | None
     arrived: dict[int, float]
     self_check: NotebookNode | None = None
 
@@ -157,7 +155,7 @@ class SandboxedExecute(Execute):
 
     def preprocess(self, nb: NotebookNode, resources: Any = None, km: Any = None) -> Any:
         for cell in nb.cells:
-            cell.get("metadata", {}).pop(VERDICT_KEY, None)  # only the grader writes it
+            cell.get("metadata", {}).pop(METADATA_KEY, None)  # only the grader writes it
         self._budget_left = OutputBudget.start(
             self.max_output_characters, self.max_notebook_output_characters
         )
@@ -380,7 +378,7 @@ class SandboxedExecute(Execute):
             return None
         out = super().output(outs, msg, display_id, cell_index)
         if out is not None:
-            out.get("metadata", {}).pop(VERDICT_KEY, None)
+            out.get("metadata", {}).pop(METADATA_KEY, None)
             if not _is_count(out.get("execution_count", 0)):
                 out.execution_count = None
             self._arrived[id(out)] = time.time()  # tells the self-check's lines from the judging's
@@ -408,7 +406,7 @@ class SandboxedExecute(Execute):
             return
         if not self._keeps(cell.outputs, output_size(msg.get("content", {})) * len(showing)):
             return
-        out.metadata.pop(VERDICT_KEY, None)
+        out.metadata.pop(METADATA_KEY, None)
         for position in showing:
             cell.outputs[position]["data"] = out["data"]
             cell.outputs[position]["metadata"] = out["metadata"]
@@ -578,7 +576,7 @@ def grade_call(cell: NotebookNode) -> tuple[str, str] | None:
 
 def apply_verdict(
     cell: NotebookNode,
-    verdict: dict[str, Any] | None,
+    verdict: CellVerdict | None,
     arrived: dict[int, float] | None = None,
     self_check: NotebookNode | None = None,
 ) -> None:
@@ -596,14 +594,14 @@ def apply_verdict(
     grader's rules): the kernel's error stands, or one is added, with the
     judge's reason when it gave one.
     """
-    accepted_at = (verdict or {}).get("accepted_at")
+    accepted_at = verdict.accepted_at if verdict is not None else None
     if accepted_at is not None and arrived is not None:
         cell.outputs = [o for o in cell.outputs if arrived.get(id(o), 0.0) < accepted_at]
-    if verdict is None or not verdict.get("complete"):
+    if verdict is None or not verdict.complete:
         if self_check is not None:
             errors = [i for i, o in enumerate(cell.outputs) if o.output_type == "error"]
             cell.outputs.insert(errors[0] if errors else len(cell.outputs), self_check)
-        why = (verdict or {}).get("error")
+        why = verdict.error if verdict is not None else None
         if why or not any(o.output_type == "error" for o in cell.outputs):
             cell.outputs.append(
                 error_output(
@@ -613,16 +611,11 @@ def apply_verdict(
                 )
             )
         return
-    cell.metadata[VERDICT_KEY] = {
-        "cell": verdict["cell"],
-        "earned": float(verdict["earned"]),
-        "checks": verdict["checks"],
-        "report": str(verdict["report"]),
-    }
+    cell.metadata[METADATA_KEY] = verdict.stored().to_metadata()
     printed = "".join(
         o.text for o in cell.outputs if o.output_type == "stream" and o.name == "stdout"
     ).splitlines(keepends=True)
-    cell.outputs = [report_output(verdict["report"])]
+    cell.outputs = [report_output(verdict.report)]
     if self_check is not None:
         cell.outputs.insert(0, self_check)
     if printed:
@@ -631,11 +624,11 @@ def apply_verdict(
         cell.outputs.insert(
             0, NotebookNode(output_type="stream", name="stdout", text="".join(printed))
         )
-    if verdict.get("figure"):
+    if verdict.figure:
         cell.outputs.append(
             NotebookNode(
                 output_type="display_data",
-                data={"image/png": verdict["figure"], "text/plain": "<feedback figure>"},
+                data={"image/png": verdict.figure, "text/plain": "<feedback figure>"},
                 metadata={},
             )
         )
@@ -643,7 +636,7 @@ def apply_verdict(
         NotebookNode(
             output_type="execute_result",
             execution_count=cell.get("execution_count"),
-            data={"text/plain": repr(float(verdict["earned"]))},
+            data={"text/plain": repr(verdict.earned)},
             metadata={},
         )
     )

@@ -46,6 +46,7 @@ from autograder.sandbox.command import (
     readable_paths,
     sandbox_command,
 )
+from autograder.verdicts import CellVerdict
 from source_data.grading_view import grading_view
 
 # The judge's own limits: it reads what the kernel sends and must die alone if that is
@@ -165,7 +166,7 @@ class JudgeProcess:
 
     def verdict(
         self, token: int, kernel_alive: Callable[[], bool], seconds: float
-    ) -> dict[str, Any] | None:
+    ) -> CellVerdict | None:
         """The verdict on the cell announced as ``token``, once the judge is done with it.
 
         It waits only while the judge is busy, alive, the kernel still there,
@@ -179,11 +180,8 @@ class JudgeProcess:
             time.sleep(0.02)
         found = None
         for line in self.results.read_text(errors="replace").splitlines():
-            try:
-                verdict = json.loads(line)
-            except ValueError:
-                continue
-            if isinstance(verdict, dict) and verdict.get("token") == token:
+            verdict = CellVerdict.from_json(line)
+            if verdict is not None and verdict.token == token:
                 found = verdict
         return found
 
