@@ -52,6 +52,19 @@ def shown_to_others(paths: Iterable[Path]) -> list[str]:
     return ["unshare", "--mount", "--propagation", "private", *view]
 
 
+def tools_for_all(base: Path) -> list[str]:
+    """A prefix that lets other users run this Python, this environment's commands and the
+    repository's package, and reach ``base``, wherever they are kept.
+
+    On a JupyterHub they are installed for everyone. Here they may sit in a
+    folder only root may enter: pyenv's interpreter under ``/root``, a clone in
+    ``mktemp -d`` (mode 700).
+    """
+    from autograder.assignments import REPO_ROOT  # not when run as a script, as root
+
+    return shown_to_others([Path(sys.base_prefix), Path(sys.prefix), REPO_ROOT, base])
+
+
 def _mount(*args: str, fd: int | None = None) -> None:
     subprocess.run(["mount", *args], check=True, pass_fds=() if fd is None else (fd,))
 

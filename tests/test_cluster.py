@@ -50,7 +50,8 @@ from autograder.course.cluster import (
 )
 from autograder.course.directory import Course, tool_environment
 from tests.helpers import expected_cell_scores
-from tests.test_exchange import User, tools_for_all, useradd
+from tests.private_folders import tools_for_all
+from tests.test_exchange import User, useradd
 
 IS_ROOT = os.geteuid() == 0
 

@@ -56,7 +56,7 @@ from autograder.course.exchange import (
 )
 from tests.helpers import expected_cell_scores
 from tests.hostile.collect_and_holes import SwapsBeforeCopying
-from tests.private_folders import shown_to_others
+from tests.private_folders import shown_to_others, tools_for_all
 
 ASSIGNMENT = "03_one_hot"  # NumPy only: quick to grade
 VENV_BIN = Path(sys.executable).parent
@@ -440,17 +440,6 @@ class User:
         tries = json.dumps([(op, str(path)) for op, path in attempts])
         results = json.loads(self.ok(sys.executable, "-c", script, tries).splitlines()[-1])
         return dict(zip(attempts, results, strict=True))
-
-
-def tools_for_all(base: Path) -> list[str]:
-    """A prefix that lets other users run this Python, this environment's commands and the
-    repository's package, and reach ``base``, wherever they are kept.
-
-    On a JupyterHub they are installed for everyone. Here they may sit in a
-    folder only root may enter: pyenv's interpreter under ``/root``, a clone in
-    ``mktemp -d`` (mode 700). See :mod:`tests.private_folders`.
-    """
-    return shown_to_others([Path(sys.base_prefix), Path(sys.prefix), REPO_ROOT, base])
 
 
 @dataclass

@@ -34,6 +34,7 @@ from autograder.cgroups import Group, GroupLimits, GroupV2, ProcessTree, make_gr
 from autograder.sandbox import command as sandbox
 from autograder.sandbox.command import Limits
 from autograder.sandbox.processes import MAX_MESSAGE_BYTES, GraderKernelClient
+from tests.private_folders import tools_for_all
 
 
 def run_sandboxed(
@@ -664,13 +665,14 @@ def test_without_a_group_the_summary_says_so_and_the_course_setting_refuses(tmp_
 
     assert spending_note() is None  # here groups can be made
     result = subprocess.run(
-        [*AS_NOBODY, sys.executable, "-c", REFUSE],
+        [*tools_for_all(tmp_path), *AS_NOBODY, sys.executable, "-c", REFUSE],
         capture_output=True,
         text=True,
         cwd=tmp_path,
         env={**os.environ, "HOME": str(tmp_path)},
         timeout=120,
     )
+    assert result.returncode == 0, result.stderr[-2000:]
     note, refusal = result.stdout.strip().split("\n")[-2:]
     assert note.startswith("Spending was counted the weaker way") and "require_cgroup" in note
     assert refusal.startswith("refused: cannot give the sandbox a control group"), result.stderr
