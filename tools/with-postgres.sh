@@ -25,7 +25,7 @@ pg_port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 
 pg_as=()
 if [ "$(id -u)" = 0 ]; then  # initdb refuses root: run the server as Debian's postgres user
     chown postgres: "$pg_dir"
-    pg_as=(runuser -u postgres --)
+    pg_as=(runuser -u postgres -- env -C "$pg_dir")  # a private clone is not its to enter
 fi
 "${pg_as[@]}" "$pg_bin/initdb" -D "$pg_dir/data" -A trust -U grader >/dev/null
 "${pg_as[@]}" "$pg_bin/pg_ctl" -D "$pg_dir/data" -l "$pg_dir/server.log" -w \
