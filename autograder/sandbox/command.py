@@ -57,8 +57,9 @@ class Limits:
     address_space: int = 8 * GiB  # per process; beyond it allocations raise MemoryError
     # The whole sandbox, where it has a control group: its processes' memory, its tmpfs
     # pages and the kernel memory it makes (files' inodes); the kernel kills a process
-    # of the sandbox when it is reached.
-    memory: int = 4 * GiB
+    # of the sandbox when it is reached. As large as one process's address space, so that
+    # one process meets MemoryError (which a student can read) before the group's limit.
+    memory: int = 8 * GiB
     processes: int = 256  # tasks (threads included) of the group, and of the kernel's user id
     cpu_seconds: int = 1800  # per process, summed over its threads
     # A notebook that trains models: its budget of CPU seconds (the soft limit, whose
