@@ -39,9 +39,10 @@ c.CourseDirectory.ignore = [
 c.ExportApp.plugin_class = "autograder.course.export.CsvExportPlugin"
 
 # Wall-clock limits per cell: safety stops, not the training budget. The budget of
-# 04 and 06 is CPU seconds (cpu_budget in autograder/assignments/a<id>/info.py), which the
-# kernel's CPU limit enforces and the judge checks from outside: a busy grading
-# machine stretches wall time, not CPU time. A training cell gets 15 minutes (its
+# 04 and 06 to 09 is CPU seconds (cpu_budget in autograder/assignments/a<id>/info.py),
+# which the kernel's CPU limit enforces and the judge checks from outside: a busy grading
+# machine stretches wall time, not CPU time. A cell that trains, replays the training
+# (accuracy cells) or loads the data sets (the locked set-up cell) gets 15 minutes (a
 # budget at a third of a core); any other cell 3, so an infinite loop costs a
 # student three minutes and the cells it breaks. A stopped cell scores as an error
 # (KeyboardInterrupt), and a stopped training earns no accuracy tier.
