@@ -82,7 +82,8 @@ print("the child's CPU time was reaped by its parent")
 """
 
 # Trained for a moment in its cell; trained for real, and computed on, by an IPython
-# hook as the accuracy cell starts: after the grader used to read the spend.
+# hook as the accuracy cell starts: after the moment a reading taken when the cell starts
+# would see.
 AFTER_THE_READING = f"""
 def train_after_the_reading(info):
     if "mlp_accuracy" in info.raw_cell:
