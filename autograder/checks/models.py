@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from autograder.checks import replay
-from autograder.checks.api import CheckFailed, describe, expect
+from autograder.checks.api import CheckFailed, StudentCodeError, describe, expect
 
 
 def keras_module() -> Any:
@@ -86,6 +86,53 @@ def expect_compiled_loss(model: Any, name: str, loss: str, hint: str) -> None:
         found=f"loss={model.loss!r}",
         hint=hint,
     )
+
+
+@dataclass(frozen=True)
+class PixelScaling:
+    """What ``preprocess`` gave every pixel alike, ``a * x + b``, and its own output."""
+
+    a: float
+    b: float
+    output: np.ndarray  # preprocess's output on the sample, flattened, as float64
+
+
+def pixel_scaling(student: Any, sample: np.ndarray) -> PixelScaling | None:
+    """The scaling the student's ``preprocess`` gives every pixel of ``sample`` alike, or None
+    where it raises, changes the number of values or does anything else.
+
+    The test images never enter the kernel, where ``preprocess`` runs: it is
+    called on images the kernel may see, and the grader applies the same
+    scaling to the test images itself.
+    """
+    try:
+        y = np.asarray(student.preprocess(sample), dtype=np.float64).ravel()
+    except (StudentCodeError, TypeError, ValueError):
+        return None
+    pixels = sample.ravel().astype(np.float64)
+    if y.shape != pixels.shape or not np.all(np.isfinite(y)):
+        return None
+    a, b = np.polyfit(pixels, y, 1)
+    if not np.allclose(a * pixels + b, y, rtol=1e-5, atol=1e-5 * max(1.0, np.abs(y).max())):
+        return None
+    return PixelScaling(float(a), float(b), y)
+
+
+# The last model's predictions on the held-back test images, for the cell's picture after
+# its checks: the model and the preprocessed images cross the wire once, not twice.
+_last_predictions: dict[tuple[int, str], np.ndarray] = {}
+
+
+def predictions_once(
+    student: Any, model_name: str, compute: Callable[[], np.ndarray]
+) -> np.ndarray:
+    """``compute()``, the predictions of the submission's ``model_name``, computed once: the
+    accuracy checks and the cell's picture share them."""
+    key = (id(student.objects), model_name)
+    if key not in _last_predictions:
+        _last_predictions.clear()
+        _last_predictions[key] = compute()
+    return _last_predictions[key]
 
 
 def predict(model: Any, x: np.ndarray, name: str, hint: str, batch_size: int = 1000) -> np.ndarray:

@@ -47,7 +47,9 @@ from autograder.checks.models import (
     expect_within_budget,
     graded_accuracy,
     keras_module,
+    pixel_scaling,
     predict,
+    predictions_once,
 )
 
 MLP_PARAMETERS = 784 * 512 + 512 + 512 * 10 + 10  # the lecture's 784-512-10 network
@@ -97,19 +99,10 @@ def replayed_preprocess(student: Any) -> Scaling:
     ``preprocess`` must do (its own checks say so).
     """
     x = mnist_training()[0][:200]
-    try:
-        y = np.asarray(student.preprocess(x), dtype=np.float64).ravel()
-    except (StudentCodeError, TypeError, ValueError):
-        return SCALED
-    pixels = x.ravel().astype(np.float64)
-    if y.shape != pixels.shape or not np.all(np.isfinite(y)):
-        return SCALED
-    a, b = np.polyfit(pixels, y, 1)
-    if not np.allclose(a * pixels + b, y, rtol=1e-5, atol=1e-5 * max(1.0, np.abs(y).max())):
-        return SCALED
-    if np.allclose(SCALED(x).ravel(), y, rtol=1e-6, atol=1e-7):
-        return SCALED  # /255 itself, to the bit
-    return Scaling(float(a), float(b))
+    fit = pixel_scaling(student, x)
+    if fit is None or np.allclose(SCALED(x).ravel(), fit.output, rtol=1e-6, atol=1e-7):
+        return SCALED  # the scaling preprocess must do, or /255 itself, to the bit
+    return Scaling(fit.a, fit.b)
 
 
 @lru_cache(maxsize=1)
@@ -136,18 +129,9 @@ INPUT_HINT = (
 )
 
 
-# The last model's predictions on the test set, for the cell's picture after its checks:
-# the model and the preprocessed images cross the wire once, not twice.
-_last_predictions: dict[tuple[int, str], np.ndarray] = {}
-
-
 def test_predictions(student: Any, model_name: str) -> np.ndarray:
     """A trained model's class scores for the 10,000 test images, through ``preprocess``."""
-    key = (id(student.objects), model_name)
-    if key not in _last_predictions:
-        _last_predictions.clear()
-        _last_predictions[key] = _predict_test_set(student, model_name)
-    return _last_predictions[key]
+    return predictions_once(student, model_name, lambda: _predict_test_set(student, model_name))
 
 
 def _predict_test_set(student: Any, model_name: str) -> np.ndarray:

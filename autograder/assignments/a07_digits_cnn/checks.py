@@ -42,7 +42,9 @@ from autograder.checks.models import (
     expect_tier,
     expect_within_budget,
     keras_module,
+    pixel_scaling,
     predict,
+    predictions_once,
 )
 
 TIERS = (0.94, 0.95, 0.96)
@@ -76,18 +78,10 @@ def replayed_preprocess(student: Any) -> Callable[[np.ndarray], np.ndarray]:
     alike (``a * x + b``: none, /16) the grader applies the same scaling to
     the test images; anything else is replaced by the post's (none).
     """
-    x = digits_split("train")[0][:200]
-    try:
-        y = np.asarray(student.preprocess(x), dtype=np.float64).ravel()
-    except (StudentCodeError, TypeError, ValueError):
+    fit = pixel_scaling(student, digits_split("train")[0][:200])
+    if fit is None:
         return as_posted
-    pixels = x.ravel().astype(np.float64)
-    if y.shape != pixels.shape or not np.all(np.isfinite(y)):
-        return as_posted
-    a, b = np.polyfit(pixels, y, 1)
-    if not np.allclose(a * pixels + b, y, rtol=1e-5, atol=1e-5 * max(1.0, np.abs(y).max())):
-        return as_posted
-    return lambda images: as_posted(a * np.asarray(images, dtype=np.float64) + b)
+    return lambda images: as_posted(fit.a * np.asarray(images, dtype=np.float64) + fit.b)
 
 
 INPUT_HINT = (
@@ -342,18 +336,14 @@ def test_accuracy_curves_reads_todays_names(student):
     )
 
 
-# The model's predictions on the test images, for the cell's picture after its checks.
-_last_predictions: dict[int, np.ndarray] = {}
-
-
 def predictions_on_test_images(student: Any) -> np.ndarray:
     """The trained model's class scores for the 540 test images, through ``preprocess``."""
-    key = id(student.objects)
-    if key not in _last_predictions:
-        _last_predictions.clear()
+
+    def compute() -> np.ndarray:
         x = replayed_preprocess(student)(digits_split("test")[0])
-        _last_predictions[key] = predict(student.model, x, "model", INPUT_HINT)
-    return _last_predictions[key]
+        return predict(student.model, x, "model", INPUT_HINT)
+
+    return predictions_once(student, "model", compute)
 
 
 @pytest.fixture(scope="module")

@@ -36,7 +36,9 @@ from autograder.checks.models import (
     expect_tier,
     expect_within_budget,
     keras_module,
+    pixel_scaling,
     predict,
+    predictions_once,
 )
 
 TIERS = (0.8735, 0.8833, 0.903)
@@ -234,34 +236,23 @@ def replayed_preprocess(student: Any):
     It is called on images the checks make (the test images never enter
     the kernel); its scaling ``a * x + b`` is then applied to the test images.
     """
-    x = made_images(50, 5)
-    try:
-        y = np.asarray(student.preprocess(x), dtype=np.float64).ravel()
-    except (StudentCodeError, TypeError, ValueError):
-        return scaled
-    pixels = x.ravel().astype(np.float64)
-    if y.shape != pixels.shape or not np.all(np.isfinite(y)):
-        return scaled
-    a, b = np.polyfit(pixels, y, 1)
-    if not np.allclose(a * pixels + b, y, rtol=1e-5, atol=1e-5 * max(1.0, np.abs(y).max())):
+    fit = pixel_scaling(student, made_images(50, 5))
+    if fit is None:
         return scaled
     return lambda images: (
-        (a * np.asarray(images, dtype=np.float64) + b).astype(np.float32).reshape(-1, *IMAGE_SHAPE)
+        (fit.a * np.asarray(images, dtype=np.float64) + fit.b)
+        .astype(np.float32)
+        .reshape(-1, *IMAGE_SHAPE)
     )
-
-
-# The model's predictions on the test set, for the cell's picture after its checks.
-_last_predictions: dict[int, np.ndarray] = {}
 
 
 def predictions_on_test_images(student: Any) -> np.ndarray:
     """The trained model's class scores for the 10,000 test images, through ``preprocess``."""
-    key = id(student.objects)
-    if key not in _last_predictions:
-        _last_predictions.clear()
-        x = replayed_preprocess(student)(fashion_test()[0])
-        _last_predictions[key] = predict(student.model, x, "model", INPUT_HINT)
-    return _last_predictions[key]
+
+    def compute() -> np.ndarray:
+        return predict(student.model, replayed_preprocess(student)(fashion_test()[0]), "model", INPUT_HINT)
+
+    return predictions_once(student, "model", compute)
 
 
 @pytest.fixture(scope="module")
