@@ -195,7 +195,11 @@ def test_no_grader_path_shows_on_the_page():
     printed = new_output("stream", name="stdout", text=f"PetImages: {view} ['Cat', 'Dog']\n")
     error = new_output(
         "error", ename="FileNotFoundError", evalue=f"{view}/Cat/1.jpg",
-        traceback=[f"File {library}:12", f"File {REPO_ROOT}/autograder/__init__.py:3"],
+        traceback=[
+            f"File {library}:12",
+            f"File {REPO_ROOT}/autograder/__init__.py:3",
+            f"\x1b[36mFile \x1b[39m\x1b[32m{library}:62\x1b[39m, in Adam.__init__",
+        ],
     )  # fmt: skip
     cell = graded_test_cell(f"expected load_pet_images('{judge}') to raise")
     page = feedback_page(new_notebook(cells=[new_code_cell("x", outputs=[printed, error]), cell]))

@@ -101,11 +101,19 @@ def grader_paths() -> list[tuple[re.Pattern[str], str]]:
     return found
 
 
+# A terminal colour code, as IPython writes around each path of a traceback: without
+# splitting on them, the code's last letter would read as part of the path's name.
+ANSI_ESCAPE = re.compile(r"(\x1b\[[0-9;]*[A-Za-z])")
+
+
 def hide_grader_paths(text: str) -> str:
     """``text`` with the grader's own folders named instead of written out."""
-    for pattern, name in grader_paths():
-        text = pattern.sub(name, text)
-    return text
+    patterns = grader_paths()
+    pieces = ANSI_ESCAPE.split(text)
+    for at in range(0, len(pieces), 2):
+        for pattern, name in patterns:
+            pieces[at] = pattern.sub(name, pieces[at])
+    return "".join(pieces)
 
 
 class FeedbackExporter(HTMLExporter):
