@@ -23,8 +23,9 @@ demo: $(VENV)/.installed
 	@tools/system-packages.sh $(GRADING_PACKAGES)
 	cnn-grader demo --workers 2
 
+# Two workers: the demo's course, graded two notebooks at a time, takes one (tests/conftest.py).
 test: check
-	tools/with-postgres.sh pytest -m "slow and not student_setup"
+	tools/with-postgres.sh pytest -m "slow and not student_setup" --numprocesses 2 --dist loadgroup
 
 test-student: $(VENV)/.installed
 	pytest -m student_setup
