@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import socket
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -113,9 +115,16 @@ def _pipe(folder: Path) -> None:
     os.mkfifo(notebook_path(folder))
 
 
+def socket_file(path: Path) -> None:
+    """A Unix socket's file at ``path``, however long the path: bound in the temporary folder,
+    where its name fits a socket address (108 bytes), then moved."""
+    with tempfile.TemporaryDirectory() as short, socket.socket(socket.AF_UNIX) as sock:
+        sock.bind(str(Path(short) / "s"))
+        shutil.move(Path(short) / "s", path)
+
+
 def _socket_file(folder: Path) -> None:
-    with socket.socket(socket.AF_UNIX) as sock:
-        sock.bind(str(notebook_path(folder)))
+    socket_file(notebook_path(folder))
 
 
 def _linked_folder(folder: Path) -> None:
@@ -130,8 +139,7 @@ def _junk_beside(folder: Path) -> None:
     os.symlink("/etc/shadow", folder / "data.py")
     os.symlink("/", folder / "everything")
     os.mkfifo(folder / "pipe")
-    with socket.socket(socket.AF_UNIX) as sock:
-        sock.bind(str(folder / "sock"))
+    socket_file(folder / "sock")
 
 
 def _deep_tree(folder: Path) -> None:
