@@ -50,6 +50,7 @@ from autograder.course.cli import main
 from autograder.course.demo import SAMPLE_STUDENTS, missing_data
 from autograder.course.directory import Course
 from autograder.course.grading import Outcome, autograde, read_times
+from autograder.judge.runner import check_points
 from autograder.mistakes import Mistake
 from source_data import course_data
 from tests.helpers import changes_a_trained_model, checks_of, expected_cell_scores
@@ -68,18 +69,37 @@ def student_id(mistake: Mistake) -> str:
 
 
 def graded_mistakes(assignment: str) -> list[Mistake]:
-    """The catalogued mistakes graded through nbgrader: the trained ones, one whose visible
-    self-check fails (the cell still scores its other checks), and one only a hidden check
-    catches (its report is what feedback pages show).
+    """The catalogued mistakes graded through nbgrader, each as a student of its own: the
+    trained ones, one whose visible self-check fails (the cell still scores its other
+    checks), and one only a hidden check catches (its report is what feedback pages show).
 
-    The self-check failure and the hidden failure are trained ones where there
-    are such mistakes, to train no more models than needed.
+    A trained mistake of the demo's typical-mistakes student is proven there
+    (:func:`demo_mistakes_lost`), not trained again; the self-check failure and
+    the hidden failure are trained ones where there are such mistakes, to train
+    no more models than needed.
     """
-    catalogued = mistakes.for_assignment(assignment)
+    in_demo = {m.name for m in mistakes.for_assignment(assignment) if m.demo}
+    catalogued = [
+        m
+        for m in mistakes.for_assignment(assignment)
+        if not (m.name in in_demo and changes_a_trained_model(m))
+    ]
     trained = [m for m in catalogued if changes_a_trained_model(m)]
     failing = next(m for m in [*trained, *catalogued] if m.self_check_fails)
     caught = next(m for m in [*trained, *catalogued] if m.fails and not m.self_check_fails)
     return list({m.name: m for m in [failing, caught, *trained]}.values())
+
+
+def demo_mistakes_lost(assignment: str) -> dict[str, float]:
+    """The test cells the demo's typical-mistakes student must score zero on: those whose
+    every check one of its mistakes fails (a model's accuracy tiers among them, trained for
+    real). Its other cells depend on how its mistakes combine, which no entry claims."""
+    fails = {check for m in mistakes.for_assignment(assignment) if m.demo for check in m.fails}
+    return {
+        grade_id_for(cell): 0.0
+        for cell, points in check_points(assignment).items()
+        if set(points) <= fails
+    }
 
 
 def quick_trainings(mistake: Mistake) -> dict[str, str]:

@@ -13,18 +13,19 @@ import re
 
 import pytest
 
-from autograder import checks, notebooks
+from autograder import assignments, checks, mistakes, notebooks
 from autograder.assignments import IDS, grade_id_for, release_path
 from tests.conftest import (
     STUB,
     caught_by_a_hidden_check,
+    demo_mistakes_lost,
     expected_scores_of,
     graded_assignments,
     graded_mistakes,
     skip_without_data,
     student_id,
 )
-from tests.helpers import expected_cell_scores
+from tests.helpers import changes_a_trained_model, expected_cell_scores
 
 pytestmark = pytest.mark.slow
 
@@ -48,9 +49,13 @@ def test_the_demo_grades_every_assignment_releases_feedback_and_reports(graded_c
     for assignment in set(IDS) - set(graded):  # without its data, in one line
         assert printed.count(f"skipping {assignment}: ") == 1
     for assignment in graded:
-        scores = graded_course.course.cell_scores(assignment)
-        typical = sum(scores["typical-mistakes"].values())
-        assert 0 < typical < sum(expected_cell_scores(assignment).values()), assignment
+        scores = graded_course.course.cell_scores(assignment)["typical-mistakes"]
+        assert 0 < sum(scores.values()) < sum(expected_cell_scores(assignment).values())
+        lost = demo_mistakes_lost(assignment)
+        assert {cell: scores[cell] for cell in lost} == lost, assignment
+        trained = assignments.get(assignment).accuracy_cells
+        if any(m.demo and changes_a_trained_model(m) for m in mistakes.for_assignment(assignment)):
+            assert {grade_id_for(cell) for cell in trained} & set(lost), assignment
     full = sum(sum(expected_cell_scores(a).values()) for a in graded)
     assert "typical-mistakes" in printed and f"{full:g} / {full:g}" in printed  # references
     assert "grades.csv" in printed and "report:" in printed and "failures so far 0" in printed
