@@ -23,9 +23,8 @@ demo: $(VENV)/.installed
 	@tools/system-packages.sh $(GRADING_PACKAGES)
 	cnn-grader demo --workers 2
 
-# Two workers: the demo's course, graded two notebooks at a time, takes one (tests/conftest.py).
 test: check
-	tools/with-postgres.sh pytest -m "slow and not student_setup" --numprocesses 2 --dist loadgroup
+	tools/with-postgres.sh tools/slow-tier.sh
 
 test-student: $(VENV)/.installed
 	pytest -m student_setup

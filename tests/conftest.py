@@ -29,7 +29,6 @@ import contextlib
 import dataclasses
 import hashlib
 import io
-import os
 import re
 import socket
 import tempfile
@@ -387,15 +386,14 @@ def spending_course(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Graded
     result.server.close()
 
 
-# --- Two workers for the slow tier: `make test` runs it with -n 2 --dist loadgroup -------
+# --- The slow tier's two halves, run side by side by tools/slow-tier.sh ---------------
 
 
-def worker_group(item: pytest.Item) -> str:
-    """The worker a test runs in: the one holding the graded course it reads, else its module's.
+def graded_course_read(item: pytest.Item) -> str | None:
+    """The session's graded course a test reads, if any.
 
-    A session fixture is built once per worker: every test reading a graded
-    course must run where that course is graded. The demo's course, the largest
-    group, takes one worker; the other worker runs everything else meanwhile.
+    A session fixture is built once per pytest process: every test reading a
+    graded course must run in the process where that course is graded.
     """
     callspec = getattr(item, "callspec", None)
     params = callspec.params if callspec is not None else {}
@@ -407,26 +405,15 @@ def worker_group(item: pytest.Item) -> str:
     for course in ("graded_course", "spending_course", "limits_course"):
         if course in item.fixturenames:
             return course
-    if "limits_course_grading" in item.fixturenames:
-        return "limits_course"
-    return item.module.__name__ if item.module is not None else item.nodeid
+    return "limits_course" if "limits_course_grading" in item.fixturenames else None
 
 
-@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
+@pytest.hookimpl(tryfirst=True)  # before `-m` selects by the marks
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark the tests that read the demo's course: one half of the slow tier."""
     for item in items:
-        if item.get_closest_marker("slow") is not None:
-            item.add_marker(pytest.mark.xdist_group(worker_group(item)))
-
-
-def pytest_configure(config: pytest.Config) -> None:
-    """Each xdist worker its own temporary folder: the slow tier checks that grading leaves
-    no scratch folder behind, which it could not tell from the other worker's."""
-    worker = os.environ.get("PYTEST_XDIST_WORKER")
-    if worker:
-        own = Path(tempfile.mkdtemp(prefix=f"pytest-{worker}-"))
-        own.chmod(0o1777)  # as /tmp: the sandbox's and the exchange's users make folders here
-        os.environ["TMPDIR"] = tempfile.tempdir = str(own)
+        if graded_course_read(item) == "graded_course":
+            item.add_marker(pytest.mark.demo_course)
 
 
 def course_fixture(entry: Hostile) -> str:
