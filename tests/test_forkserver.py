@@ -10,6 +10,9 @@ same worker grades tries to profit from each: it must score as the stub does.
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pytest
 
 from autograder.course import samples
@@ -89,3 +92,20 @@ def test_no_command_of_an_interrupted_grading_run_starts(tmp_path):
     assert status == STOPPED and "stopped before it started" in log
     status, log = run_nbgrader(tmp_path, ["--version"], {"PATH": "/usr/bin:/bin"}, "another-run")
     assert status == 0 and log.strip()
+
+
+def test_the_forkserver_starts_under_a_temporary_folder_too_long_for_a_socket(tmp_path):
+    # A Dask worker's folder under a long home, or a long $TMPDIR: multiprocessing would
+    # put the forkserver's socket there, past the 107 bytes a socket address holds.
+    long = tmp_path / ("a-long-folder-name-" * 6)
+    long.mkdir()
+    script = (
+        "import sys, tempfile\n"
+        f"tempfile.tempdir = {str(long)!r}\n"
+        "from autograder.course.forkserver import run_nbgrader\n"
+        f"status, log = run_nbgrader({str(tmp_path)!r}, ['--version'], {{'PATH': '/usr/bin'}})\n"
+        "assert tempfile.tempdir == " + repr(str(long)) + "\n"
+        "sys.exit(status)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-2000:]

@@ -38,6 +38,10 @@ _CONTEXT = multiprocessing.get_context("forkserver")
 _CONTEXT.set_forkserver_preload(["nbgrader.apps.nbgraderapp", "autograder.sandbox.execute"])
 
 STOPPED = -int(signal.SIGINT)  # the status of a command stopped by its run's interrupt
+# A Unix socket's address holds 107 bytes. multiprocessing makes the forkserver's socket in
+# a folder of its own in the temporary folder (pymp-XXXXXXXX/listener-XXXXXXXX), which a
+# long $TMPDIR, or a Dask worker's folder under a long home, pushes past that.
+SOCKET_FOLDER_ROOM = 107 - len("/pymp-XXXXXXXX/listener-XXXXXXXX")
 STOP_SECONDS = 30.0  # for nbgrader to cancel a notebook before it is killed
 _PR_SET_PDEATHSIG = 1
 
@@ -147,9 +151,13 @@ def _start_forkserver() -> None:
     is only held back.
     """
     held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    chosen = tempfile.tempdir
     try:
+        if len(os.fsencode(tempfile.gettempdir())) > SOCKET_FOLDER_ROOM:
+            tempfile.tempdir = "/tmp"  # multiprocessing's folder in it is private (mode 700)
         multiprocessing.forkserver.ensure_running()
     finally:
+        tempfile.tempdir = chosen
         signal.pthread_sigmask(signal.SIG_SETMASK, held)
 
 
