@@ -179,7 +179,6 @@ class GradedCourse:
 SHORT_LIMITS = """
 c.Execute.timeout = 20
 c.SandboxedExecute.training_timeout = 60
-c.SandboxedExecute.interrupt_grace = 3
 c.SandboxedExecute.iopub_timeout = 5
 """
 
