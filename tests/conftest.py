@@ -63,8 +63,10 @@ assert STUB in SAMPLE_STUDENTS
 
 
 def student_id(mistake: Mistake) -> str:
-    """A folder-safe student id for a catalogued mistake."""
-    return "mistake-" + re.sub(r"[^a-z0-9]+", "-", mistake.name.lower()).strip("-")
+    """A student id for a catalogued mistake, as the course accepts one (``students.SAFE_ID``:
+    at most 64 characters)."""
+    slug = re.sub(r"[^a-z0-9]+", "-", mistake.name.lower()).strip("-")
+    return ("mistake-" + slug)[:64].rstrip("-")
 
 
 def graded_mistakes(assignment: str) -> list[Mistake]:

@@ -15,6 +15,7 @@ import pytest
 
 from autograder import assignments, checks, mistakes, notebooks
 from autograder.assignments import IDS, grade_id_for, release_path
+from autograder.course import students
 from tests.conftest import (
     STUB,
     caught_by_a_hidden_check,
@@ -109,3 +110,8 @@ def test_model_feedback_shows_pictures_under_its_accuracy_cells(graded_course, a
     images = sum("image/png" in o.get("data", {}) for c in nb.cells for o in c.get("outputs", []))
     page = course.feedback_path("reference", assignment).read_text()
     assert page.count("data:image/png;base64,") >= images
+
+
+def test_every_graded_mistake_has_an_id_of_its_own_the_course_accepts():
+    ids = [student_id(m) for a in IDS for m in graded_mistakes(a)]
+    assert all(students.is_safe_student_id(i) for i in ids) and len(set(ids)) == len(ids)
