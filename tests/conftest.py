@@ -393,30 +393,22 @@ def spending_course(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Graded
 # --- The slow tier's two halves, run side by side by tools/slow-tier.sh ---------------
 
 
-def graded_course_read(item: pytest.Item) -> str | None:
-    """The session's graded course a test reads, if any.
-
-    A session fixture is built once per pytest process: every test reading a
-    graded course must run in the process where that course is graded.
-    """
+def reads_the_demo_course(item: pytest.Item) -> bool:
+    """Whether a test reads ``graded_course``: it must run in the process that grades it (a
+    session fixture is built once per pytest process)."""
     callspec = getattr(item, "callspec", None)
     params = callspec.params if callspec is not None else {}
     entry = params.get("entry")
     if isinstance(entry, Hostile) and "course_of" in item.fixturenames:
-        return course_fixture(entry)
-    if "each_course" in params:
-        return str(params["each_course"])
-    for course in ("graded_course", "spending_course", "limits_course"):
-        if course in item.fixturenames:
-            return course
-    return "limits_course" if "limits_course_grading" in item.fixturenames else None
+        return course_fixture(entry) == "graded_course"
+    return params.get("each_course") == "graded_course" or "graded_course" in item.fixturenames
 
 
 @pytest.hookimpl(tryfirst=True)  # before `-m` selects by the marks
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Mark the tests that read the demo's course: one half of the slow tier."""
     for item in items:
-        if graded_course_read(item) == "graded_course":
+        if reads_the_demo_course(item):
             item.add_marker(pytest.mark.demo_course)
 
 
