@@ -4,8 +4,9 @@
 # notebooks at a time) in one, every other slow test in the other, so that neither core
 # waits while the other grades. Each runs in a temporary folder of its own: the tests
 # check that grading leaves no scratch folder behind, which one process could not tell
-# from the other's. A half that fails keeps its folder, with its graded courses under
-# pytest-of-*/, and says where. Its lines are prefixed [demo] or [rest].
+# from the other's. Its lines are prefixed [demo] or [rest]. A half that fails keeps its
+# folder, with its graded courses under pytest-of-*/, and its summary is printed again
+# at the very end, where the last lines of a CI log can show it.
 # Usage: tools/slow-tier.sh [PYTEST ARGS...]
 set -uo pipefail
 half() {  # name, marker expression, pytest arguments
@@ -13,20 +14,34 @@ half() {  # name, marker expression, pytest arguments
     shift 2
     tmp="$(mktemp -d "/tmp/cnn-course-slow-$name.XXXXXX")"
     chmod 1777 "$tmp"  # as /tmp: the sandbox's and the exchange's users make folders here
-    TMPDIR="$tmp" pytest -m "slow and not student_setup and $marks" "$@"
-    local status=$?
+    TMPDIR="$tmp" pytest -m "slow and not student_setup and $marks" "$@" 2>&1 |
+        tee "$summaries/$name.log" | sed -u "s/^/[$name] /"
+    local status=${PIPESTATUS[0]}
     if [ "$status" = 0 ] || [ "$status" = 5 ]; then  # 5: -k left this half nothing to run
         rm -rf "$tmp" 2>/dev/null
+        rm -f "$summaries/$name.log"
     else
-        echo "the slow tier's $name half failed; its courses are kept in $tmp"
+        echo "the slow tier's $name half failed; its courses are kept in $tmp" >>"$summaries/$name.log"
         return 1
     fi
 }
-half demo "demo_course" "$@" 2>&1 | sed -u 's/^/[demo] /' &
+summaries="$(mktemp -d)"
+half demo "demo_course" "$@" &
 demo=$!
-half rest "not demo_course" "$@" 2>&1 | sed -u 's/^/[rest] /' &
+half rest "not demo_course" "$@" &
 rest=$!
 status=0
 wait "$demo" || status=1
 wait "$rest" || status=1
+for log in "$summaries"/*.log; do
+    [ -e "$log" ] || continue
+    name="$(basename "$log" .log)"
+    echo "=== the slow tier's $name half failed; its summary again:"
+    if grep -q 'short test summary info' "$log"; then
+        sed -n '/short test summary info/,$p' "$log" | grep -v '^SKIPPED'
+    else  # pytest stopped before its summary: its last words
+        tail -n 15 "$log"
+    fi | sed "s/^/[$name] /"
+done
+rm -rf "$summaries"
 exit "$status"
