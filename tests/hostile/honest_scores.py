@@ -290,22 +290,21 @@ OWN_WORK = "getattr"  # the hint every library finding ends with
 
 # --- 05: loaders that tell a probe from a real run --------------------------------------
 
+PROBED = "os.listdir.__module__ == 'autograder.kernel.probes'"  # a guess at how a probe shows
+
 SORTS_UNDER_A_PROBE = (
     ref(A05, "load_pet_images")
     .replace(
         "for filename in sorted(os.listdir(folder)):",
-        "for filename in (sorted if os.listdir.__module__ == 'autograder.probes' else list)(\n"
+        f"for filename in (sorted if {PROBED} else list)(\n"
         "            os.listdir(folder)\n"
         "        ):",
     )
-    .replace(
-        "    classes = sorted(\n",
-        "    classes = (sorted if os.listdir.__module__ == 'autograder.probes' else list)(\n",
-    )
+    .replace("    classes = sorted(\n", f"    classes = (sorted if {PROBED} else list)(\n")
 )
 
 SORTS_WHEN_PATCHED = "_listdir = os.listdir\n\n" + SORTS_UNDER_A_PROBE.replace(
-    "os.listdir.__module__ == 'autograder.probes'", "os.listdir is not _listdir"
+    PROBED, "os.listdir is not _listdir"
 )
 
 REPLACED_EXCEPT = (
