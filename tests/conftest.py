@@ -33,6 +33,7 @@ import contextlib
 import dataclasses
 import hashlib
 import io
+import os
 import re
 import socket
 import tempfile
@@ -391,6 +392,45 @@ def spending_course(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Graded
 
 
 # --- The slow tier's two halves, run side by side by tools/slow-tier.sh ---------------
+
+HALF_VARIABLE = "CNN_SLOW_TIER_HALF"  # set by tools/slow-tier.sh: demo or rest
+HALF_GROUP = "cnn-slow-tier-"  # not cgroups.PREFIX: no grader may take it for abandoned
+HALF_GROUPS = pytest.StashKey[list[Path]]()  # the groups a half moved into
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """A half of the slow tier in a cgroup v1 group of its own, where one can be made.
+
+    Graders make their sandboxes' groups below their own, and the tests read
+    what an ended grader left there (:func:`scratch_folders`): in one group,
+    each half would see what the other's killed graders left for a moment.
+    Moved before any test starts a thread or a process, so all of them follow.
+    """
+    half = os.environ.get(HALF_VARIABLE)
+    if not half:
+        return
+    hierarchies = cgroups.mounted_hierarchies()
+    parents = dict.fromkeys(hierarchies[c].own for c in cgroups.V1_CONTROLLERS if c in hierarchies)
+    moved = []
+    for parent in parents:
+        group = parent / f"{HALF_GROUP}{half}-{os.getpid()}"
+        try:
+            group.mkdir()
+            (group / "cgroup.procs").write_text(str(os.getpid()))
+        except OSError:  # not root, or no such hierarchy here: the halves stay together
+            with contextlib.suppress(OSError):
+                group.rmdir()
+            continue
+        moved.append(group)
+    config.stash[HALF_GROUPS] = moved
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """Back to the group the half started in, and its own group removed when empty."""
+    for group in config.stash.get(HALF_GROUPS, []):
+        with contextlib.suppress(OSError):
+            (group.parent / "cgroup.procs").write_text(str(os.getpid()))
+            group.rmdir()
 
 
 def reads_the_demo_course(item: pytest.Item) -> bool:

@@ -2,11 +2,12 @@
 # The slow tier (`make test`) in two pytest processes side by side: the tests that read
 # the demo's graded course (marked demo_course in tests/conftest.py; it grades two
 # notebooks at a time) in one, every other slow test in the other, so that neither core
-# waits while the other grades. Each runs in a temporary folder of its own: the tests
-# check that grading leaves no scratch folder behind, which one process could not tell
-# from the other's. Its lines are prefixed [demo] or [rest]. A half that fails keeps its
-# folder, with its graded courses under pytest-of-*/, and its summary is printed again
-# at the very end, where the last lines of a CI log can show it.
+# waits while the other grades. Each runs in a temporary folder of its own, and in a
+# control group of its own where one can be made (tests/conftest.py moves it): the tests
+# check that grading leaves no scratch folder or control group behind, which one process
+# could not tell from the other's. Its lines are prefixed [demo] or [rest]. A half that
+# fails keeps its folder, with its graded courses under pytest-of-*/, and its summary is
+# printed again at the very end, where the last lines of a CI log can show it.
 # Usage: tools/slow-tier.sh [PYTEST ARGS...]
 set -uo pipefail
 half() {  # name, marker expression, pytest arguments
@@ -14,7 +15,7 @@ half() {  # name, marker expression, pytest arguments
     shift 2
     tmp="$(mktemp -d "/tmp/cnn-course-slow-$name.XXXXXX")"
     chmod 1777 "$tmp"  # as /tmp: the sandbox's and the exchange's users make folders here
-    TMPDIR="$tmp" pytest -m "slow and not student_setup and $marks" "$@" 2>&1 |
+    CNN_SLOW_TIER_HALF="$name" TMPDIR="$tmp" pytest -m "slow and not student_setup and $marks" "$@" 2>&1 |
         tee "$summaries/$name.log" | sed -u "s/^/[$name] /"
     local status=${PIPESTATUS[0]}
     if [ "$status" = 0 ] || [ "$status" = 5 ]; then  # 5: -k left this half nothing to run
