@@ -413,6 +413,7 @@ def pytest_configure(config: pytest.Config) -> None:
     parents = dict.fromkeys(hierarchies[c].own for c in cgroups.V1_CONTROLLERS if c in hierarchies)
     moved = []
     for parent in parents:
+        remove_ended_halves(parent)
         group = parent / f"{HALF_GROUP}{half}-{os.getpid()}"
         try:
             group.mkdir()
@@ -426,11 +427,21 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
-    """Back to the group the half started in, and its own group removed when empty."""
+    """Back to the group the half started in. Its own group is removed once every process
+    it started has ended, some only when pytest does: by tools/slow-tier.sh after the
+    halves, or by the next half that starts here (:func:`remove_ended_halves`)."""
     for group in config.stash.get(HALF_GROUPS, []):
         with contextlib.suppress(OSError):
             (group.parent / "cgroup.procs").write_text(str(os.getpid()))
             group.rmdir()
+
+
+def remove_ended_halves(parent: Path) -> None:
+    """Remove the empty groups of halves whose pytest has ended (one that was killed)."""
+    for group in parent.glob(f"{HALF_GROUP}*"):
+        if not psutil.pid_exists(int(group.name.rsplit("-", 1)[1])):
+            with contextlib.suppress(OSError):
+                group.rmdir()
 
 
 def reads_the_demo_course(item: pytest.Item) -> bool:
