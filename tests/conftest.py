@@ -397,7 +397,6 @@ def spending_course(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Graded
 
 HALF_VARIABLE = "CNN_SLOW_TIER_HALF"  # set by tools/slow-tier.sh: demo or rest
 HALF_GROUP = "cnn-slow-tier-"  # not cgroups.PREFIX: no grader may take it for abandoned
-HALF_GROUPS = pytest.StashKey[list[Path]]()  # the groups a half moved into
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -407,41 +406,20 @@ def pytest_configure(config: pytest.Config) -> None:
     what an ended grader left there (:func:`scratch_folders`): in one group,
     each half would see what the other's killed graders left for a moment.
     Moved before any test starts a thread or a process, so all of them follow.
+    Some of those end only when pytest does: tools/slow-tier.sh removes the
+    group after the halves, and any a killed run left.
     """
     half = os.environ.get(HALF_VARIABLE)
     if not half:
         return
     hierarchies = cgroups.mounted_hierarchies()
     parents = dict.fromkeys(hierarchies[c].own for c in cgroups.V1_CONTROLLERS if c in hierarchies)
-    moved = []
     for parent in parents:
-        remove_ended_halves(parent)
         group = parent / f"{HALF_GROUP}{half}-{os.getpid()}"
         try:
             group.mkdir()
             (group / "cgroup.procs").write_text(str(os.getpid()))
         except OSError:  # not root, or no such hierarchy here: the halves stay together
-            with contextlib.suppress(OSError):
-                group.rmdir()
-            continue
-        moved.append(group)
-    config.stash[HALF_GROUPS] = moved
-
-
-def pytest_unconfigure(config: pytest.Config) -> None:
-    """Back to the group the half started in. Its own group is removed once every process
-    it started has ended, some only when pytest does: by tools/slow-tier.sh after the
-    halves, or by the next half that starts here (:func:`remove_ended_halves`)."""
-    for group in config.stash.get(HALF_GROUPS, []):
-        with contextlib.suppress(OSError):
-            (group.parent / "cgroup.procs").write_text(str(os.getpid()))
-            group.rmdir()
-
-
-def remove_ended_halves(parent: Path) -> None:
-    """Remove the empty groups of halves whose pytest has ended (one that was killed)."""
-    for group in parent.glob(f"{HALF_GROUP}*"):
-        if not psutil.pid_exists(int(group.name.rsplit("-", 1)[1])):
             with contextlib.suppress(OSError):
                 group.rmdir()
 

@@ -35,7 +35,8 @@ status=0
 wait "$demo" || status=1
 wait "$rest" || status=1
 # Each half's control group (tests/conftest.py made it), once the last process it started
-# has ended; a group whose half is still running (another slow tier here) stays.
+# has ended, and those of earlier runs that were killed; a group whose half is still
+# running (another slow tier here) stays.
 for _ in $(seq 100); do
     left=0
     while read -r group; do
