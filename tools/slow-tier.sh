@@ -35,12 +35,15 @@ status=0
 wait "$demo" || status=1
 wait "$rest" || status=1
 # Each half's control group (tests/conftest.py made it), once the last process it started
-# has ended, and those of earlier runs that were killed; a group whose half is still
-# running (another slow tier here) stays.
+# has ended, and those of earlier runs that were killed, with any sandbox group their
+# graders left inside; a group whose half is still running (another slow tier here) stays.
 for _ in $(seq 100); do
     left=0
     while read -r group; do
         kill -0 "${group##*-}" 2>/dev/null && continue
+        # A killed half's graders may have left their sandboxes' groups in it: the empty
+        # ones go first (rmdir refuses a group that still holds a process).
+        find "$group" -mindepth 1 -depth -type d -name 'cnn-sandbox-*' -exec rmdir {} + 2>/dev/null
         rmdir "$group" 2>/dev/null || left=1
     done < <(find /sys/fs/cgroup -maxdepth 6 -type d -name 'cnn-slow-tier-*' 2>/dev/null)
     [ "$left" = 0 ] && break
