@@ -24,7 +24,7 @@ import nbformat
 import numpy as np
 
 from autograder.course import samples
-from tests.hostile.base import A03, A04, ALL, Hostile, answered, raw
+from tests.hostile.base import A03, ALL, Hostile, answered, raw
 
 REFERENCE_REPORT = "[one_hot] 5 / 5"  # the judge's report: the answers were graded
 
@@ -171,7 +171,7 @@ def reference_with(arrange: Callable[[Path], None]) -> dict:
 ENTRIES = [
     Hostile("invalid_json", A03, raw(b'{"cells": [{"cell_type": '), ALL, "not valid JSON"),
     Hostile("empty_file", A03, raw(b""), ALL, "the file is empty"),
-    Hostile("missing_notebook", A04, raw(None), ALL, "No notebook named"),
+    Hostile("missing_notebook", A03, raw(None), ALL, "No notebook named"),
     Hostile("wrongly_named", A03, answered(), reason="was named", filename="03_one_hot (1).ipynb"),
     Hostile("binary_garbage", A03, garbage, ALL, "not valid JSON"),
     Hostile("invalid_utf8", A03, raw(b'{"cells": "\xff\xfe"}'), ALL, "not valid JSON"),
