@@ -26,6 +26,7 @@ half() {  # name, marker expression, pytest arguments
         return 1
     fi
 }
+started=$SECONDS
 summaries="$(mktemp -d)"
 half demo "demo_course" "$@" &
 demo=$!
@@ -60,4 +61,5 @@ for log in "$summaries"/*.log; do
     fi | sed "s/^/[$name] /"
 done
 rm -rf "$summaries"
+echo "slow tier: $(( (SECONDS - started) / 60 )) min $(( (SECONDS - started) % 60 )) s"
 exit "$status"
