@@ -46,6 +46,8 @@ from autograder import assignments as registry
 from autograder.cgroups import group_unavailable
 from autograder.course import cluster, forkserver, intake, spreadsheet
 from autograder.course.directory import Course, tool_environment
+from autograder.judge import zygote
+from autograder.sandbox.command import ONE_THREAD
 
 
 @dataclass(frozen=True)
@@ -88,7 +90,8 @@ def autograde_student(
     args = ("autograde", assignment, "--student", student, "--force", *options)
     if forkserver.can_fork():
         command = course.nbgrader_args(*args)
-        status, log = forkserver.run_nbgrader(course.root, command, tool_environment(), run)
+        environment = {**tool_environment(), **judges_zygote(assignment)}
+        status, log = forkserver.run_nbgrader(course.root, command, environment, run)
     else:  # nbgrader as a plain subprocess
         result = course.nbgrader(*args, check=False)
         status, log = result.returncode, result.stderr
@@ -96,6 +99,39 @@ def autograde_student(
     ok = status == 0
     stopped = status == forkserver.STOPPED
     return Outcome(assignment, student, ok, seconds, "" if ok else log[-3000:], stopped)
+
+
+_zygote: zygote.Zygote | None = None
+_zygote_failed = False
+_zygote_lock = threading.Lock()
+
+
+def judges_zygote(assignment: str) -> dict[str, str]:
+    """The environment variable naming this grading process's judges' zygote
+    (:mod:`autograder.judge.zygote`), for an assignment whose judge imports TensorFlow.
+
+    Started on first use and waited for, as long as the first judge would
+    have taken to import TensorFlow itself; later judges start at once. None
+    for a NumPy assignment (its judge has no need of it), or when it cannot
+    start: each judge then starts as a process of its own.
+    """
+    global _zygote, _zygote_failed
+    if not registry.get(assignment).trains_models:
+        return {}
+    with _zygote_lock:
+        if _zygote_failed:
+            return {}
+        if _zygote is None or _zygote.process.poll() is not None:
+            try:
+                _zygote = zygote.start({**tool_environment(), **ONE_THREAD})
+            except OSError:
+                _zygote_failed = True
+                return {}
+            if not _zygote.ready():
+                _zygote.stop()
+                _zygote, _zygote_failed = None, True
+                return {}
+        return {zygote.ADDRESS_VARIABLE: _zygote.address}
 
 
 class Progress:

@@ -33,6 +33,7 @@ from traitlets import Type
 
 from autograder import assignments
 from autograder.cgroups import Group, GroupUnavailable, ProcessTree, make_group
+from autograder.judge import zygote
 from autograder.kernel import launch, serve
 from autograder.sandbox.command import (
     LIMITS,
@@ -51,7 +52,9 @@ from source_data.grading_view import grading_view
 
 # The judge's own limits: it reads what the kernel sends and must die alone if that is
 # too much. TensorFlow maps gigabytes of address space, as in the kernel.
-JUDGE_LIMITS = Limits(address_space=8 * GiB, cpu_seconds=1800, wall_seconds=2400)
+JUDGE_LIMITS = zygote.JudgeLimits(
+    address_space=8 * GiB, cpu_seconds=1800, file_size=Limits().file_size, wall_seconds=2400
+)
 
 
 class JudgeProcess:
@@ -71,7 +74,7 @@ class JudgeProcess:
     ) -> None:
         self.assignment, self.connection_seconds = assignment, connection_seconds
         self.folder = Path(tempfile.mkdtemp(prefix="cnn-judge-"))
-        self.process: subprocess.Popen[str] | None = None
+        self.process: subprocess.Popen[str] | zygote.ForkedJudge | None = None
         try:
             self._lay_out(sources)
             self._start()
@@ -106,13 +109,8 @@ class JudgeProcess:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def _command(self) -> list[str]:
-        limits = JUDGE_LIMITS
+    def _arguments(self) -> list[str]:
         return [
-            "prlimit", f"--as={limits.address_space}", f"--cpu={limits.cpu_seconds}",
-            f"--fsize={limits.file_size}", "--core=0", "--",
-            "timeout", "--signal=KILL", str(limits.wall_seconds),
-            sys.executable, "-m", "autograder.judge",
             "--socket", str(self.socket), "--results", str(self.results),
             "--handout", str(self.handout), "--scratch", str(self.scratch),
             "--assignment", self.assignment,
@@ -120,11 +118,34 @@ class JudgeProcess:
             "--sources", str(self.sources),
         ]  # fmt: skip
 
+    def _command(self) -> list[str]:
+        limits = JUDGE_LIMITS
+        return [
+            "prlimit", f"--as={limits.address_space}", f"--cpu={limits.cpu_seconds}",
+            f"--fsize={limits.file_size}", "--core=0", "--",
+            "timeout", "--signal=KILL", str(limits.wall_seconds),
+            sys.executable, "-m", "autograder.judge", *self._arguments(),
+        ]  # fmt: skip
+
     def _start(self) -> None:
-        """Start the judge; it gets ready while the kernel starts (see :meth:`_wait_ready`)."""
+        """Start the judge; it gets ready while the kernel starts (see :meth:`_wait_ready`).
+
+        Forked from the grading process's zygote where one runs (TensorFlow
+        already imported, :mod:`autograder.judge.zygote`), else a process of its own.
+        """
         self.socket.unlink(missing_ok=True)
         self.busy.unlink(missing_ok=True)
+        environment = {**os.environ, **ONE_THREAD}  # it trains recipes as the kernel does
+        address = os.environ.get(zygote.ADDRESS_VARIABLE)
         with self.log_path.open("a") as log:
+            if address:
+                try:
+                    self.process = zygote.fork_judge(
+                        address, self._arguments(), JUDGE_LIMITS, log, environment
+                    )
+                    return
+                except (OSError, ValueError, KeyError):
+                    pass  # no zygote answers there: the judge starts on its own
             self.process = subprocess.Popen(
                 self._command(),
                 stdin=subprocess.PIPE,
@@ -132,7 +153,7 @@ class JudgeProcess:
                 stderr=subprocess.STDOUT,
                 text=True,
                 start_new_session=True,  # its end, or a signal to its group, is its alone
-                env={**os.environ, **ONE_THREAD},  # it trains recipes as the kernel does
+                env=environment,
             )
 
     def _wait_ready(self, seconds: float = 60.0) -> None:
