@@ -25,6 +25,7 @@ from autograder.sandbox import processes
 from autograder.sandbox.processes import JUDGE_LIMITS, JudgeProcess
 
 LIGHT = ("autograder.judge.service",)  # no Keras: the same fork, in a second
+NOBODY = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]  # another Unix user
 
 
 @pytest.fixture(scope="module")
@@ -106,11 +107,45 @@ except (BrokenPipeError, ConnectionResetError):  # hung up before reading the re
 @pytest.mark.skipif(os.geteuid() != 0, reason="needs root to ask as another Unix user")
 def test_only_the_graders_own_user_is_answered(running):
     ask = ["/usr/bin/python3", "-c", ASKS, running.address]
-    nobody = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", *ask]
+    nobody = [*NOBODY, *ask]
     refused = subprocess.run(nobody, capture_output=True, text=True, timeout=60)
     assert refused.stdout.strip() == "b''", refused.stderr  # hung up, nothing forked
     answered = subprocess.run(ask, capture_output=True, text=True, timeout=60)
     assert '"pid"' in answered.stdout, answered.stderr  # the same request from the grader
+
+
+# Listens at the address given, as another user could have before the zygote: what it hears.
+SQUATS = """
+import socket, sys
+listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+listener.bind("\\0" + sys.argv[1])
+listener.listen(1)
+print("listening", flush=True)
+listener.settimeout(30)
+try:
+    connection, _ = listener.accept()
+    connection.settimeout(5)
+    print(repr(connection.recv(65536)), flush=True)
+except OSError as error:
+    print(type(error).__name__, flush=True)
+"""
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to listen as another Unix user")
+def test_a_judge_is_asked_of_no_zygote_but_one_of_the_graders_own_user(monkeypatch):
+    address = f"cnn-judge-zygote-squatted-{os.getpid()}"
+    squatter = subprocess.Popen(
+        [*NOBODY, "/usr/bin/python3", "-c", SQUATS, address],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert squatter.stdout is not None and squatter.stdout.readline() == "listening\n"
+    monkeypatch.setenv(zygote.ADDRESS_VARIABLE, address)
+    with JudgeProcess("03_one_hot", 30.0) as judge:
+        assert isinstance(judge.process, subprocess.Popen)  # started on its own
+        judge._wait_ready()
+    heard, _ = squatter.communicate(timeout=60)
+    assert "argv" not in heard and "env" not in heard, heard  # it was told nothing
 
 
 STARTS_ONE = f"""

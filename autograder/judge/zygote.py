@@ -16,12 +16,15 @@ closes, as before.
 No thread runs in the zygote when it forks (one-thread BLAS, no TensorFlow op
 ever run there), so a child starts from a consistent copy. It answers only
 processes of its own user (the socket's peer credentials): a student's kernel
-runs as another user, in another network namespace. It ends when the grading
+runs as another user, in another network namespace. nbgrader's process talks
+only to a zygote of its own user, and the address is in no command line, so
+nobody else can listen there first and pose as one. It ends when the grading
 process does (the end of a pipe only that process holds). Where no zygote runs
 (``JUDGE_ZYGOTE`` unset, or it cannot be reached), the judge is started as a
 process of its own (:class:`autograder.sandbox.processes.JudgeProcess`).
 
-Run as ``python -m autograder.judge.zygote ADDRESS ALIVE_FD MODULE...``.
+Run as ``python -m autograder.judge.zygote ALIVE_FD MODULE...`` with its address in
+``JUDGE_ZYGOTE``.
 """
 
 from __future__ import annotations
@@ -93,18 +96,23 @@ def start(environment: dict[str, str], preload: tuple[str, ...] = PRELOAD) -> Zy
 
     It listens once it has imported ``preload`` (:meth:`Zygote.ready`).
     """
-    address = f"cnn-judge-zygote-{os.getpid()}-{secrets.token_hex(8)}"
+    address = f"cnn-judge-zygote-{secrets.token_hex(16)}"
     alive_r, alive_w = os.pipe()
     try:
         process = subprocess.Popen(
-            [sys.executable, "-m", __name__, address, str(alive_r), *preload],
+            [sys.executable, "-m", __name__, str(alive_r), *preload],
             pass_fds=(alive_r,),
-            env=environment,
+            # Not in its command line, which every user may read: whoever knows the address
+            # before the zygote listens could listen there first.
+            env={**environment, ADDRESS_VARIABLE: address},
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,  # TensorFlow's notices are no news to the grader's user;
             stderr=subprocess.DEVNULL,  # a zygote that fails leaves judges to start on their own
             start_new_session=True,  # Ctrl-C at the terminal is the grader's to pass on
         )
+    except BaseException:
+        os.close(alive_w)
+        raise
     finally:
         os.close(alive_r)
     return Zygote(process, address, alive_w)
@@ -114,7 +122,7 @@ def answers(address: str) -> bool:
     """Whether a zygote listens at ``address``."""
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
         try:
-            probe.connect("\0" + address)
+            _connect(probe, address)
         except OSError:
             return False
         with contextlib.suppress(OSError):
@@ -195,6 +203,20 @@ def _running(pid: int) -> bool:
     return state not in ("Z", "X")
 
 
+def _connect(connection: socket.socket, address: str) -> None:
+    """Connect to the zygote at ``address``, if it is one of this user's processes."""
+    connection.connect("\0" + address)
+    if peer_uid(connection) != os.getuid():
+        raise PermissionError(f"{address} is another user's")
+
+
+def peer_uid(connection: socket.socket) -> int:
+    """The user of the process at the other end of a Unix socket, as the kernel says."""
+    size = struct.calcsize("3i")
+    credentials = connection.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, size)
+    return int(struct.unpack("3i", credentials)[1])
+
+
 def fork_judge(
     address: str, argv: list[str], limits: JudgeLimits, log: IO[Any], environment: dict[str, str]
 ) -> ForkedJudge:
@@ -205,7 +227,7 @@ def fork_judge(
     connection = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     read_end, write_end = os.pipe()
     try:
-        connection.connect("\0" + address)
+        _connect(connection, address)
         request = {
             "argv": argv,
             "limits": dataclasses.asdict(limits),
@@ -289,10 +311,7 @@ def _accept(
 ) -> None:
     connection, _ = listener.accept()
     try:
-        credentials = connection.getsockopt(
-            socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i")
-        )
-        _, uid, _ = struct.unpack("3i", credentials)
+        uid = peer_uid(connection)
         if uid != os.getuid():
             raise PermissionError(f"a request from uid {uid}")
         request, fds = _request(connection)
@@ -405,4 +424,4 @@ def _reap(children: dict[int, tuple[socket.socket, float]]) -> None:
 
 
 if __name__ == "__main__":
-    serve(sys.argv[1], int(sys.argv[2]), tuple(sys.argv[3:]))
+    serve(os.environ.pop(ADDRESS_VARIABLE), int(sys.argv[1]), tuple(sys.argv[2:]))
