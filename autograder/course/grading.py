@@ -111,9 +111,9 @@ def judges_zygote(assignment: str) -> dict[str, str]:
     (:mod:`autograder.judge.zygote`), for an assignment whose judge imports TensorFlow.
 
     Started on first use and waited for, as long as the first judge would
-    have taken to import TensorFlow itself; later judges start at once. None
-    for a NumPy assignment (its judge has no need of it), or when it cannot
-    start: each judge then starts as a process of its own.
+    have taken to import TensorFlow itself; later judges start at once.
+    Nothing for a NumPy assignment (its judge has no need of it), or when it
+    cannot start: each judge then starts as a process of its own.
     """
     global _zygote, _zygote_failed
     if not registry.get(assignment).trains_models:
