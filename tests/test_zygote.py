@@ -83,6 +83,19 @@ def test_a_judge_starts_on_its_own_where_no_zygote_answers(monkeypatch):
         judge._wait_ready()
 
 
+def test_the_zygote_imports_the_very_package_of_the_grader_that_starts_it(tmp_path, monkeypatch):
+    # Started from a folder that holds another copy of the package (a course folder can),
+    # it still forks judges of the grader's own.
+    (tmp_path / "autograder").mkdir()
+    (tmp_path / "autograder" / "__init__.py").write_text("raise ImportError('the other copy')\n")
+    monkeypatch.chdir(tmp_path)
+    started = zygote.start(tool_environment(), preload=LIGHT)
+    try:
+        assert started.ready(60)
+    finally:
+        started.stop()
+
+
 # A request as nbgrader's process sends one, from whoever runs this script: the reply, if any.
 ASKS = """
 import array, json, os, socket, sys

@@ -45,11 +45,13 @@ import sys
 import time
 import traceback
 from dataclasses import dataclass
+from pathlib import Path
 from typing import IO, Any
 
 ADDRESS_VARIABLE = "JUDGE_ZYGOTE"  # the zygote's abstract socket name, for nbgrader's process
 PRELOAD = ("keras", "pytest", "autograder.judge.service", "autograder.checks.replay")
 MAX_REQUEST = 1 << 20  # bytes: arguments, the environment and the working folder
+PACKAGE_ROOT = Path(__file__).resolve().parents[2]  # the folder holding this autograder/
 
 
 @dataclass(frozen=True)
@@ -105,6 +107,7 @@ def start(environment: dict[str, str], preload: tuple[str, ...] = PRELOAD) -> Zy
             # Not in its command line, which every user may read: whoever knows the address
             # before the zygote listens could listen there first.
             env={**environment, ADDRESS_VARIABLE: address},
+            cwd=PACKAGE_ROOT,  # `-m` imports from there: the very package this grader runs
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,  # TensorFlow's notices are no news to the grader's user;
             stderr=subprocess.DEVNULL,  # a zygote that fails leaves judges to start on their own
