@@ -222,8 +222,11 @@ def burning_group() -> Iterator[Group]:
 
 def answer_until_done(sock: socket.socket, namespace: dict[str, Any]) -> None:
     """The kernel's side of a connection: answer the judge until it closes it."""
-    codec = wire.Codec(Path(tempfile.mkdtemp(prefix="cnn-test-")))
-    with contextlib.suppress(wire.WireError, OSError):
+    with (
+        tempfile.TemporaryDirectory(prefix="cnn-test-") as folder,
+        contextlib.suppress(wire.WireError, OSError),
+    ):
+        codec = wire.Codec(Path(folder))
         while True:
             request, blobs = wire.receive(sock)
             reply_blobs: list[bytes] = []
