@@ -324,13 +324,20 @@ def _accept(
     if request is None:  # a probe
         connection.close()
         return
-    limits = JudgeLimits(**request["limits"])
-    others = [c.fileno() for c, _ in children.values()]
-    pid = os.fork()
+    pid = -1
+    try:
+        limits = JudgeLimits(**request["limits"])
+        others = [c.fileno() for c, _ in children.values()]
+        pid = os.fork()
+    except (OSError, KeyError, TypeError):
+        pass
     if pid == 0:
         _become_judge(request, limits, fds, (*closing, connection.fileno(), *others))
     for fd in fds:
         os.close(fd)
+    if pid < 0:  # the caller hears nothing and starts a judge of its own
+        connection.close()
+        return
     try:
         connection.sendall(json.dumps({"pid": pid}).encode() + b"\n")
     except OSError:
