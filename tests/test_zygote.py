@@ -161,12 +161,23 @@ def test_a_judge_is_asked_of_no_zygote_but_one_of_the_graders_own_user(monkeypat
     assert "argv" not in heard and "env" not in heard, heard  # it was told nothing
 
 
-def test_a_request_it_cannot_read_gets_no_judge_and_the_zygote_goes_on(running):
-    malformed = ASKS.replace('"wall_seconds": 10', '"wall_minutes": 10')
+@pytest.mark.parametrize(
+    "malformed",
+    [
+        ('"wall_seconds": 10', '"wall_minutes": 10'),  # limits it cannot read
+        ("json.dumps(request).encode()", "b'{not json'"),  # no request at all
+    ],
+)
+def test_a_request_it_cannot_read_gets_no_judge_and_the_zygote_goes_on(running, malformed):
+    descriptors = Path(f"/proc/{running.process.pid}/fd")
+    before = len(list(descriptors.iterdir()))
     asked = subprocess.run(
-        [sys.executable, "-c", malformed, running.address], capture_output=True, text=True
+        [sys.executable, "-c", ASKS.replace(*malformed), running.address],
+        capture_output=True,
+        text=True,
     )
     assert asked.stdout.strip() == "b''", asked.stderr
+    assert len(list(descriptors.iterdir())) == before  # the pipe and log sent are closed
     assert zygote.answers(running.address)
 
 

@@ -30,7 +30,6 @@ import json
 import os
 import select
 import socket
-import struct
 import sys
 import tempfile
 import threading
@@ -44,7 +43,7 @@ from autograder import assignments
 from autograder.cgroups import GroupError, Meter, open_meter
 from autograder.checks.api import Spend, Submission
 from autograder.checks.plugin import fresh_seed
-from autograder.judge import runner
+from autograder.judge import runner, zygote
 from autograder.kernel import serve, wire
 from autograder.verdicts import CellVerdict
 
@@ -256,8 +255,7 @@ class RemoteFunction:
 
 def peer_process(sock: socket.socket) -> int:
     """The process at the other end of a Unix socket, as the operating system knows it."""
-    credentials = sock.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
-    return struct.unpack("3i", credentials)[0]
+    return zygote.peer_credentials(sock)[0]
 
 
 def judge_connection(

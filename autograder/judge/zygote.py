@@ -129,7 +129,9 @@ def answers(address: str) -> bool:
         except OSError:
             return False
         with contextlib.suppress(OSError):
-            probe.sendall(b"\n")  # an empty request: the zygote hangs up
+            probe.sendall(b"\n")  # an empty request: the zygote hangs up,
+            probe.settimeout(5)
+            probe.recv(1)  # which is waited for, so that no probe outlives this call
         return True
 
 
@@ -209,15 +211,16 @@ def _running(pid: int) -> bool:
 def _connect(connection: socket.socket, address: str) -> None:
     """Connect to the zygote at ``address``, if it is one of this user's processes."""
     connection.connect("\0" + address)
-    if peer_uid(connection) != os.getuid():
+    if peer_credentials(connection)[1] != os.getuid():
         raise PermissionError(f"{address} is another user's")
 
 
-def peer_uid(connection: socket.socket) -> int:
-    """The user of the process at the other end of a Unix socket, as the kernel says."""
+def peer_credentials(connection: socket.socket) -> tuple[int, int, int]:
+    """The process, user and group at the other end of a Unix socket, as the kernel says."""
     size = struct.calcsize("3i")
     credentials = connection.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, size)
-    return int(struct.unpack("3i", credentials)[1])
+    pid, uid, gid = struct.unpack("3i", credentials)
+    return pid, uid, gid
 
 
 def fork_judge(
@@ -314,7 +317,7 @@ def _accept(
 ) -> None:
     connection, _ = listener.accept()
     try:
-        uid = peer_uid(connection)
+        uid = peer_credentials(connection)[1]
         if uid != os.getuid():
             raise PermissionError(f"a request from uid {uid}")
         request, fds = _request(connection)
@@ -362,15 +365,17 @@ def _request(connection: socket.socket) -> tuple[dict[str, Any] | None, list[int
         if len(received) > MAX_REQUEST:
             break
     line = received.split(b"\n", 1)[0].strip()
-    if not line:
-        for fd in fds:
-            os.close(fd)
-        return None, []
-    if len(fds) != 2:
-        for fd in fds:
-            os.close(fd)
-        raise ValueError("a request without its two descriptors")
-    return json.loads(line), fds
+    request = None
+    try:
+        if line:
+            if len(fds) != 2:
+                raise ValueError("a request without its two descriptors")
+            request = json.loads(line)
+    finally:
+        if request is None:  # a probe, or a request it cannot read: nothing to hand on
+            for fd in fds:
+                os.close(fd)
+    return (request, fds) if request is not None else (None, [])
 
 
 def _become_judge(
